@@ -1,0 +1,29 @@
+# Build stage: compile setd on Debian 12.
+FROM debian:bookworm AS build
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      g++ cmake make libboost-dev libspdlog-dev libxxhash-dev \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY CMakeLists.txt ./
+COPY include ./include
+COPY src ./src
+COPY conf ./conf
+RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSETD_BUILD_TESTS=OFF -DSETD_BUILD_BENCH=OFF \
+    && cmake --build build -j"$(nproc)" --target setd \
+    && strip build/bin/setd
+
+# Runtime stage: the binary, its shared libraries and redis-cli for the health check.
+FROM debian:bookworm-slim
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libspdlog1.10 libxxhash0 redis-tools \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --home-dir /data --shell /usr/sbin/nologin setd \
+    && mkdir -p /data /etc/setd && chown setd /data
+COPY --from=build /src/build/bin/setd /usr/local/bin/setd
+COPY conf/setd.conf /etc/setd/setd.conf
+VOLUME /data
+WORKDIR /data
+USER setd
+EXPOSE 6379
+HEALTHCHECK --interval=10s --timeout=3s --retries=3 CMD redis-cli -p 6379 ping | grep -q PONG || exit 1
+ENTRYPOINT ["setd", "/etc/setd/setd.conf", "--bind", "0.0.0.0"]

@@ -1,0 +1,166 @@
+// The command table's row: what a command is called, how many arguments it
+// takes, its flags, ACL categories, key positions, documentation, and the
+// handler that runs it.
+//
+// Dependency rule (module cmd): server, db, pubsub, ds, proto, base; never
+// Asio and never raw bytes. Handlers read arguments from a Context and answer
+// through its ReplyBuilder; data-structure operations return results and
+// never write replies.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "setd/proto/reply_builder.hpp"
+#include "setd/server/server_state.hpp"
+
+namespace setd::cmd {
+
+// Command flags, in the order Redis prints them in COMMAND INFO.
+enum CommandFlag : uint32_t {
+  kWrite = 1u << 0,
+  kReadonly = 1u << 1,
+  kDenyOom = 1u << 2,
+  kModule = 1u << 3,
+  kAdmin = 1u << 4,
+  kPubSub = 1u << 5,
+  kNoScript = 1u << 6,
+  kBlocking = 1u << 7,
+  kLoading = 1u << 8,
+  kStale = 1u << 9,
+  kSkipMonitor = 1u << 10,
+  kSkipSlowlog = 1u << 11,
+  kAsking = 1u << 12,
+  kFast = 1u << 13,
+  kNoAuth = 1u << 14,
+  kMayReplicate = 1u << 15,
+  kSentinel = 1u << 16,
+  kOnlySentinel = 1u << 17,
+  kNoMandatoryKeys = 1u << 18,
+  kProtected = 1u << 19,
+  kNoAsyncLoading = 1u << 20,
+  kNoMulti = 1u << 21,
+  kMovableKeys = 1u << 22,
+  kAllowBusy = 1u << 23,
+};
+// Printed names of the flags above (sentinel flags are never printed).
+std::vector<std::string_view> flag_names(uint32_t flags);
+uint32_t parse_flags(std::string_view words);  // "write denyoom fast"
+
+// ACL categories, in Redis's order.
+uint64_t parse_categories(std::string_view words);  // "@set @slow"
+std::vector<std::string> category_names(uint64_t categories);
+
+// Where keys are (Redis 7 key specs).
+struct KeySpec {
+  std::string flags;  // "RW access delete", printed in this order
+  int begin_index = 1;
+  bool keynum = false;  // find_keys: keynum (numkeys argument) instead of range
+  int lastkey = 0;      // range: relative index of the last key (-1 = last argument)
+  int keystep = 1;
+  int limit = 0;
+  int keynumidx = 0;  // keynum: where numkeys is, relative to begin_index
+  int firstkey = 1;   // keynum: first key, relative to begin_index
+};
+
+// One documented argument (COMMAND DOCS), parsed from the compact syntax of
+// CommandDoc::args.
+struct ArgDoc {
+  std::string name;
+  std::string type;  // key string integer double pattern unix-time pure-token oneof block
+  std::string token;
+  int key_spec_index = -1;
+  bool optional = false;
+  bool multiple = false;
+  bool multiple_token = false;
+  std::vector<ArgDoc> children;
+};
+
+struct CommandDoc {
+  std::string summary;
+  std::string since;
+  std::string group;
+  std::string complexity;
+  // Argument syntax, e.g. "key [MATCH pattern:pattern] [COUNT count:integer]":
+  //   word            a string argument named `word` ("key"-like names are keys)
+  //   word:type       an argument of that type
+  //   UPPER           a pure token
+  //   TOKEN word      inside brackets: `word` introduced by TOKEN
+  //   x...            may repeat
+  //   [ ... ]         optional; ( ... ) required group
+  //   a | b           alternatives (oneof); [name= a | b] names the group
+  std::string args;
+};
+
+class Context;
+class Dispatcher;
+using Handler = void (*)(Context&);
+
+struct CommandStats {
+  uint64_t calls = 0;
+  uint64_t usec = 0;
+  uint64_t rejected_calls = 0;
+  uint64_t failed_calls = 0;
+};
+
+struct CommandSpec {
+  std::string name;  // lower case; "client|list" for a subcommand
+  int arity = 0;     // >0 exact argc, <0 at least -arity
+  std::string flags;
+  std::string acl;  // extra ACL categories beyond those implied by flags
+  std::vector<KeySpec> keys;
+  Handler handler = nullptr;
+  CommandDoc doc;
+  std::vector<std::string> tips;
+  std::vector<CommandSpec> subcommands;
+
+  // Derived by finalize(): bitmasks, legacy key range, parsed argument docs.
+  uint32_t flag_bits = 0;
+  uint64_t category_bits = 0;
+  int first_key = 0, last_key = 0, key_step = 0;
+  std::vector<ArgDoc> arg_docs;
+  std::string container;  // parent's name for a subcommand
+  mutable CommandStats stats;
+
+  void finalize(const std::string& parent = "");
+  const CommandSpec* find_subcommand(std::string_view lower_name) const;
+  bool has(uint32_t flag) const { return (flag_bits & flag) != 0; }
+  // Keys named by `args` per the key specs; false if args are malformed.
+  bool extract_keys(std::span<const std::string_view> args, std::vector<size_t>& positions) const;
+};
+
+// Parses CommandDoc::args syntax; throws std::invalid_argument on a typo.
+std::vector<ArgDoc> parse_arg_syntax(std::string_view syntax);
+
+// What a handler sees.
+class Context {
+ public:
+  Context(Dispatcher& d, server::ServerState& s, server::Client& c,
+          std::span<const std::string_view> a, const CommandSpec& sp)
+      : dispatcher(d), server(s), client(c), args(a), spec(sp), rb(c.reply) {}
+
+  Dispatcher& dispatcher;
+  server::ServerState& server;
+  server::Client& client;
+  std::span<const std::string_view> args;
+  const CommandSpec& spec;
+  proto::ReplyBuilder& rb;
+
+  db::Database& db() { return server.db(client.db); }
+  size_t argc() const { return args.size(); }
+  std::string_view arg(size_t i) const { return args[i]; }
+
+  // Common error replies (Redis 7.0 texts).
+  void syntax_error() { rb.error("ERR syntax error"); }
+  void wrong_type() {
+    rb.error("WRONGTYPE Operation against a key holding the wrong kind of value");
+  }
+  void not_integer() { rb.error("ERR value is not an integer or out of range"); }
+  void wrong_args() { rb.error("ERR wrong number of arguments for '" + spec.name + "' command"); }
+};
+
+}  // namespace setd::cmd

@@ -1,0 +1,72 @@
+// The command table and the one place commands are run from.
+//
+// dispatch() does, in Redis's order: look the command up (subcommands too),
+// check arity, refuse what a RESP2 subscriber may not run, queue inside
+// MULTI, then call the handler and account for it (commandstats,
+// errorstats, CLIENT REPLY modes).
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "setd/cmd/command.hpp"
+
+namespace setd::cmd {
+
+class Registry {
+ public:
+  // Adds a command (finalizing it). Throws on a duplicate or a malformed spec.
+  void add(CommandSpec spec);
+  // Case-insensitive lookup of a top-level command; nullptr if unknown.
+  const CommandSpec* find(std::string_view name) const;
+  // "client|list" style lookup; nullptr if unknown.
+  const CommandSpec* find_full(std::string_view fullname) const;
+  const std::vector<std::unique_ptr<CommandSpec>>& all() const { return commands_; }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::vector<std::unique_ptr<CommandSpec>> commands_;
+  std::unordered_map<std::string, const CommandSpec*, Hash, std::equal_to<>> by_name_;
+};
+
+// Every command family registers itself here (one table per family).
+void register_connection_commands(Registry& r);
+void register_server_commands(Registry& r);
+void register_introspection_commands(Registry& r);
+void register_all_commands(Registry& r);
+
+class Dispatcher {
+ public:
+  explicit Dispatcher(server::ServerState& state);
+
+  // Runs one request for `client`; replies are appended to client.out.
+  void dispatch(server::Client& client, std::span<const std::string_view> args);
+
+  // Runs an already-validated command (used by EXEC): no lookup, no
+  // queueing, but stats are kept.
+  void call(server::Client& client, const CommandSpec& spec,
+            std::span<const std::string_view> args);
+
+  // Resolves args to a spec, writing the error reply if that fails.
+  const CommandSpec* resolve(server::Client& client, std::span<const std::string_view> args);
+
+  const Registry& registry() const { return registry_; }
+  server::ServerState& state() { return state_; }
+
+ private:
+  void reject(server::Client& client, const CommandSpec* spec, const std::string& error);
+  // Adds the error replies written since `before` to errorstats.
+  uint64_t account_errors(server::Client& client, uint64_t before);
+
+  server::ServerState& state_;
+  Registry registry_;
+  uint64_t accounted_errors_ = 0;
+};
+
+}  // namespace setd::cmd

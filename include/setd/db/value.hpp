@@ -1,0 +1,54 @@
+// Values stored in the keyspace: strings and sets.
+//
+// Dependency rule (module db): ds and base only; no protocol, no server.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "setd/ds/set_object.hpp"
+
+namespace setd::db {
+
+enum class Type : uint8_t { kString, kSet };
+
+// How OBJECT ENCODING describes a string: Redis stores integer-looking
+// strings as "int", short ones as "embstr" and the rest (or any string that
+// was modified in place, e.g. by APPEND) as "raw".
+enum class StringEncoding : uint8_t { kInt, kEmbstr, kRaw };
+
+struct StringValue {
+  std::string bytes;
+  StringEncoding encoding = StringEncoding::kRaw;
+};
+
+class Value {
+ public:
+  // A string value; its encoding is chosen as Redis's tryObjectEncoding does
+  // (int when the text is a canonical 64-bit integer, embstr up to 44 bytes).
+  static Value string(std::string bytes);
+  // A string value whose encoding is forced (APPEND/SETRANGE make "raw").
+  static Value string(std::string bytes, StringEncoding enc);
+  static Value set(ds::SetObject set);
+
+  Type type() const { return data_.index() == 0 ? Type::kString : Type::kSet; }
+  const char* type_name() const { return type() == Type::kString ? "string" : "set"; }
+  const char* encoding_name() const;
+
+  StringValue& as_string() { return std::get<StringValue>(data_); }
+  const StringValue& as_string() const { return std::get<StringValue>(data_); }
+  ds::SetObject& as_set() { return std::get<ds::SetObject>(data_); }
+  const ds::SetObject& as_set() const { return std::get<ds::SetObject>(data_); }
+
+  // Last access time (seconds, for OBJECT IDLETIME) and access counter
+  // (OBJECT FREQ).
+  uint32_t lru_seconds = 0;
+  uint8_t freq = 0;
+
+ private:
+  std::variant<StringValue, ds::SetObject> data_;
+};
+
+}  // namespace setd::db

@@ -1,0 +1,58 @@
+// The network layer: one Boost.Asio io_context, acceptors for the bound
+// addresses, one Connection per client, the cron timer and signal handling.
+//
+// Dependency rule (module net): cmd, server, proto and Boost.Asio. This and
+// main are the only places that touch Asio. A Connection owns the socket and
+// the byte buffers; it hands bytes to the RESP parser and argument vectors to
+// the dispatcher, and writes whatever replies accumulated, once per batch.
+#pragma once
+
+#include <boost/asio.hpp>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <utility>  // before Asio: Boost 1.74 misses it under C++20
+#include <vector>
+
+#include "setd/cmd/dispatcher.hpp"
+#include "setd/server/server_state.hpp"
+
+namespace setd::net {
+
+class Connection;
+
+class Server {
+ public:
+  Server(boost::asio::io_context& io, server::ServerState& state, cmd::Dispatcher& dispatcher);
+
+  // Binds every address in `bind` on `port` (a leading '-' makes an address
+  // optional). Returns "" or an error message.
+  std::string listen();
+  // Starts accepting, the cron timer and the signal handler.
+  void start();
+  // Stops accepting, closes every connection and lets the io_context run dry.
+  void stop();
+
+  server::ServerState& state() { return state_; }
+  cmd::Dispatcher& dispatcher() { return dispatcher_; }
+  boost::asio::io_context& io() { return io_; }
+  void forget(Connection* c) { connections_.erase(c); }
+
+ private:
+  void accept(size_t index);
+  void schedule_cron();
+
+  boost::asio::io_context& io_;
+  server::ServerState& state_;
+  cmd::Dispatcher& dispatcher_;
+  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  boost::asio::steady_timer cron_timer_;
+  boost::asio::signal_set signals_;
+  std::unordered_set<Connection*> connections_;
+  std::vector<std::weak_ptr<Connection>> weak_connections_;
+  bool stopping_ = false;
+
+  friend class Connection;
+};
+
+}  // namespace setd::net

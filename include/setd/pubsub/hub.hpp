@@ -1,0 +1,60 @@
+// Pub/Sub routing: channels, glob patterns, and who listens to what.
+//
+// Dependency rule (module pubsub): proto and base only. Subscribers are seen
+// through the Subscriber interface, so the hub knows nothing of clients or
+// connections; it hands each delivery to the subscriber, which formats it for
+// its own protocol version.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace setd::pubsub {
+
+class Subscriber {
+ public:
+  virtual ~Subscriber() = default;
+  // A message on `channel`; `pattern` is empty for a direct subscription.
+  virtual void deliver(std::string_view pattern, std::string_view channel,
+                       std::string_view payload) = 0;
+};
+
+class Hub {
+ public:
+  // Subscribe/unsubscribe; return true if this changed anything.
+  bool subscribe(Subscriber* s, std::string_view channel);
+  bool unsubscribe(Subscriber* s, std::string_view channel);
+  bool psubscribe(Subscriber* s, std::string_view pattern);
+  bool punsubscribe(Subscriber* s, std::string_view pattern);
+
+  // Delivers to channel subscribers, then to pattern subscribers (in
+  // subscription order, as Redis does). Returns the number of receivers.
+  size_t publish(std::string_view channel, std::string_view payload);
+
+  // Is anybody listening on `channel`, directly or through a pattern?
+  // Cheap enough for a hot path: callers who publish often may instead keep
+  // the result and refresh it when generation() changes.
+  bool has_listener(std::string_view channel) const;
+  // Bumped on every subscription change.
+  uint64_t generation() const { return generation_; }
+
+  // PUBSUB CHANNELS [pattern] / NUMSUB / NUMPAT.
+  std::vector<std::string> channels(std::string_view pattern) const;
+  size_t numsub(std::string_view channel) const;
+  size_t numpat() const { return patterns_.size(); }
+  size_t channel_count() const { return channels_.size(); }
+
+ private:
+  std::unordered_map<std::string, std::vector<Subscriber*>> channels_;
+  // pattern -> subscribers, plus the order patterns were first added.
+  std::unordered_map<std::string, std::vector<Subscriber*>> patterns_;
+  std::vector<std::string> pattern_order_;
+  uint64_t generation_ = 0;
+};
+
+}  // namespace setd::pubsub

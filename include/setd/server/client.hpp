@@ -1,0 +1,106 @@
+// A client session: everything the server knows about one connection that
+// is not bytes on a socket (database, protocol version, name, transaction and
+// subscription state, the reply buffer).
+//
+// Dependency rule (module server): db, pubsub, proto, base; never Asio. The
+// network layer implements ClientTransport so that commands can wake or close
+// any connection without knowing what a socket is.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "setd/proto/reply_builder.hpp"
+#include "setd/pubsub/hub.hpp"
+
+namespace setd::server {
+
+// Implemented by the network layer for each connection.
+class ClientTransport {
+ public:
+  virtual ~ClientTransport() = default;
+  // Output was appended to the client's buffer outside of its own command
+  // (a published message): schedule a write.
+  virtual void wake() = 0;
+  // Close the connection as soon as possible (CLIENT KILL, output limits).
+  virtual void close_soon() = 0;
+};
+
+enum class ReplyMode : uint8_t { kOn, kOff, kSkipNext, kSkipThis };
+
+// One queued command inside MULTI: owned copies of the arguments.
+struct QueuedCommand {
+  std::vector<std::string> args;
+};
+
+class Client final : public pubsub::Subscriber {
+ public:
+  Client(uint64_t id, int64_t now_ms) : ctime_ms(now_ms), last_interaction_ms(now_ms), id_(id) {}
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  uint64_t id() const { return id_; }
+  int resp() const { return reply.resp(); }
+  void set_resp(int v) { reply.set_resp(v); }
+
+  // Identity, shown by CLIENT LIST / CLIENT INFO.
+  std::string addr;   // "ip:port" of the peer
+  std::string laddr;  // "ip:port" of our end
+  int fd = -1;
+  std::string name;
+  std::string lib_name;
+  std::string lib_ver;
+  int64_t ctime_ms;
+  int64_t last_interaction_ms;
+  std::string last_cmd = "NULL";  // full name of the last command ("client|list")
+
+  int db = 0;
+
+  // Reply buffer: handlers write through `reply`, the network layer drains
+  // `out`. `reply` always points at `out`.
+  std::string out;
+  proto::ReplyBuilder reply{&out, 2};
+  ReplyMode reply_mode = ReplyMode::kOn;
+
+  // Connection fate.
+  bool close_after_reply = false;  // QUIT, protocol error
+  bool killed = false;             // CLIENT KILL / output buffer limit
+
+  // MULTI/EXEC.
+  bool in_multi = false;
+  bool multi_error = false;  // a command failed to queue: EXEC aborts
+  bool dirty_cas = false;    // a WATCHed key changed: EXEC returns null
+  std::vector<QueuedCommand> multi_queue;
+  std::vector<std::pair<int, std::string>> watched;  // (db, key)
+
+  // Pub/Sub.
+  std::unordered_set<std::string> channels;
+  std::unordered_set<std::string> patterns;
+  size_t subscriptions() const { return channels.size() + patterns.size(); }
+  // RESP2 clients with subscriptions may only run (P)SUBSCRIBE & co.
+  bool in_pubsub_mode() const { return resp() < 3 && subscriptions() > 0; }
+
+  // Figures the network layer keeps current for CLIENT LIST and INFO.
+  size_t query_buffer_len = 0;
+  size_t query_buffer_cap = 0;
+  size_t pending_write = 0;        // bytes handed to the socket, not yet written
+  int64_t obuf_soft_since_ms = 0;  // when the soft output limit was first exceeded
+
+  ClientTransport* transport = nullptr;
+
+  // Total bytes of output not yet written (buffer + in-flight write).
+  size_t output_bytes() const { return out.size() + pending_write; }
+
+  // pubsub::Subscriber: appends a "message"/"pmessage" (RESP3 push) to the
+  // reply buffer and wakes the connection.
+  void deliver(std::string_view pattern, std::string_view channel,
+               std::string_view payload) override;
+
+ private:
+  uint64_t id_;
+};
+
+}  // namespace setd::server

@@ -1,0 +1,134 @@
+// Configuration: every directive setd understands, with its default, how it
+// is parsed and printed, and whether CONFIG SET may change it at run time.
+//
+// One table serves the config file, the command line (--directive value),
+// CONFIG GET/SET/REWRITE and conf/setd.conf's documentation. Values live in
+// `Settings`, a plain struct that hot paths read directly.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace setd::server {
+
+// set-events: which set.* events are published.
+enum class SetEvents : uint8_t { kNone, kWrites, kAll };
+
+// One class of client-output-buffer-limit (0 = no limit).
+struct OutputLimit {
+  unsigned long long hard = 0;
+  unsigned long long soft = 0;
+  long long soft_seconds = 0;
+};
+enum class ClientClass : uint8_t { kNormal = 0, kReplica = 1, kPubSub = 2 };
+
+// Keyspace notification classes (notify-keyspace-events), Redis's bit values.
+namespace notify {
+constexpr int kKeyspace = 1 << 0;  // K
+constexpr int kKeyevent = 1 << 1;  // E
+constexpr int kGeneric = 1 << 2;   // g
+constexpr int kString = 1 << 3;    // $
+constexpr int kList = 1 << 4;      // l
+constexpr int kSet = 1 << 5;       // s
+constexpr int kHash = 1 << 6;      // h
+constexpr int kZset = 1 << 7;      // z
+constexpr int kExpired = 1 << 8;   // x
+constexpr int kEvicted = 1 << 9;   // e
+constexpr int kStream = 1 << 10;   // t
+constexpr int kKeyMiss = 1 << 11;  // m
+constexpr int kModule = 1 << 12;   // d
+constexpr int kNew = 1 << 13;      // n
+constexpr int kAll = kGeneric | kString | kList | kSet | kHash | kZset | kExpired | kEvicted |
+                     kStream | kModule;  // A
+}  // namespace notify
+
+// Parses "KEA"-style flags; nullopt on an unknown character.
+std::optional<int> parse_notify_flags(std::string_view text);
+std::string notify_flags_to_string(int flags);
+
+struct Settings {
+  std::vector<std::string> bind{"127.0.0.1", "-::1"};
+  int port = 6379;
+  int tcp_backlog = 511;
+  long long timeout = 0;
+  long long tcp_keepalive = 300;
+  int databases = 16;
+  long long maxclients = 10000;
+  std::string loglevel = "notice";
+  std::string logfile;
+  std::string pidfile;
+  long long hz = 10;
+  long long proto_max_bulk_len = 512LL * 1024 * 1024;
+  long long client_query_buffer_limit = 1024LL * 1024 * 1024;
+  long long set_max_intset_entries = 512;
+  SetEvents set_events = SetEvents::kAll;
+  int notify_keyspace_events = 0;
+  OutputLimit output_limits[3] = {
+      {0, 0, 0}, {256ULL << 20, 64ULL << 20, 60}, {32ULL << 20, 8ULL << 20, 60}};
+  std::string save;         // accepted for compatibility; setd keeps nothing on disk
+  bool appendonly = false;  // likewise
+};
+
+class Config {
+ public:
+  Config();
+
+  Settings& settings() { return settings_; }
+  const Settings& settings() const { return settings_; }
+
+  // Sets one directive from its textual value. `runtime` means CONFIG SET,
+  // which refuses immutable directives. Returns "" on success or the reason
+  // ("argument must be a memory value", ...), phrased as Redis does.
+  std::string set(std::string_view name, std::string_view value, bool runtime);
+
+  // CONFIG SET name value [name value ...]: all or nothing, Redis's error
+  // texts. Returns "" on success or the full error (without "-").
+  std::string set_many(std::span<const std::string_view> pairs);
+
+  // CONFIG GET: (name, value) of every directive (or alias) matching one of
+  // the glob patterns, each directive once.
+  std::vector<std::pair<std::string, std::string>> get(
+      std::span<const std::string_view> patterns) const;
+
+  // Reads a config file's text followed by command-line arguments
+  // ("--port 7000 --save ''"), like redis-server. Returns "" or a fatal
+  // message naming the line.
+  std::string load(const std::string& file_text, const std::vector<std::string>& cli_args);
+
+  // Rewrites `path` with the current values, keeping comments and the order
+  // of existing lines (CONFIG REWRITE). Returns "" or an error.
+  std::string rewrite(const std::string& path) const;
+
+  // Called after a directive changed at run time (name, canonical name).
+  std::function<void(const std::string&)> on_change;
+
+  // Names of all directives, for documentation checks.
+  std::vector<std::string> names() const;
+
+ private:
+  struct Directive {
+    std::string name;
+    std::vector<std::string> aliases;
+    bool immutable = false;
+    bool multi_line = false;  // file lines accumulate (client-output-buffer-limit)
+    std::function<std::string(Settings&, std::string_view)> parse;
+    std::function<std::string(const Settings&)> format;
+    std::string default_value;
+  };
+  const Directive* find(std::string_view name) const;
+  void add(Directive d);
+
+  Settings settings_;
+  std::vector<Directive> directives_;
+};
+
+// Memory amounts like "512mb", "1gb", "100" -> bytes; nullopt if malformed.
+std::optional<long long> parse_memory(std::string_view text);
+
+}  // namespace setd::server

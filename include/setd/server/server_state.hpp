@@ -1,0 +1,110 @@
+// Everything the commands share: configuration, databases, clients,
+// pub/sub, statistics. One instance per server process (or per test).
+//
+// Dependency rule (module server): db, pubsub, proto, base, spdlog; never Asio.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "setd/db/database.hpp"
+#include "setd/pubsub/hub.hpp"
+#include "setd/server/client.hpp"
+#include "setd/server/config.hpp"
+#include "setd/server/set_events.hpp"
+#include "setd/server/stats.hpp"
+
+namespace setd::server {
+
+inline constexpr const char* kSetdVersion = "0.1.0";
+// The Redis version setd reports to clients (INFO redis_version, HELLO).
+inline constexpr const char* kRedisCompatVersion = "7.2.4";
+
+class ServerState {
+ public:
+  explicit ServerState(Config config = Config());
+
+  Config& config() { return config_; }
+  const Settings& settings() const { return config_.settings(); }
+
+  // Databases 0 .. databases-1.
+  db::Database& db(int index) { return *dbs_[static_cast<size_t>(index)]; }
+  int db_count() const { return static_cast<int>(dbs_.size()); }
+  void swap_dbs(int a, int b);
+  // Empties database `index` (FLUSHDB / FLUSHALL).
+  void flush_db(int index);
+
+  // Periodic housekeeping (hz times a second): active expiry, idle-client
+  // timeouts, soft output-buffer limits.
+  void cron();
+  // Applies output-buffer limits to `c`; true if it must be disconnected.
+  bool output_limit_reached(Client& c);
+
+  pubsub::Hub& hub() { return hub_; }
+  SetEventPublisher& set_events() { return set_events_; }
+
+  // Redis keyspace notifications (notify-keyspace-events): publishes
+  // `event` about `key` on __keyspace@<db>__:<key> and/or
+  // __keyevent@<db>__:<event> when the `type` class (notify::kSet, ...) is
+  // enabled. Costs one bit test when notifications are off.
+  void notify_keyspace_event(int type, std::string_view event, std::string_view key, int db) {
+    const int flags = settings().notify_keyspace_events;
+    if (!(flags & type) || !(flags & (notify::kKeyspace | notify::kKeyevent))) return;
+    publish_keyspace_event(flags, event, key, db);
+  }
+
+  // WATCH support. A client watching (db, key) gets its transaction
+  // aborted by any change to that key.
+  void watch_key(Client& c, int db, std::string_view key);
+  // Signals that `key` in `db` changed (Redis's signalModifiedKey).
+  void signal_modified_key(int db, std::string_view key) {
+    if (watched_count_ == 0) return;
+    touch_watched_key(db, key);
+  }
+  // FLUSHDB/FLUSHALL/SWAPDB: every watched key of `db` that exists (or, with
+  // `also_db`, exists there) counts as modified.
+  void touch_watched_keys_in_db(int db, int also_db = -1);
+  Stats& stats() { return stats_; }
+
+  // Client registry (the network layer adds and removes its clients).
+  Client& add_client();
+  void remove_client(Client& c);
+  Client* find_client(uint64_t id);
+  const std::map<uint64_t, std::unique_ptr<Client>>& clients() const { return clients_; }
+
+  // Drops every channel and pattern subscription of `c` (no replies).
+  void drop_subscriptions(Client& c);
+  // Forgets every key `c` WATCHes.
+  void unwatch_all(Client& c);
+  size_t client_count() const { return clients_.size(); }
+
+  // Process facts shown by INFO.
+  int64_t start_time_ms = 0;
+  std::string config_file;  // absolute path, empty if none
+  std::string executable;
+  int tcp_port = 0;  // the port actually bound
+
+  // Set by the network layer: stop the event loop (SHUTDOWN, signals).
+  std::function<void()> request_shutdown;
+
+ private:
+  void publish_keyspace_event(int flags, std::string_view event, std::string_view key, int db);
+  void touch_watched_key(int db, std::string_view key);
+
+  Config config_;
+  pubsub::Hub hub_;
+  SetEventPublisher set_events_{hub_, config_.settings()};
+  // db -> key -> clients watching it
+  std::vector<std::map<std::string, std::vector<Client*>, std::less<>>> watched_;
+  size_t watched_count_ = 0;
+  std::vector<std::unique_ptr<db::Database>> dbs_;
+  Stats stats_;
+  std::map<uint64_t, std::unique_ptr<Client>> clients_;
+  uint64_t next_client_id_ = 1;
+};
+
+}  // namespace setd::server

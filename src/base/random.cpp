@@ -1,0 +1,10 @@
+#include "setd/base/random.hpp"
+
+namespace setd::base {
+
+Rng& rng() {
+  static Rng instance;
+  return instance;
+}
+
+}  // namespace setd::base

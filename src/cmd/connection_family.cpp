@@ -1,0 +1,476 @@
+// Connection commands: PING, ECHO, QUIT, RESET, HELLO, SELECT, CLIENT.
+#include <string>
+
+#include "setd/base/clock.hpp"
+#include "setd/base/strconv.hpp"
+#include "setd/cmd/dispatcher.hpp"
+#include "setd/cmd/util.hpp"
+
+namespace setd::cmd {
+
+namespace {
+
+// Client and library names: printable ASCII without spaces ('!'..'~').
+bool valid_name(std::string_view name) {
+  for (unsigned char c : name)
+    if (c < '!' || c > '~') return false;
+  return true;
+}
+
+void ping(Context& ctx) {
+  if (ctx.argc() > 2) {
+    ctx.wrong_args();
+    return;
+  }
+  if (ctx.client.in_pubsub_mode()) {
+    ctx.rb.array(2);
+    ctx.rb.bulk("pong");
+    ctx.rb.bulk(ctx.argc() == 2 ? ctx.arg(1) : std::string_view());
+    return;
+  }
+  if (ctx.argc() == 2)
+    ctx.rb.bulk(ctx.arg(1));
+  else
+    ctx.rb.simple("PONG");
+}
+
+void echo(Context& ctx) { ctx.rb.bulk(ctx.arg(1)); }
+
+void quit(Context& ctx) {
+  ctx.rb.ok();
+  ctx.client.close_after_reply = true;
+}
+
+void reset(Context& ctx) {
+  auto& c = ctx.client;
+  c.in_multi = false;
+  c.multi_error = false;
+  c.dirty_cas = false;
+  c.multi_queue.clear();
+  ctx.server.unwatch_all(c);
+  ctx.server.drop_subscriptions(c);
+  c.set_resp(2);
+  c.db = 0;
+  c.name.clear();
+  c.reply_mode = server::ReplyMode::kOn;
+  ctx.rb.simple("RESET");
+}
+
+void select(Context& ctx) {
+  long long index = 0;
+  if (!parse_ll(ctx, ctx.arg(1), index)) return;
+  if (index < 0 || index >= ctx.server.db_count()) {
+    ctx.rb.error("ERR DB index is out of range");
+    return;
+  }
+  ctx.client.db = static_cast<int>(index);
+  ctx.rb.ok();
+}
+
+void hello(Context& ctx) {
+  long long ver = 0;
+  size_t i = 1;
+  if (ctx.argc() >= 2) {
+    if (!base::string_to_ll(ctx.arg(1), ver)) {
+      ctx.rb.error("ERR Protocol version is not an integer or out of range");
+      return;
+    }
+    if (ver < 2 || ver > 3) {
+      ctx.rb.error("NOPROTO unsupported protocol version");
+      return;
+    }
+    i = 2;
+  }
+  std::string_view setname;
+  bool has_setname = false;
+  for (; i < ctx.argc(); ++i) {
+    const bool more = i + 1 < ctx.argc();
+    if (is(ctx.arg(i), "AUTH") && i + 2 < ctx.argc()) {
+      // setd has no users or passwords: the "default" user accepts anything,
+      // as Redis's default user does when no password is configured.
+      if (ctx.arg(i + 1) != "default") {
+        ctx.rb.error("WRONGPASS invalid username-password pair or user is disabled.");
+        return;
+      }
+      i += 2;
+    } else if (is(ctx.arg(i), "SETNAME") && more) {
+      setname = ctx.arg(i + 1);
+      has_setname = true;
+      ++i;
+    } else {
+      ctx.rb.error("ERR Syntax error in HELLO option '" + std::string(ctx.arg(i)) + "'");
+      return;
+    }
+  }
+  if (has_setname) {
+    if (!valid_name(setname)) {
+      ctx.rb.error("ERR Client names cannot contain spaces, newlines or special characters.");
+      return;
+    }
+    ctx.client.name = std::string(setname);
+  }
+  if (ver) ctx.client.set_resp(static_cast<int>(ver));
+  auto& rb = ctx.rb;
+  rb.map(7);
+  rb.bulk("server");
+  rb.bulk("redis");
+  rb.bulk("version");
+  rb.bulk(server::kRedisCompatVersion);
+  rb.bulk("proto");
+  rb.integer(ctx.client.resp());
+  rb.bulk("id");
+  rb.integer(static_cast<long long>(ctx.client.id()));
+  rb.bulk("mode");
+  rb.bulk("standalone");
+  rb.bulk("role");
+  rb.bulk("master");
+  rb.bulk("modules");
+  rb.array(0);
+}
+
+// --- CLIENT ---------------------------------------------------------------
+
+void client_id(Context& ctx) { ctx.rb.integer(static_cast<long long>(ctx.client.id())); }
+
+void client_getname(Context& ctx) {
+  if (ctx.client.name.empty())
+    ctx.rb.null();
+  else
+    ctx.rb.bulk(ctx.client.name);
+}
+
+void client_setname(Context& ctx) {
+  if (!valid_name(ctx.arg(2))) {
+    ctx.rb.error("ERR Client names cannot contain spaces, newlines or special characters.");
+    return;
+  }
+  ctx.client.name = std::string(ctx.arg(2));
+  ctx.rb.ok();
+}
+
+void client_setinfo(Context& ctx) {
+  const auto attr = ctx.arg(2);
+  const bool is_name = is(attr, "lib-name");
+  if (!is_name && !is(attr, "lib-ver")) {
+    ctx.rb.error("ERR Unrecognized option '" + std::string(attr) + "'");
+    return;
+  }
+  if (!valid_name(ctx.arg(3))) {
+    ctx.rb.error(std::string("ERR ") + (is_name ? "lib-name" : "lib-ver") +
+                 " cannot contain spaces, newlines or special characters.");
+    return;
+  }
+  (is_name ? ctx.client.lib_name : ctx.client.lib_ver) = std::string(ctx.arg(3));
+  ctx.rb.ok();
+}
+
+void client_info(Context& ctx) {
+  ctx.rb.verbatim(client_info_line(ctx.client, base::now_ms()) + "\n");
+}
+
+enum class ClientType { kAny, kNormal, kPubSub, kMaster, kReplica };
+
+bool parse_client_type(Context& ctx, std::string_view arg, ClientType& out) {
+  if (is(arg, "normal"))
+    out = ClientType::kNormal;
+  else if (is(arg, "pubsub"))
+    out = ClientType::kPubSub;
+  else if (is(arg, "master"))
+    out = ClientType::kMaster;
+  else if (is(arg, "replica") || is(arg, "slave"))
+    out = ClientType::kReplica;
+  else {
+    ctx.rb.error("ERR Unknown client type '" + std::string(arg) + "'");
+    return false;
+  }
+  return true;
+}
+
+bool type_matches(const server::Client& c, ClientType t) {
+  switch (t) {
+    case ClientType::kAny:
+      return true;
+    case ClientType::kNormal:
+      return c.subscriptions() == 0;
+    case ClientType::kPubSub:
+      return c.subscriptions() > 0;
+    case ClientType::kMaster:
+    case ClientType::kReplica:
+      return false;
+  }
+  return false;
+}
+
+void client_list(Context& ctx) {
+  ClientType type = ClientType::kAny;
+  std::vector<uint64_t> ids;
+  for (size_t i = 2; i < ctx.argc(); ++i) {
+    if (is(ctx.arg(i), "TYPE") && i + 1 < ctx.argc()) {
+      if (!parse_client_type(ctx, ctx.arg(++i), type)) return;
+    } else if (is(ctx.arg(i), "ID") && i + 1 < ctx.argc()) {
+      for (++i; i < ctx.argc(); ++i) {
+        long long id = 0;
+        if (!base::string_to_ll(ctx.arg(i), id) || id <= 0) {
+          ctx.rb.error("ERR Invalid client ID");
+          return;
+        }
+        ids.push_back(static_cast<uint64_t>(id));
+      }
+    } else {
+      ctx.syntax_error();
+      return;
+    }
+  }
+  const int64_t now = base::now_ms();
+  std::string text;
+  for (const auto& [id, c] : ctx.server.clients()) {
+    if (!type_matches(*c, type)) continue;
+    if (!ids.empty() && std::find(ids.begin(), ids.end(), id) == ids.end()) continue;
+    text += client_info_line(*c, now);
+    text += '\n';
+  }
+  ctx.rb.verbatim(text);
+}
+
+void kill_client(server::ServerState& state, server::Client& target) {
+  target.killed = true;
+  if (target.transport) target.transport->close_soon();
+  (void)state;
+}
+
+void client_kill(Context& ctx) {
+  if (ctx.argc() == 3) {  // old form: CLIENT KILL ip:port
+    for (const auto& [id, c] : ctx.server.clients()) {
+      if (c->addr == ctx.arg(2)) {
+        if (c.get() == &ctx.client)
+          ctx.client.close_after_reply = true;
+        else
+          kill_client(ctx.server, *c);
+        ctx.rb.ok();
+        return;
+      }
+    }
+    ctx.rb.error("ERR No such client");
+    return;
+  }
+  uint64_t id = 0;
+  std::string_view addr, laddr;
+  bool has_addr = false, has_laddr = false, skipme = true;
+  ClientType type = ClientType::kAny;
+  for (size_t i = 2; i < ctx.argc(); i += 2) {
+    if (i + 1 >= ctx.argc()) {
+      ctx.syntax_error();
+      return;
+    }
+    const auto opt = ctx.arg(i);
+    const auto val = ctx.arg(i + 1);
+    if (is(opt, "ID")) {
+      long long v = 0;
+      if (!base::string_to_ll(val, v) || v <= 0) {
+        ctx.rb.error("ERR client-id should be greater than 0");
+        return;
+      }
+      id = static_cast<uint64_t>(v);
+    } else if (is(opt, "TYPE")) {
+      if (!parse_client_type(ctx, val, type)) return;
+    } else if (is(opt, "ADDR")) {
+      addr = val;
+      has_addr = true;
+    } else if (is(opt, "LADDR")) {
+      laddr = val;
+      has_laddr = true;
+    } else if (is(opt, "USER")) {
+      if (val != "default") {
+        ctx.rb.error("ERR No such user '" + std::string(val) + "'");
+        return;
+      }
+    } else if (is(opt, "SKIPME")) {
+      if (is(val, "yes"))
+        skipme = true;
+      else if (is(val, "no"))
+        skipme = false;
+      else {
+        ctx.syntax_error();
+        return;
+      }
+    } else {
+      ctx.syntax_error();
+      return;
+    }
+  }
+  long long killed = 0;
+  for (const auto& [cid, c] : ctx.server.clients()) {
+    if (id && cid != id) continue;
+    if (has_addr && c->addr != addr) continue;
+    if (has_laddr && c->laddr != laddr) continue;
+    if (!type_matches(*c, type)) continue;
+    if (c.get() == &ctx.client) {
+      if (skipme) continue;
+      ctx.client.close_after_reply = true;
+    } else {
+      kill_client(ctx.server, *c);
+    }
+    ++killed;
+  }
+  ctx.rb.integer(killed);
+}
+
+void client_reply(Context& ctx) {
+  const auto mode = ctx.arg(2);
+  if (is(mode, "ON")) {
+    ctx.client.reply_mode = server::ReplyMode::kOn;
+    ctx.rb.ok();
+  } else if (is(mode, "OFF")) {
+    ctx.client.reply_mode = server::ReplyMode::kOff;
+  } else if (is(mode, "SKIP")) {
+    if (ctx.client.reply_mode != server::ReplyMode::kOff)
+      ctx.client.reply_mode = server::ReplyMode::kSkipNext;
+  } else {
+    ctx.syntax_error();
+  }
+}
+
+void client_no_evict(Context& ctx) {
+  if (is(ctx.arg(2), "ON") || is(ctx.arg(2), "OFF"))
+    ctx.rb.ok();
+  else
+    ctx.syntax_error();
+}
+
+void client_help(Context& ctx) {
+  reply_help(ctx, "client",
+             {"GETNAME",
+              "    Return the name of the current connection.",
+              "ID",
+              "    Return the ID of the current connection.",
+              "INFO",
+              "    Return information about the current client connection.",
+              "KILL <ip:port>",
+              "    Kill connection made from <ip:port>.",
+              "KILL <option> <value> [<option> <value> [...]]",
+              "    Kill connections. Options are:",
+              "    * ADDR (<ip:port>|<unixsocket>:0)",
+              "      Kill connections made from the specified address",
+              "    * LADDR (<ip:port>|<unixsocket>:0)",
+              "      Kill connections made to specified local address",
+              "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+              "      Kill connections by type.",
+              "    * USER <username>",
+              "      Kill connections authenticated by <username>.",
+              "    * SKIPME (YES|NO)",
+              "      Skip killing current connection (default: yes).",
+              "LIST [options ...]",
+              "    Return information about client connections. Options:",
+              "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+              "      Return clients of specified type.",
+              "REPLY (ON|OFF|SKIP)",
+              "    Control the replies sent to the current connection.",
+              "SETNAME <name>",
+              "    Assign the name <name> to the current connection.",
+              "SETINFO <LIB-NAME|LIB-VER> <value>",
+              "    Set client meta attributes (library name and version).",
+              "NO-EVICT (ON|OFF)",
+              "    Protect current client connection from eviction."});
+}
+
+CommandSpec client_sub(std::string name, int arity, std::string flags, Handler h,
+                       std::string summary, std::string since, std::string args,
+                       std::string complexity = "O(1)") {
+  CommandSpec s;
+  s.name = "client|" + name;
+  s.arity = arity;
+  s.flags = std::move(flags);
+  s.acl = "@connection";
+  s.handler = h;
+  s.doc = {std::move(summary), std::move(since), "connection", std::move(complexity),
+           std::move(args)};
+  return s;
+}
+
+}  // namespace
+
+void register_connection_commands(Registry& r) {
+  r.add({.name = "ping",
+         .arity = -1,
+         .flags = "fast",
+         .acl = "@connection",
+         .handler = ping,
+         .doc = {"Ping the server", "1.0.0", "connection", "O(1)", "[message]"},
+         .tips = {"request_policy:all_shards", "response_policy:all_succeeded"}});
+  r.add({.name = "echo",
+         .arity = 2,
+         .flags = "fast",
+         .acl = "@connection",
+         .handler = echo,
+         .doc = {"Echo the given string", "1.0.0", "connection", "O(1)", "message"}});
+  r.add({.name = "quit",
+         .arity = -1,
+         .flags = "allow_busy noscript loading stale fast no_auth",
+         .acl = "@connection",
+         .handler = quit,
+         .doc = {"Close the connection", "1.0.0", "connection", "O(1)", ""}});
+  r.add({.name = "reset",
+         .arity = 1,
+         .flags = "noscript loading stale fast no_auth allow_busy",
+         .acl = "@connection",
+         .handler = reset,
+         .doc = {"Reset the connection", "6.2.0", "connection", "O(1)", ""}});
+  r.add({.name = "select",
+         .arity = 2,
+         .flags = "loading stale fast",
+         .acl = "@connection",
+         .handler = select,
+         .doc = {"Change the selected database for the current connection", "1.0.0", "connection",
+                 "O(1)", "index:integer"}});
+  r.add({.name = "hello",
+         .arity = -1,
+         .flags = "noscript loading stale fast no_auth allow_busy",
+         .acl = "@connection",
+         .handler = hello,
+         .doc = {"Handshake with Redis", "6.0.0", "connection", "O(1)",
+                 "[arguments= protover:integer [auth= AUTH username password] "
+                 "[SETNAME clientname]]"}});
+
+  CommandSpec client{.name = "client",
+                     .arity = -2,
+                     .flags = "",
+                     .acl = "",
+                     .handler = nullptr,
+                     .doc = {"A container for client connection commands", "2.4.0", "connection",
+                             "Depends on subcommand.", ""}};
+  client.subcommands = {
+      client_sub("id", 2, "noscript loading stale", client_id,
+                 "Returns the client ID for the current connection", "5.0.0", ""),
+      client_sub("getname", 2, "noscript loading stale", client_getname,
+                 "Get the current connection name", "2.6.9", ""),
+      client_sub("setname", 3, "noscript loading stale", client_setname,
+                 "Set the current connection name", "2.6.9", "connection-name"),
+      client_sub("setinfo", 4, "noscript loading stale", client_setinfo,
+                 "Set client or connection specific info", "7.2.0",
+                 "(attr= LIB-NAME libname | LIB-VER libver)"),
+      client_sub("info", 2, "noscript loading stale", client_info,
+                 "Returns information about the current client connection.", "6.2.0", ""),
+      client_sub(
+          "list", -2, "admin noscript loading stale", client_list,
+          "Get the list of client connections", "2.4.0",
+          "[TYPE (client-type= NORMAL | MASTER | REPLICA | PUBSUB)] [ID client-id:integer...]",
+          "O(N) where N is the number of client connections"),
+      client_sub("kill", -3, "admin noscript loading stale", client_kill,
+                 "Kill the connection of a client", "2.4.0",
+                 "(filter= ip:port | (new-format= [ID client-id:integer] [TYPE (client-type= "
+                 "NORMAL | MASTER | SLAVE | REPLICA | PUBSUB)] [USER username] [ADDR ip:port] "
+                 "[LADDR ip:port] [SKIPME yes/no])...)",
+                 "O(N) where N is the number of client connections"),
+      client_sub("reply", 3, "noscript loading stale", client_reply,
+                 "Instruct the server whether to reply to commands", "3.2.0",
+                 "(action= ON | OFF | SKIP)"),
+      client_sub("no-evict", 3, "admin noscript loading stale", client_no_evict,
+                 "Set client eviction mode for the current connection", "7.0.0",
+                 "(enabled= ON | OFF)"),
+      client_sub("help", 2, "loading stale", client_help,
+                 "Show helpful text about the different subcommands", "5.0.0", ""),
+  };
+  r.add(std::move(client));
+}
+
+}  // namespace setd::cmd

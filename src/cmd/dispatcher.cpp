@@ -1,0 +1,201 @@
+#include "setd/cmd/dispatcher.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "setd/base/clock.hpp"
+
+namespace setd::cmd {
+
+namespace {
+
+// Lower-cases a command name into `buf` (names are short; longer ones can't
+// match anything and are truncated harmlessly).
+std::string_view lower_name(std::string_view name, char* buf, size_t cap) {
+  const size_t n = std::min(name.size(), cap);
+  for (size_t i = 0; i < n; ++i) {
+    const char c = name[i];
+    buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+  }
+  return {buf, n};
+}
+
+// C-string view of an argument, as Redis's "%s" formatting sees it.
+std::string_view c_str_view(std::string_view s) {
+  const size_t nul = s.find('\0');
+  return nul == std::string_view::npos ? s : s.substr(0, nul);
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool allowed_in_resp2_pubsub(std::string_view name) {
+  return name == "ping" || name == "subscribe" || name == "ssubscribe" || name == "unsubscribe" ||
+         name == "sunsubscribe" || name == "psubscribe" || name == "punsubscribe" ||
+         name == "quit" || name == "reset";
+}
+
+bool runs_inside_multi(std::string_view name) {
+  return name == "exec" || name == "discard" || name == "multi" || name == "watch" ||
+         name == "quit" || name == "reset";
+}
+
+}  // namespace
+
+// --- Registry ---------------------------------------------------------------
+
+void Registry::add(CommandSpec spec) {
+  spec.finalize();
+  if (by_name_.count(spec.name)) throw std::invalid_argument("duplicate command " + spec.name);
+  auto owned = std::make_unique<CommandSpec>(std::move(spec));
+  by_name_.emplace(owned->name, owned.get());
+  commands_.push_back(std::move(owned));
+}
+
+const CommandSpec* Registry::find(std::string_view name) const {
+  char buf[64] = {};
+  if (name.size() > sizeof(buf)) return nullptr;
+  auto it = by_name_.find(lower_name(name, buf, sizeof(buf)));
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+const CommandSpec* Registry::find_full(std::string_view fullname) const {
+  const size_t bar = fullname.find('|');
+  const CommandSpec* top = find(fullname.substr(0, bar));
+  if (!top || bar == std::string_view::npos) return top;
+  char buf[64];
+  const auto sub = fullname.substr(bar + 1);
+  if (sub.size() > sizeof(buf)) return nullptr;
+  return top->find_subcommand(lower_name(sub, buf, sizeof(buf)));
+}
+
+void register_all_commands(Registry& r) {
+  register_connection_commands(r);
+  register_server_commands(r);
+  register_introspection_commands(r);
+}
+
+// --- Dispatcher ---------------------------------------------------------------
+
+Dispatcher::Dispatcher(server::ServerState& state) : state_(state) {
+  register_all_commands(registry_);
+}
+
+void Dispatcher::reject(server::Client& client, const CommandSpec* spec, const std::string& error) {
+  if (client.in_multi) client.multi_error = true;
+  const uint64_t before = client.reply.error_count();
+  client.reply.error(error);
+  account_errors(client, before);
+  if (spec) ++spec->stats.rejected_calls;
+}
+
+uint64_t Dispatcher::account_errors(server::Client& client, uint64_t before) {
+  const uint64_t delta = client.reply.error_count() - before;
+  if (delta == 0) return 0;
+  auto& stats = state_.stats();
+  stats.total_error_replies += delta;
+  stats.errors[std::string(client.reply.last_error_code())] += delta;
+  accounted_errors_ += delta;
+  return delta;
+}
+
+const CommandSpec* Dispatcher::resolve(server::Client& client,
+                                       std::span<const std::string_view> args) {
+  const CommandSpec* spec = registry_.find(args[0]);
+  if (!spec) {
+    std::string rest;
+    for (size_t i = 1; i < args.size() && rest.size() < 128; ++i) {
+      const auto a = c_str_view(args[i]).substr(0, 128 - rest.size());
+      rest += "'";
+      rest.append(a);
+      rest += "' ";
+    }
+    const auto name = c_str_view(args[0]);
+    reject(client, nullptr,
+           "ERR unknown command '" + std::string(name.substr(0, 128)) +
+               "', with args beginning with: " + rest);
+    return nullptr;
+  }
+  if (!spec->subcommands.empty() && args.size() >= 2) {
+    char buf[64];
+    const CommandSpec* sub = args[1].size() <= sizeof(buf)
+                                 ? spec->find_subcommand(lower_name(args[1], buf, sizeof(buf)))
+                                 : nullptr;
+    if (!sub) {
+      reject(client, nullptr,
+             "ERR unknown subcommand '" + std::string(c_str_view(args[1]).substr(0, 128)) +
+                 "'. Try " + upper(spec->name) + " HELP.");
+      return nullptr;
+    }
+    spec = sub;
+  }
+  const auto argc = static_cast<int>(args.size());
+  if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
+    reject(client, spec, "ERR wrong number of arguments for '" + spec->name + "' command");
+    return nullptr;
+  }
+  return spec;
+}
+
+void Dispatcher::dispatch(server::Client& client, std::span<const std::string_view> args) {
+  base::refresh_now();
+  client.last_interaction_ms = base::now_ms();
+  const size_t mark = client.out.size();
+
+  const CommandSpec* spec = resolve(client, args);
+  if (spec) {
+    const std::string_view base_name =
+        spec->container.empty() ? std::string_view(spec->name) : std::string_view(spec->container);
+    if (client.in_pubsub_mode() && !allowed_in_resp2_pubsub(base_name)) {
+      reject(client, spec,
+             "ERR Can't execute '" + spec->name +
+                 "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
+                 "this context");
+    } else if (client.in_multi && !runs_inside_multi(base_name)) {
+      if (spec->has(kNoMulti)) {
+        reject(client, spec, "ERR Command not allowed inside a transaction");
+      } else {
+        client.multi_queue.push_back({{args.begin(), args.end()}});
+        client.reply.simple("QUEUED");
+      }
+    } else {
+      call(client, *spec, args);
+    }
+  }
+
+  // CLIENT REPLY: judged after the command, so that CLIENT REPLY ON is
+  // answered and CLIENT REPLY OFF is not.
+  if (client.reply_mode == server::ReplyMode::kOff ||
+      client.reply_mode == server::ReplyMode::kSkipThis)
+    client.out.resize(mark);
+  if (client.reply_mode == server::ReplyMode::kSkipThis)
+    client.reply_mode = server::ReplyMode::kOn;
+  else if (client.reply_mode == server::ReplyMode::kSkipNext)
+    client.reply_mode = server::ReplyMode::kSkipThis;
+}
+
+void Dispatcher::call(server::Client& client, const CommandSpec& spec,
+                      std::span<const std::string_view> args) {
+  auto& stats = state_.stats();
+  const uint64_t errors_before = client.reply.error_count();
+  const uint64_t accounted_before = accounted_errors_;
+  client.last_cmd = spec.name;
+  const int64_t start = base::monotonic_us();
+  Context ctx(*this, state_, client, args, spec);
+  spec.handler(ctx);
+  const int64_t elapsed = base::monotonic_us() - start;
+  ++spec.stats.calls;
+  spec.stats.usec += static_cast<uint64_t>(elapsed);
+  ++stats.commands_processed;
+  const uint64_t own_errors =
+      client.reply.error_count() - errors_before - (accounted_errors_ - accounted_before);
+  if (own_errors > 0) {
+    ++spec.stats.failed_calls;
+    account_errors(client, client.reply.error_count() - own_errors);
+  }
+}
+
+}  // namespace setd::cmd

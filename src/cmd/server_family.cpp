@@ -1,0 +1,448 @@
+// Server commands: INFO, CONFIG, DBSIZE, TIME, FLUSHDB, FLUSHALL, SHUTDOWN.
+#include <malloc.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <set>
+
+#include "setd/base/clock.hpp"
+#include "setd/cmd/dispatcher.hpp"
+#include "setd/cmd/util.hpp"
+
+namespace setd::cmd {
+
+namespace {
+
+size_t rss_bytes() {
+  long pages = 0, resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return static_cast<size_t>(resident) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+size_t heap_bytes() {
+  const struct mallinfo2 mi = mallinfo2();
+  return mi.uordblks + mi.hblkhd;
+}
+
+std::string human_bytes(size_t n) {
+  char buf[32];
+  const double d = static_cast<double>(n);
+  if (n < 1024)
+    std::snprintf(buf, sizeof(buf), "%zuB", n);
+  else if (n < 1024 * 1024)
+    std::snprintf(buf, sizeof(buf), "%.2fK", d / 1024);
+  else if (n < 1024ULL * 1024 * 1024)
+    std::snprintf(buf, sizeof(buf), "%.2fM", d / (1024 * 1024));
+  else
+    std::snprintf(buf, sizeof(buf), "%.2fG", d / (1024.0 * 1024 * 1024));
+  return buf;
+}
+
+const std::string& run_id() {
+  static const std::string id = [] {
+    std::string s;
+    base::Rng rng(static_cast<uint64_t>(base::system_ms()) ^ static_cast<uint64_t>(getpid()));
+    const char* hex = "0123456789abcdef";
+    for (int i = 0; i < 40; ++i) s += hex[rng.below(16)];
+    return s;
+  }();
+  return id;
+}
+
+// Appends "name:value\r\n".
+template <class T>
+void field(std::string& out, std::string_view name, const T& value) {
+  out.append(name);
+  out.push_back(':');
+  if constexpr (std::is_arithmetic_v<T>)
+    out += std::to_string(value);
+  else
+    out += value;
+  out += "\r\n";
+}
+
+void section_server(std::string& o, server::ServerState& s) {
+  o += "# Server\r\n";
+  field(o, "redis_version", std::string(server::kRedisCompatVersion));
+  field(o, "setd_version", std::string(server::kSetdVersion));
+  field(o, "redis_git_sha1", std::string("00000000"));
+  field(o, "redis_git_dirty", 0);
+  field(o, "redis_build_id", std::string("0"));
+  field(o, "redis_mode", std::string("standalone"));
+  struct utsname u {};
+  uname(&u);
+  field(o, "os", std::string(u.sysname) + " " + u.release + " " + u.machine);
+  field(o, "arch_bits", 64);
+  field(o, "monotonic_clock", std::string("POSIX clock_gettime"));
+  field(o, "multiplexing_api", std::string("epoll"));
+  field(o, "gcc_version",
+        std::to_string(__GNUC__) + "." + std::to_string(__GNUC_MINOR__) + "." +
+            std::to_string(__GNUC_PATCHLEVEL__));
+  field(o, "process_id", static_cast<long long>(getpid()));
+  field(o, "process_supervised", std::string("no"));
+  field(o, "run_id", run_id());
+  field(o, "tcp_port", s.tcp_port ? s.tcp_port : s.settings().port);
+  const int64_t now = base::system_ms();
+  field(o, "server_time_usec", now * 1000);
+  const int64_t up = (now - s.start_time_ms) / 1000;
+  field(o, "uptime_in_seconds", up);
+  field(o, "uptime_in_days", up / 86400);
+  field(o, "hz", s.settings().hz);
+  field(o, "configured_hz", s.settings().hz);
+  field(o, "lru_clock", (now / 1000) & ((1 << 24) - 1));
+  field(o, "executable", s.executable);
+  field(o, "config_file", s.config_file);
+  field(o, "io_threads_active", 0);
+}
+
+void section_clients(std::string& o, server::ServerState& s) {
+  size_t max_in = 0, max_out = 0, pubsub = 0;
+  for (const auto& [id, c] : s.clients()) {
+    max_in = std::max(max_in, c->query_buffer_len);
+    max_out = std::max(max_out, c->output_bytes());
+    if (c->subscriptions()) ++pubsub;
+  }
+  o += "# Clients\r\n";
+  field(o, "connected_clients", s.client_count());
+  field(o, "cluster_connections", 0);
+  field(o, "maxclients", s.settings().maxclients);
+  field(o, "client_recent_max_input_buffer", max_in);
+  field(o, "client_recent_max_output_buffer", max_out);
+  field(o, "blocked_clients", 0);
+  field(o, "tracking_clients", 0);
+  field(o, "pubsub_clients", pubsub);
+  field(o, "clients_in_timeout_table", 0);
+}
+
+void section_memory(std::string& o, server::ServerState&) {
+  const size_t used = heap_bytes();
+  const size_t rss = rss_bytes();
+  o += "# Memory\r\n";
+  field(o, "used_memory", used);
+  field(o, "used_memory_human", human_bytes(used));
+  field(o, "used_memory_rss", rss);
+  field(o, "used_memory_rss_human", human_bytes(rss));
+  field(o, "used_memory_peak", used);
+  field(o, "maxmemory", 0);
+  field(o, "maxmemory_human", std::string("0B"));
+  field(o, "maxmemory_policy", std::string("noeviction"));
+  char ratio[32];
+  std::snprintf(ratio, sizeof(ratio), "%.2f",
+                used ? static_cast<double>(rss) / static_cast<double>(used) : 0.0);
+  field(o, "mem_fragmentation_ratio", std::string(ratio));
+  field(o, "mem_allocator", std::string("libc"));
+}
+
+void section_persistence(std::string& o, server::ServerState&) {
+  o += "# Persistence\r\n";
+  field(o, "loading", 0);
+  field(o, "async_loading", 0);
+  field(o, "rdb_changes_since_last_save", 0);
+  field(o, "rdb_bgsave_in_progress", 0);
+  field(o, "aof_enabled", 0);
+  field(o, "aof_rewrite_in_progress", 0);
+}
+
+void section_stats(std::string& o, server::ServerState& s) {
+  const auto& st = s.stats();
+  o += "# Stats\r\n";
+  field(o, "total_connections_received", st.connections_received);
+  field(o, "total_commands_processed", st.commands_processed);
+  field(o, "instantaneous_ops_per_sec", 0);
+  field(o, "total_net_input_bytes", st.net_input_bytes);
+  field(o, "total_net_output_bytes", st.net_output_bytes);
+  field(o, "rejected_connections", st.rejected_connections);
+  field(o, "expired_keys", st.expired_keys);
+  field(o, "evicted_keys", 0);
+  field(o, "keyspace_hits", st.keyspace_hits);
+  field(o, "keyspace_misses", st.keyspace_misses);
+  field(o, "pubsub_channels", s.hub().channel_count());
+  field(o, "pubsub_patterns", s.hub().numpat());
+  field(o, "total_error_replies", st.total_error_replies);
+  field(o, "client_query_buffer_limit_disconnections", st.client_query_buffer_limit_disconnections);
+  field(o, "client_output_buffer_limit_disconnections", st.client_output_limit_disconnections);
+}
+
+void section_replication(std::string& o, server::ServerState&) {
+  o += "# Replication\r\n";
+  field(o, "role", std::string("master"));
+  field(o, "connected_slaves", 0);
+  field(o, "master_repl_offset", 0);
+}
+
+void section_cpu(std::string& o, server::ServerState&) {
+  o += "# CPU\r\n";
+  std::ifstream stat("/proc/self/stat");
+  std::string skip;
+  unsigned long utime = 0, stime = 0;
+  for (int i = 0; i < 13 && stat >> skip; ++i) {
+  }
+  stat >> utime >> stime;
+  const double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.6f", static_cast<double>(stime) / hz);
+  field(o, "used_cpu_sys", std::string(buf));
+  std::snprintf(buf, sizeof(buf), "%.6f", static_cast<double>(utime) / hz);
+  field(o, "used_cpu_user", std::string(buf));
+}
+
+void section_keyspace(std::string& o, server::ServerState& s) {
+  o += "# Keyspace\r\n";
+  for (int i = 0; i < s.db_count(); ++i) {
+    auto& db = s.db(i);
+    if (db.size() == 0) continue;
+    o += "db" + std::to_string(i) + ":keys=" + std::to_string(db.size()) +
+         ",expires=" + std::to_string(db.expires_size()) +
+         ",avg_ttl=" + std::to_string(db.avg_ttl()) + "\r\n";
+  }
+}
+
+void section_commandstats(std::string& o, const Registry& reg) {
+  o += "# Commandstats\r\n";
+  auto one = [&](const CommandSpec& c) {
+    if (c.stats.calls == 0 && c.stats.rejected_calls == 0 && c.stats.failed_calls == 0) return;
+    char per[32];
+    std::snprintf(per, sizeof(per), "%.2f",
+                  c.stats.calls
+                      ? static_cast<double>(c.stats.usec) / static_cast<double>(c.stats.calls)
+                      : 0.0);
+    o += "cmdstat_" + c.name + ":calls=" + std::to_string(c.stats.calls) +
+         ",usec=" + std::to_string(c.stats.usec) + ",usec_per_call=" + per +
+         ",rejected_calls=" + std::to_string(c.stats.rejected_calls) +
+         ",failed_calls=" + std::to_string(c.stats.failed_calls) + "\r\n";
+  };
+  for (const auto& c : reg.all()) {
+    one(*c);
+    for (const auto& sub : c->subcommands) one(sub);
+  }
+}
+
+void section_errorstats(std::string& o, server::ServerState& s) {
+  o += "# Errorstats\r\n";
+  for (const auto& [code, n] : s.stats().errors)
+    o += "errorstat_" + code + ":count=" + std::to_string(n) + "\r\n";
+}
+
+void info(Context& ctx) {
+  static const std::vector<std::string> kDefault = {"server",      "clients",    "memory",
+                                                    "persistence", "stats",      "replication",
+                                                    "cpu",         "errorstats", "keyspace"};
+  static const std::vector<std::string> kAll = {
+      "server",      "clients", "memory",       "persistence", "stats",
+      "replication", "cpu",     "commandstats", "errorstats",  "keyspace"};
+  std::set<std::string> wanted;
+  if (ctx.argc() == 1) wanted.insert(kDefault.begin(), kDefault.end());
+  for (size_t i = 1; i < ctx.argc(); ++i) {
+    std::string s(ctx.arg(i));
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (s == "default")
+      wanted.insert(kDefault.begin(), kDefault.end());
+    else if (s == "all" || s == "everything")
+      wanted.insert(kAll.begin(), kAll.end());
+    else
+      wanted.insert(s);
+  }
+  std::string out;
+  auto emit = [&](const std::string& name, auto&& fn) {
+    if (!wanted.count(name)) return;
+    if (!out.empty()) out += "\r\n";
+    fn(out);
+  };
+  auto& s = ctx.server;
+  emit("server", [&](std::string& o) { section_server(o, s); });
+  emit("clients", [&](std::string& o) { section_clients(o, s); });
+  emit("memory", [&](std::string& o) { section_memory(o, s); });
+  emit("persistence", [&](std::string& o) { section_persistence(o, s); });
+  emit("stats", [&](std::string& o) { section_stats(o, s); });
+  emit("replication", [&](std::string& o) { section_replication(o, s); });
+  emit("cpu", [&](std::string& o) { section_cpu(o, s); });
+  emit("commandstats", [&](std::string& o) { section_commandstats(o, ctx.dispatcher.registry()); });
+  emit("errorstats", [&](std::string& o) { section_errorstats(o, s); });
+  emit("keyspace", [&](std::string& o) { section_keyspace(o, s); });
+  ctx.rb.verbatim(out);
+}
+
+void dbsize(Context& ctx) { ctx.rb.integer(static_cast<long long>(ctx.db().size())); }
+
+void time_cmd(Context& ctx) {
+  const int64_t us = base::system_ms() * 1000 + (base::monotonic_us() % 1000);
+  ctx.rb.array(2);
+  ctx.rb.bulk_ll(us / 1000000);
+  ctx.rb.bulk_ll(us % 1000000);
+}
+
+bool parse_flush_mode(Context& ctx) {
+  if (ctx.argc() == 1) return true;
+  if (ctx.argc() == 2 && (is(ctx.arg(1), "ASYNC") || is(ctx.arg(1), "SYNC"))) return true;
+  ctx.syntax_error();
+  return false;
+}
+
+void flushdb(Context& ctx) {
+  if (!parse_flush_mode(ctx)) return;
+  ctx.server.flush_db(ctx.client.db);
+  ctx.rb.ok();
+}
+
+void flushall(Context& ctx) {
+  if (!parse_flush_mode(ctx)) return;
+  for (int i = 0; i < ctx.server.db_count(); ++i) ctx.server.flush_db(i);
+  ctx.rb.ok();
+}
+
+void shutdown(Context& ctx) {
+  for (size_t i = 1; i < ctx.argc(); ++i) {
+    const auto a = ctx.arg(i);
+    if (!is(a, "NOSAVE") && !is(a, "SAVE") && !is(a, "NOW") && !is(a, "FORCE")) {
+      ctx.syntax_error();
+      return;
+    }
+  }
+  // setd keeps nothing on disk: SAVE and NOSAVE both just stop the server.
+  if (ctx.server.request_shutdown) ctx.server.request_shutdown();
+  ctx.client.close_after_reply = true;
+}
+
+// --- CONFIG -----------------------------------------------------------------
+
+void config_get(Context& ctx) {
+  const auto pairs = ctx.server.config().get(ctx.args.subspan(2));
+  ctx.rb.map(pairs.size());
+  for (const auto& [k, v] : pairs) {
+    ctx.rb.bulk(k);
+    ctx.rb.bulk(v);
+  }
+}
+
+void config_set(Context& ctx) {
+  if ((ctx.argc() - 2) % 2 != 0) {
+    ctx.wrong_args();
+    return;
+  }
+  const std::string err = ctx.server.config().set_many(ctx.args.subspan(2));
+  if (err.empty())
+    ctx.rb.ok();
+  else
+    ctx.rb.error(err);
+}
+
+void config_resetstat(Context& ctx) {
+  ctx.server.stats().reset();
+  for (const auto& c : ctx.dispatcher.registry().all()) {
+    c->stats = {};
+    for (const auto& sub : c->subcommands) sub.stats = {};
+  }
+  ctx.rb.ok();
+}
+
+void config_rewrite(Context& ctx) {
+  if (ctx.server.config_file.empty()) {
+    ctx.rb.error("ERR The server is running without a config file");
+    return;
+  }
+  const std::string err = ctx.server.config().rewrite(ctx.server.config_file);
+  if (err.empty())
+    ctx.rb.ok();
+  else
+    ctx.rb.error(err);
+}
+
+void config_help(Context& ctx) {
+  reply_help(
+      ctx, "config",
+      {"GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+       "SET <directive> <value>", "    Set the configuration <directive> to <value>.", "RESETSTAT",
+       "    Reset statistics reported by the INFO command.", "REWRITE",
+       "    Rewrite the configuration file."});
+}
+
+CommandSpec config_sub(std::string name, int arity, std::string flags, Handler h,
+                       std::string summary, std::string since, std::string args,
+                       std::string complexity = "O(1)") {
+  CommandSpec s;
+  s.name = "config|" + name;
+  s.arity = arity;
+  s.flags = std::move(flags);
+  s.handler = h;
+  s.doc = {std::move(summary), std::move(since), "server", std::move(complexity), std::move(args)};
+  return s;
+}
+
+}  // namespace
+
+void register_server_commands(Registry& r) {
+  r.add({.name = "info",
+         .arity = -1,
+         .flags = "loading stale",
+         .acl = "@dangerous",
+         .handler = info,
+         .doc = {"Get information and statistics about the server", "1.0.0", "server", "O(1)",
+                 "[section...]"},
+         .tips = {"nondeterministic_output"}});
+  r.add({.name = "dbsize",
+         .arity = 1,
+         .flags = "readonly fast",
+         .acl = "@keyspace",
+         .handler = dbsize,
+         .doc = {"Return the number of keys in the selected database", "1.0.0", "server", "O(1)",
+                 ""}});
+  r.add({.name = "time",
+         .arity = 1,
+         .flags = "loading stale fast",
+         .handler = time_cmd,
+         .doc = {"Return the current server time", "2.6.0", "server", "O(1)", ""},
+         .tips = {"nondeterministic_output"}});
+  r.add({.name = "flushdb",
+         .arity = -1,
+         .flags = "write",
+         .acl = "@keyspace @dangerous",
+         .handler = flushdb,
+         .doc = {"Remove all keys from the current database", "1.0.0", "server",
+                 "O(N) where N is the number of keys in the selected database",
+                 "[flush-type= ASYNC | SYNC]"}});
+  r.add({.name = "flushall",
+         .arity = -1,
+         .flags = "write",
+         .acl = "@keyspace @dangerous",
+         .handler = flushall,
+         .doc = {"Remove all keys from all databases", "1.0.0", "server",
+                 "O(N) where N is the total number of keys in all databases",
+                 "[flush-type= ASYNC | SYNC]"}});
+  r.add({.name = "shutdown",
+         .arity = -1,
+         .flags = "admin noscript loading stale no_multi sentinel allow_busy",
+         .handler = shutdown,
+         .doc = {"Synchronously save the dataset to disk and then shut down the server", "1.0.0",
+                 "server", "O(N) when saving, where N is the total number of keys in all databases",
+                 "[save-selector= NOSAVE | SAVE] [NOW] [FORCE] [ABORT]"}});
+  CommandSpec config{.name = "config",
+                     .arity = -2,
+                     .flags = "",
+                     .acl = "",
+                     .handler = nullptr,
+                     .doc = {"A container for server configuration commands", "2.0.0", "server",
+                             "Depends on subcommand.", ""}};
+  config.subcommands = {
+      config_sub("get", -3, "admin noscript loading stale", config_get,
+                 "Get the values of configuration parameters", "2.0.0", "parameter...",
+                 "O(N) when N is the number of configuration parameters provided"),
+      config_sub("set", -4, "admin noscript loading stale", config_set,
+                 "Set configuration parameters to the given values", "2.0.0",
+                 "(data= parameter value)...",
+                 "O(N) when N is the number of configuration parameters provided"),
+      config_sub("resetstat", 2, "admin noscript loading stale", config_resetstat,
+                 "Reset the stats returned by INFO", "2.0.0", ""),
+      config_sub("rewrite", 2, "admin noscript loading stale", config_rewrite,
+                 "Rewrite the configuration file with the in memory configuration", "2.8.0", ""),
+      config_sub("help", 2, "loading stale", config_help,
+                 "Show helpful text about the different subcommands", "5.0.0", ""),
+  };
+  r.add(std::move(config));
+}
+
+}  // namespace setd::cmd

@@ -1,0 +1,79 @@
+#include "setd/cmd/util.hpp"
+
+#include <cctype>
+
+#include "setd/base/strconv.hpp"
+
+namespace setd::cmd {
+
+bool is(std::string_view arg, std::string_view keyword) {
+  if (arg.size() != keyword.size()) return false;
+  for (size_t i = 0; i < arg.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(arg[i])) !=
+        std::tolower(static_cast<unsigned char>(keyword[i])))
+      return false;
+  return true;
+}
+
+void reply_help(Context& ctx, std::string_view container,
+                std::initializer_list<std::string_view> lines) {
+  ctx.rb.array(lines.size() + 3);
+  std::string head(container);
+  for (auto& c : head) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  ctx.rb.simple(head + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+  for (auto l : lines) ctx.rb.simple(l);
+  ctx.rb.simple("HELP");
+  ctx.rb.simple("    Prints this help.");
+}
+
+bool parse_ll(Context& ctx, std::string_view arg, long long& out) {
+  if (base::string_to_ll(arg, out)) return true;
+  ctx.not_integer();
+  return false;
+}
+
+std::string client_info_line(const server::Client& c, int64_t now_ms) {
+  std::string flags;
+  if (c.subscriptions() > 0) flags += 'P';
+  if (c.in_multi) flags += 'x';
+  if (c.dirty_cas) flags += 'd';
+  if (c.close_after_reply) flags += 'c';
+  if (c.killed) flags += 'A';
+  if (flags.empty()) flags = "N";
+  const auto multi = c.in_multi ? static_cast<long long>(c.multi_queue.size()) : -1LL;
+  std::string line;
+  line.reserve(320);
+  line += "id=" + std::to_string(c.id());
+  line += " addr=" + c.addr;
+  line += " laddr=" + c.laddr;
+  line += " fd=" + std::to_string(c.fd);
+  line += " name=" + c.name;
+  line += " age=" + std::to_string((now_ms - c.ctime_ms) / 1000);
+  line += " idle=" + std::to_string((now_ms - c.last_interaction_ms) / 1000);
+  line += " flags=" + flags;
+  line += " db=" + std::to_string(c.db);
+  line += " sub=" + std::to_string(c.channels.size());
+  line += " psub=" + std::to_string(c.patterns.size());
+  line += " ssub=0";
+  line += " multi=" + std::to_string(multi);
+  line += " qbuf=" + std::to_string(c.query_buffer_len);
+  line += " qbuf-free=" +
+          std::to_string(c.query_buffer_cap - std::min(c.query_buffer_cap, c.query_buffer_len));
+  line += " argv-mem=0 multi-mem=0";
+  line += " rbs=" + std::to_string(c.query_buffer_cap);
+  line += " rbp=" + std::to_string(c.query_buffer_len);
+  line += " obl=" + std::to_string(c.out.size());
+  line += " oll=0";
+  line += " omem=" + std::to_string(c.output_bytes());
+  line += " tot-mem=" + std::to_string(c.query_buffer_cap + c.out.capacity() + sizeof(c));
+  line += " events=r";
+  if (c.output_bytes() > 0) line += "w";
+  line += " cmd=" + c.last_cmd;
+  line += " user=default redir=-1";
+  line += " resp=" + std::to_string(c.resp());
+  line += " lib-name=" + c.lib_name;
+  line += " lib-ver=" + c.lib_ver;
+  return line;
+}
+
+}  // namespace setd::cmd

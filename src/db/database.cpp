@@ -1,0 +1,125 @@
+#include "setd/db/database.hpp"
+
+#include "setd/base/clock.hpp"
+
+namespace setd::db {
+
+bool Database::expire_if_needed(std::string_view key) {
+  if (expires_.size() == 0) return false;
+  const int64_t* when = expires_.find(key);
+  if (!when || *when > base::now_ms()) return false;
+  // Tell the hook first: it may want to read the key's name before it goes.
+  keys_.erase(key);
+  expires_.erase(key);
+  if (on_expired) on_expired(*this, key);
+  return true;
+}
+
+Value* Database::find(std::string_view key) {
+  if (expire_if_needed(key)) return nullptr;
+  return keys_.find(key);
+}
+
+const Value* Database::peek(std::string_view key) const {
+  if (is_expired(key)) return nullptr;
+  return keys_.find(key);
+}
+
+bool Database::is_expired(std::string_view key) const {
+  if (expires_.size() == 0) return false;
+  const int64_t* when = expires_.find(key);
+  return when && *when <= base::now_ms();
+}
+
+Value& Database::set(std::string_view key, Value v, bool keep_ttl) {
+  if (!keep_ttl) expires_.erase(key);
+  if (Value* existing = keys_.find(key)) {
+    *existing = std::move(v);
+    return *existing;
+  }
+  return *keys_.insert(key, std::move(v)).first;
+}
+
+Value& Database::add(std::string_view key, Value v) {
+  return *keys_.insert(key, std::move(v)).first;
+}
+
+bool Database::erase(std::string_view key) {
+  if (expire_if_needed(key)) return false;
+  if (!keys_.erase(key)) return false;
+  expires_.erase(key);
+  return true;
+}
+
+std::optional<std::pair<Value, int64_t>> Database::take(std::string_view key) {
+  if (expire_if_needed(key)) return std::nullopt;
+  auto v = keys_.take(key);
+  if (!v) return std::nullopt;
+  int64_t ttl = -1;
+  if (auto when = expires_.take(key)) ttl = *when;
+  return std::make_pair(std::move(*v), ttl);
+}
+
+void Database::clear() {
+  keys_.clear();
+  expires_.clear();
+  avg_ttl_ = 0;
+}
+
+int64_t Database::expire_at(std::string_view key) const {
+  const int64_t* when = expires_.find(key);
+  return when ? *when : -1;
+}
+
+void Database::set_expire(std::string_view key, int64_t when_ms) {
+  if (int64_t* when = expires_.find(key))
+    *when = when_ms;
+  else
+    expires_.insert(key, when_ms);
+}
+
+bool Database::persist(std::string_view key) { return expires_.erase(key); }
+
+std::optional<std::string> Database::random_key(base::Rng& rng) {
+  // Bounded retries: when every key is expired, give up after a while, as
+  // Redis does, rather than loop.
+  for (int tries = 0; tries < 100 && keys_.size() > 0; ++tries) {
+    auto entry = keys_.random_entry(rng);
+    if (!entry) return std::nullopt;
+    std::string key(entry->first);
+    if (!expire_if_needed(key)) return key;
+  }
+  return std::nullopt;
+}
+
+std::pair<size_t, size_t> Database::expire_cycle_step(base::Rng& rng, size_t samples) {
+  if (expires_.size() == 0) return {0, 0};
+  std::vector<std::string> due;
+  size_t sampled = 0;
+  long long ttl_sum = 0, ttl_count = 0;
+  const int64_t now = base::now_ms();
+  expires_.sample(rng, samples, [&](std::string_view key, int64_t& when) {
+    ++sampled;
+    if (when <= now) {
+      due.emplace_back(key);
+    } else {
+      ttl_sum += when - now;
+      ++ttl_count;
+    }
+  });
+  for (const auto& key : due) expire_if_needed(key);
+  if (ttl_count) {
+    const long long avg = ttl_sum / ttl_count;
+    // Running estimate, as Redis's avg_ttl.
+    avg_ttl_ = avg_ttl_ ? (avg_ttl_ / 50) * 49 + avg / 50 : avg;
+  }
+  return {sampled, due.size()};
+}
+
+void Database::swap_contents(Database& other) {
+  std::swap(keys_, other.keys_);
+  std::swap(expires_, other.expires_);
+  std::swap(avg_ttl_, other.avg_ttl_);
+}
+
+}  // namespace setd::db

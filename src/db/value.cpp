@@ -1,0 +1,49 @@
+#include "setd/db/value.hpp"
+
+#include "setd/base/strconv.hpp"
+
+namespace setd::db {
+
+namespace {
+// Redis keeps strings up to this many bytes in one allocation with the
+// object header ("embstr").
+constexpr size_t kEmbstrLimit = 44;
+}  // namespace
+
+Value Value::string(std::string bytes) {
+  long long ignored = 0;
+  StringEncoding enc = StringEncoding::kRaw;
+  if (bytes.size() <= 20 && base::string_to_ll(bytes, ignored))
+    enc = StringEncoding::kInt;
+  else if (bytes.size() <= kEmbstrLimit)
+    enc = StringEncoding::kEmbstr;
+  return string(std::move(bytes), enc);
+}
+
+Value Value::string(std::string bytes, StringEncoding enc) {
+  Value v;
+  v.data_ = StringValue{std::move(bytes), enc};
+  return v;
+}
+
+Value Value::set(ds::SetObject set) {
+  Value v;
+  v.data_ = std::move(set);
+  return v;
+}
+
+const char* Value::encoding_name() const {
+  if (type() == Type::kSet)
+    return as_set().encoding() == ds::SetObject::Encoding::kIntSet ? "intset" : "hashtable";
+  switch (as_string().encoding) {
+    case StringEncoding::kInt:
+      return "int";
+    case StringEncoding::kEmbstr:
+      return "embstr";
+    case StringEncoding::kRaw:
+      return "raw";
+  }
+  return "raw";
+}
+
+}  // namespace setd::db

@@ -1,0 +1,233 @@
+#include "setd/ds/intset.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <stdexcept>
+#include <utility>
+
+#include "setd/base/random.hpp"
+
+namespace setd::ds {
+
+namespace {
+
+// Reads element i of a buffer encoded at width w. memcpy keeps this free of
+// aliasing and alignment assumptions; compilers turn it into a plain load.
+int64_t load(const unsigned char* data, size_t i, IntSet::Width w) noexcept {
+  switch (w) {
+    case IntSet::Width::k16: {
+      int16_t x;
+      std::memcpy(&x, data + i * 2, 2);
+      return x;
+    }
+    case IntSet::Width::k32: {
+      int32_t x;
+      std::memcpy(&x, data + i * 4, 4);
+      return x;
+    }
+    case IntSet::Width::k64:
+      break;
+  }
+  int64_t x;
+  std::memcpy(&x, data + i * 8, 8);
+  return x;
+}
+
+void store_at(unsigned char* data, size_t i, IntSet::Width w, int64_t v) noexcept {
+  switch (w) {
+    case IntSet::Width::k16: {
+      const auto x = static_cast<int16_t>(v);
+      std::memcpy(data + i * 2, &x, 2);
+      return;
+    }
+    case IntSet::Width::k32: {
+      const auto x = static_cast<int32_t>(v);
+      std::memcpy(data + i * 4, &x, 4);
+      return;
+    }
+    case IntSet::Width::k64:
+      break;
+  }
+  std::memcpy(data + i * 8, &v, 8);
+}
+
+}  // namespace
+
+IntSet::~IntSet() { std::free(data_); }
+
+IntSet::IntSet(const IntSet& other) : size_(other.size_), width_(other.width_) {
+  if (other.size_ > 0) {
+    const size_t bytes = other.memory_bytes();
+    data_ = static_cast<unsigned char*>(std::malloc(bytes));
+    if (data_ == nullptr) throw std::bad_alloc();
+    std::memcpy(data_, other.data_, bytes);
+  }
+}
+
+IntSet& IntSet::operator=(const IntSet& other) {
+  if (this != &other) {
+    IntSet copy(other);
+    *this = std::move(copy);
+  }
+  return *this;
+}
+
+IntSet::IntSet(IntSet&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)),
+      width_(std::exchange(other.width_, Width::k16)) {}
+
+IntSet& IntSet::operator=(IntSet&& other) noexcept {
+  if (this != &other) {
+    std::free(data_);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    width_ = std::exchange(other.width_, Width::k16);
+  }
+  return *this;
+}
+
+IntSet::Width IntSet::width_for(int64_t v) noexcept {
+  if (v >= std::numeric_limits<int16_t>::min() && v <= std::numeric_limits<int16_t>::max()) {
+    return Width::k16;
+  }
+  if (v >= std::numeric_limits<int32_t>::min() && v <= std::numeric_limits<int32_t>::max()) {
+    return Width::k32;
+  }
+  return Width::k64;
+}
+
+int64_t IntSet::at(size_t i) const noexcept { return load(data_, i, width_); }
+
+void IntSet::store(size_t i, int64_t v) noexcept { store_at(data_, i, width_, v); }
+
+// Branchless lower bound over elements of type T (the loop compiles to a
+// conditional move, so an unpredictable search does not pay a branch
+// misprediction per level). Invariant: the answer lies in [lo, lo + len].
+template <class T>
+size_t lower_bound_as(const unsigned char* data, size_t n, int64_t v) noexcept {
+  if (n == 0) return 0;
+  auto get = [data](size_t i) {
+    T x;
+    std::memcpy(&x, data + i * sizeof(T), sizeof(T));
+    return static_cast<int64_t>(x);
+  };
+  size_t lo = 0;
+  size_t len = n;
+  while (len > 1) {
+    const size_t half = len / 2;
+    lo = get(lo + half) < v ? lo + half : lo;
+    len -= half;
+  }
+  return lo + (get(lo) < v ? 1 : 0);
+}
+
+size_t IntSet::lower_bound(int64_t v, bool* found) const noexcept {
+  size_t pos = 0;
+  switch (width_) {
+    case Width::k16:
+      pos = lower_bound_as<int16_t>(data_, size_, v);
+      break;
+    case Width::k32:
+      pos = lower_bound_as<int32_t>(data_, size_, v);
+      break;
+    case Width::k64:
+      pos = lower_bound_as<int64_t>(data_, size_, v);
+      break;
+  }
+  *found = pos < size_ && at(pos) == v;
+  return pos;
+}
+
+bool IntSet::contains(int64_t v) const noexcept {
+  if (size_ == 0 || width_for(v) > width_) return false;
+  // Fast reject outside [min, max] before the binary search.
+  if (v < at(0) || v > at(size_ - 1)) return false;
+  bool found = false;
+  lower_bound(v, &found);
+  return found;
+}
+
+void IntSet::resize_buffer(size_t n, Width w) {
+  const size_t bytes = n * static_cast<size_t>(w);
+  if (bytes == 0) {
+    std::free(data_);
+    data_ = nullptr;
+    return;
+  }
+  void* p = std::realloc(data_, bytes);
+  if (p == nullptr) throw std::bad_alloc();
+  data_ = static_cast<unsigned char*>(p);
+}
+
+void IntSet::upgrade_and_insert(int64_t v, Width w) {
+  // v needs a wider width than every current member, so it is either smaller
+  // than all of them (negative) or larger than all of them (positive): it
+  // goes at one end. Re-encode back to front so no element is overwritten
+  // before it is read (new elements are wider and sit at higher offsets).
+  const Width old_w = width_;
+  const size_t n = size_;
+  resize_buffer(n + 1, w);
+  const size_t shift = v < 0 ? 1 : 0;
+  for (size_t i = n; i-- > 0;) store_at(data_, i + shift, w, load(data_, i, old_w));
+  width_ = w;
+  store(v < 0 ? 0 : n, v);
+  ++size_;
+}
+
+bool IntSet::insert(int64_t v) {
+  const Width w = width_for(v);
+  if (size_ == std::numeric_limits<uint32_t>::max()) {
+    if (contains(v)) return false;
+    throw std::length_error("IntSet: too many members");
+  }
+  if (w > width_) {
+    upgrade_and_insert(v, w);
+    return true;
+  }
+  bool found = false;
+  size_t pos = 0;
+  if (size_ > 0 && v > at(size_ - 1)) {
+    pos = size_;  // fast path: appending in ascending order
+  } else {
+    pos = lower_bound(v, &found);
+    if (found) return false;
+  }
+  resize_buffer(size_ + 1, width_);
+  const size_t ws = static_cast<size_t>(width_);
+  std::memmove(data_ + (pos + 1) * ws, data_ + pos * ws, (size_ - pos) * ws);
+  store(pos, v);
+  ++size_;
+  return true;
+}
+
+bool IntSet::erase(int64_t v) {
+  if (size_ == 0 || width_for(v) > width_) return false;
+  bool found = false;
+  const size_t pos = lower_bound(v, &found);
+  if (!found) return false;
+  const size_t ws = static_cast<size_t>(width_);
+  std::memmove(data_ + pos * ws, data_ + (pos + 1) * ws, (size_ - pos - 1) * ws);
+  --size_;
+  // Shrinking realloc cannot fail in a way that loses data; if it returns
+  // null (it may not for a smaller size in glibc) keep the larger buffer.
+  if (size_ == 0) {
+    std::free(data_);
+    data_ = nullptr;
+  } else if (void* p = std::realloc(data_, size_ * ws); p != nullptr) {
+    data_ = static_cast<unsigned char*>(p);
+  }
+  return true;
+}
+
+int64_t IntSet::random(base::Rng& rng) const noexcept { return at(rng.below(size_)); }
+
+void IntSet::clear() noexcept {
+  std::free(data_);
+  data_ = nullptr;
+  size_ = 0;
+}
+
+}  // namespace setd::ds

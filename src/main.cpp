@@ -1,0 +1,140 @@
+// setd entry point: `setd [config-file] [--directive value ...]`, exactly
+// like redis-server's command line.
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <utility>  // before Asio: Boost 1.74 misses it under C++20
+
+#include "setd/base/clock.hpp"
+#include "setd/base/random.hpp"
+#include "setd/cmd/dispatcher.hpp"
+#include "setd/ds/hash.hpp"
+#include "setd/net/server.hpp"
+#include "setd/server/server_state.hpp"
+
+namespace {
+
+void usage() {
+  std::fprintf(stderr,
+               "Usage: setd [/path/to/setd.conf] [options]\n"
+               "       setd - (read config from stdin)\n"
+               "       setd -v or --version\n"
+               "       setd -h or --help\n\n"
+               "Examples:\n"
+               "       setd (run the server with default config)\n"
+               "       setd conf/setd.conf\n"
+               "       setd --port 7777\n"
+               "       setd conf/setd.conf --loglevel verbose\n");
+}
+
+spdlog::level::level_enum log_level(const std::string& name) {
+  if (name == "debug") return spdlog::level::debug;
+  if (name == "verbose") return spdlog::level::debug;
+  if (name == "warning") return spdlog::level::warn;
+  return spdlog::level::info;
+}
+
+bool setup_logging(const setd::server::Settings& s) {
+  try {
+    std::shared_ptr<spdlog::logger> logger;
+    if (s.logfile.empty())
+      logger = spdlog::stdout_logger_mt("setd");
+    else
+      logger = spdlog::basic_logger_mt("setd", s.logfile);
+    logger->set_pattern("%P:M %d %b %Y %H:%M:%S.%e * %v");
+    logger->set_level(log_level(s.loglevel));
+    logger->flush_on(spdlog::level::info);
+    spdlog::set_default_logger(logger);
+  } catch (const spdlog::spdlog_ex& e) {
+    std::fprintf(stderr, "Can't open the log file: %s\n", e.what());
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && (args[0] == "-v" || args[0] == "--version")) {
+    std::printf("setd v=%s (redis compatibility %s)\n", setd::server::kSetdVersion,
+                setd::server::kRedisCompatVersion);
+    return 0;
+  }
+  if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
+    usage();
+    return 0;
+  }
+
+  std::string config_path;
+  std::string config_text;
+  if (!args.empty() && args[0].rfind("--", 0) != 0) {
+    config_path = args[0];
+    args.erase(args.begin());
+    std::stringstream text;
+    if (config_path == "-") {
+      text << std::cin.rdbuf();
+      config_path.clear();
+    } else {
+      std::ifstream in(config_path);
+      if (!in) {
+        std::fprintf(stderr, "Fatal error, can't open config file '%s': %s\n", config_path.c_str(),
+                     std::strerror(errno));
+        return 1;
+      }
+      text << in.rdbuf();
+      config_path = std::filesystem::absolute(config_path).string();
+    }
+    config_text = text.str();
+  }
+
+  setd::server::Config config;
+  if (const std::string err = config.load(config_text, args); !err.empty()) {
+    std::fprintf(stderr, "%s\n", err.c_str());
+    return 1;
+  }
+  if (!setup_logging(config.settings())) return 1;
+
+  std::signal(SIGPIPE, SIG_IGN);
+  const auto seed = static_cast<uint64_t>(setd::base::system_ms()) * 0x9E3779B97F4A7C15ULL ^
+                    static_cast<uint64_t>(getpid()) ^ setd::base::monotonic_us();
+  setd::base::rng().reseed(seed);
+  setd::ds::set_hash_seed(setd::base::rng().next());
+
+  setd::server::ServerState state(std::move(config));
+  state.config_file = config_path;
+  {
+    std::error_code ec;
+    state.executable = std::filesystem::canonical("/proc/self/exe", ec).string();
+  }
+  setd::cmd::Dispatcher dispatcher(state);
+
+  boost::asio::io_context io(1);
+  setd::net::Server server(io, state, dispatcher);
+  if (const std::string err = server.listen(); !err.empty()) {
+    spdlog::critical("{}", err);
+    return 1;
+  }
+  if (!state.settings().pidfile.empty()) {
+    std::ofstream pid(state.settings().pidfile);
+    pid << getpid() << "\n";
+  }
+  spdlog::info("setd {} (redis {} compatible) started, pid={}, port={}, config file={}",
+               setd::server::kSetdVersion, setd::server::kRedisCompatVersion, getpid(),
+               state.tcp_port, config_path.empty() ? "(none)" : config_path);
+  spdlog::info("Ready to accept connections tcp");
+  server.start();
+  io.run();
+  if (!state.settings().pidfile.empty()) std::remove(state.settings().pidfile.c_str());
+  spdlog::info("setd stopped.");
+  return 0;
+}

@@ -1,0 +1,124 @@
+#include "setd/net/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+
+#include "setd/net/connection.hpp"
+
+namespace setd::net {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+Server::Server(asio::io_context& io, server::ServerState& state, cmd::Dispatcher& dispatcher)
+    : io_(io), state_(state), dispatcher_(dispatcher), cron_timer_(io), signals_(io) {
+  state_.request_shutdown = [this] {
+    // Never tear connections down from inside a command: post it.
+    asio::post(io_, [this] { stop(); });
+  };
+}
+
+std::string Server::listen() {
+  const auto& s = state_.settings();
+  for (std::string addr : s.bind) {
+    bool optional = false;
+    if (!addr.empty() && addr[0] == '-') {
+      optional = true;
+      addr.erase(0, 1);
+    }
+    if (addr == "*") addr = "0.0.0.0";
+    if (addr == "::*") addr = "::";
+    error_code ec;
+    const auto ip = asio::ip::make_address(addr, ec);
+    if (ec) {
+      if (optional) continue;
+      return "Invalid bind address '" + addr + "'";
+    }
+    auto acc = std::make_unique<tcp::acceptor>(io_);
+    const tcp::endpoint ep(ip, static_cast<unsigned short>(s.port));
+    acc->open(ep.protocol(), ec);
+    if (!ec) acc->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec && ip.is_v6()) acc->set_option(asio::ip::v6_only(true), ec);
+    if (!ec) acc->bind(ep, ec);
+    if (!ec) acc->listen(s.tcp_backlog, ec);
+    if (ec) {
+      if (optional) {
+        spdlog::warn("Could not bind optional address {}:{}: {}", addr, s.port, ec.message());
+        continue;
+      }
+      return "Could not create server TCP listening socket " + addr + ":" + std::to_string(s.port) +
+             ": " + ec.message();
+    }
+    state_.tcp_port = acc->local_endpoint().port();
+    acceptors_.push_back(std::move(acc));
+  }
+  if (acceptors_.empty()) return "No address to listen on";
+  return "";
+}
+
+void Server::start() {
+  for (size_t i = 0; i < acceptors_.size(); ++i) accept(i);
+  signals_.add(SIGINT);
+  signals_.add(SIGTERM);
+  signals_.async_wait([this](const error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::warn("Received {} scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    stop();
+  });
+  schedule_cron();
+}
+
+void Server::accept(size_t index) {
+  acceptors_[index]->async_accept([this, index](const error_code& ec, tcp::socket socket) {
+    if (stopping_) return;
+    if (!ec) {
+      if (state_.client_count() >= static_cast<size_t>(state_.settings().maxclients)) {
+        ++state_.stats().rejected_connections;
+        static const char kMsg[] = "-ERR max number of clients reached\r\n";
+        error_code wec;
+        asio::write(socket, asio::buffer(kMsg, sizeof(kMsg) - 1), wec);
+        socket.close(wec);
+      } else {
+        auto conn = std::make_shared<Connection>(std::move(socket), *this);
+        connections_.insert(conn.get());
+        weak_connections_.push_back(conn);
+        conn->start();
+      }
+      if (weak_connections_.size() > 2 * connections_.size() + 64)
+        std::erase_if(weak_connections_, [](const auto& w) { return w.expired(); });
+    } else if (ec == asio::error::operation_aborted) {
+      return;
+    } else {
+      spdlog::warn("Accepting client connection: {}", ec.message());
+    }
+    accept(index);
+  });
+}
+
+void Server::schedule_cron() {
+  const auto hz = std::max<long long>(state_.settings().hz, 1);
+  cron_timer_.expires_after(std::chrono::milliseconds(1000 / hz));
+  cron_timer_.async_wait([this](const error_code& ec) {
+    if (ec || stopping_) return;
+    state_.cron();
+    schedule_cron();
+  });
+}
+
+void Server::stop() {
+  if (stopping_) return;
+  stopping_ = true;
+  spdlog::warn("setd is now ready to exit, bye bye...");
+  error_code ec;
+  for (auto& acc : acceptors_) acc->close(ec);
+  cron_timer_.cancel();
+  signals_.cancel();
+  for (auto& w : weak_connections_)
+    if (auto c = w.lock()) c->shutdown();
+  weak_connections_.clear();
+  io_.stop();
+}
+
+}  // namespace setd::net

@@ -1,0 +1,589 @@
+#include "setd/server/config.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "setd/base/glob.hpp"
+#include "setd/base/split_args.hpp"
+#include "setd/base/strconv.hpp"
+
+namespace setd::server {
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) {
+    if (!out.empty()) out.push_back(' ');
+    out += p;
+  }
+  return out;
+}
+
+// Quotes a value for a config file line when it needs it.
+std::string quote_if_needed(const std::string& v) {
+  if (!v.empty() && v.find_first_of(" \t\"'\\") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+
+std::string int_range_error(long long lo, long long hi) {
+  return "argument must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
+         " inclusive";
+}
+
+// Builders for the common directive kinds.
+template <class T>
+std::function<std::string(Settings&, std::string_view)> int_parser(T Settings::*field, long long lo,
+                                                                   long long hi) {
+  return [field, lo, hi](Settings& s, std::string_view v) -> std::string {
+    long long n = 0;
+    if (!base::string_to_ll(v, n)) return "argument couldn't be parsed into an integer";
+    if (n < lo || n > hi) return int_range_error(lo, hi);
+    s.*field = static_cast<T>(n);
+    return "";
+  };
+}
+template <class T>
+std::function<std::string(const Settings&)> int_formatter(T Settings::*field) {
+  return [field](const Settings& s) { return std::to_string(s.*field); };
+}
+
+std::function<std::string(Settings&, std::string_view)> memory_parser(long long Settings::*field,
+                                                                      long long lo) {
+  return [field, lo](Settings& s, std::string_view v) -> std::string {
+    auto n = parse_memory(v);
+    if (!n) return "argument must be a memory value";
+    if (*n < lo) return int_range_error(lo, LLONG_MAX);
+    s.*field = *n;
+    return "";
+  };
+}
+
+std::function<std::string(Settings&, std::string_view)> bool_parser(bool Settings::*field) {
+  return [field](Settings& s, std::string_view v) -> std::string {
+    const std::string l = lower(v);
+    if (l == "yes")
+      s.*field = true;
+    else if (l == "no")
+      s.*field = false;
+    else
+      return "argument must be 'yes' or 'no'";
+    return "";
+  };
+}
+
+std::function<std::string(Settings&, std::string_view)> string_parser(
+    std::string Settings::*field) {
+  return [field](Settings& s, std::string_view v) -> std::string {
+    s.*field = std::string(v);
+    return "";
+  };
+}
+
+const char* const kClassNames[] = {"normal", "slave", "pubsub"};
+
+}  // namespace
+
+std::optional<long long> parse_memory(std::string_view text) {
+  size_t digits = 0;
+  while (digits < text.size() && (std::isdigit(static_cast<unsigned char>(text[digits])) ||
+                                  (digits == 0 && text[digits] == '-')))
+    ++digits;
+  long long base_value = 0;
+  if (!base::string_to_ll(text.substr(0, digits), base_value)) return std::nullopt;
+  const std::string unit = lower(text.substr(digits));
+  long long mul = 1;
+  if (unit.empty() || unit == "b")
+    mul = 1;
+  else if (unit == "k")
+    mul = 1000;
+  else if (unit == "kb")
+    mul = 1024;
+  else if (unit == "m")
+    mul = 1000 * 1000;
+  else if (unit == "mb")
+    mul = 1024 * 1024;
+  else if (unit == "g")
+    mul = 1000LL * 1000 * 1000;
+  else if (unit == "gb")
+    mul = 1024LL * 1024 * 1024;
+  else
+    return std::nullopt;
+  if (base_value < 0) return std::nullopt;
+  if (base_value > LLONG_MAX / mul) return std::nullopt;
+  return base_value * mul;
+}
+
+std::optional<int> parse_notify_flags(std::string_view text) {
+  int flags = 0;
+  for (char c : text) {
+    switch (c) {
+      case 'A':
+        flags |= notify::kAll;
+        break;
+      case 'g':
+        flags |= notify::kGeneric;
+        break;
+      case '$':
+        flags |= notify::kString;
+        break;
+      case 'l':
+        flags |= notify::kList;
+        break;
+      case 's':
+        flags |= notify::kSet;
+        break;
+      case 'h':
+        flags |= notify::kHash;
+        break;
+      case 'z':
+        flags |= notify::kZset;
+        break;
+      case 'x':
+        flags |= notify::kExpired;
+        break;
+      case 'e':
+        flags |= notify::kEvicted;
+        break;
+      case 'K':
+        flags |= notify::kKeyspace;
+        break;
+      case 'E':
+        flags |= notify::kKeyevent;
+        break;
+      case 't':
+        flags |= notify::kStream;
+        break;
+      case 'm':
+        flags |= notify::kKeyMiss;
+        break;
+      case 'd':
+        flags |= notify::kModule;
+        break;
+      case 'n':
+        flags |= notify::kNew;
+        break;
+      default:
+        return std::nullopt;
+    }
+  }
+  return flags;
+}
+
+std::string notify_flags_to_string(int flags) {
+  std::string out;
+  if ((flags & notify::kAll) == notify::kAll) {
+    out += 'A';
+  } else {
+    if (flags & notify::kGeneric) out += 'g';
+    if (flags & notify::kString) out += '$';
+    if (flags & notify::kList) out += 'l';
+    if (flags & notify::kSet) out += 's';
+    if (flags & notify::kHash) out += 'h';
+    if (flags & notify::kZset) out += 'z';
+    if (flags & notify::kExpired) out += 'x';
+    if (flags & notify::kEvicted) out += 'e';
+    if (flags & notify::kStream) out += 't';
+    if (flags & notify::kModule) out += 'd';
+  }
+  if (flags & notify::kNew) out += 'n';
+  if (flags & notify::kKeyspace) out += 'K';
+  if (flags & notify::kKeyevent) out += 'E';
+  if (flags & notify::kKeyMiss) out += 'm';
+  return out;
+}
+
+void Config::add(Directive d) {
+  d.default_value = d.format(settings_);
+  directives_.push_back(std::move(d));
+}
+
+Config::Config() {
+  add({"bind",
+       {},
+       true,
+       false,
+       [](Settings& s, std::string_view v) -> std::string {
+         auto words = base::split_args(v);
+         if (!words || words->empty()) return "Too many bind addresses specified.";
+         s.bind = *words;
+         return "";
+       },
+       [](const Settings& s) { return join(s.bind); },
+       ""});
+  add({"port",
+       {},
+       true,
+       false,
+       int_parser(&Settings::port, 0, 65535),
+       int_formatter(&Settings::port),
+       ""});
+  add({"tcp-backlog",
+       {},
+       true,
+       false,
+       int_parser(&Settings::tcp_backlog, 0, INT_MAX),
+       int_formatter(&Settings::tcp_backlog),
+       ""});
+  add({"timeout",
+       {},
+       false,
+       false,
+       int_parser(&Settings::timeout, 0, INT_MAX),
+       int_formatter(&Settings::timeout),
+       ""});
+  add({"tcp-keepalive",
+       {},
+       false,
+       false,
+       int_parser(&Settings::tcp_keepalive, 0, INT_MAX),
+       int_formatter(&Settings::tcp_keepalive),
+       ""});
+  add({"databases",
+       {},
+       true,
+       false,
+       int_parser(&Settings::databases, 1, INT_MAX),
+       int_formatter(&Settings::databases),
+       ""});
+  add({"maxclients",
+       {},
+       false,
+       false,
+       int_parser(&Settings::maxclients, 1, 4294967295LL),
+       int_formatter(&Settings::maxclients),
+       ""});
+  add({"loglevel",
+       {},
+       false,
+       false,
+       [](Settings& s, std::string_view v) -> std::string {
+         const std::string l = lower(v);
+         if (l != "debug" && l != "verbose" && l != "notice" && l != "warning")
+           return "argument(s) must be one of the following: debug, verbose, notice, warning";
+         s.loglevel = l;
+         return "";
+       },
+       [](const Settings& s) { return s.loglevel; },
+       ""});
+  add({"logfile",
+       {},
+       true,
+       false,
+       string_parser(&Settings::logfile),
+       [](const Settings& s) { return s.logfile; },
+       ""});
+  add({"pidfile",
+       {},
+       true,
+       false,
+       string_parser(&Settings::pidfile),
+       [](const Settings& s) { return s.pidfile; },
+       ""});
+  add({"hz",
+       {},
+       false,
+       false,
+       [](Settings& s, std::string_view v) -> std::string {
+         long long n = 0;
+         if (!base::string_to_ll(v, n)) return "argument couldn't be parsed into an integer";
+         if (n < 0 || n > INT_MAX) return int_range_error(0, INT_MAX);
+         s.hz = std::clamp(n, 1LL, 500LL);  // Redis clamps hz to [1, 500]
+         return "";
+       },
+       int_formatter(&Settings::hz),
+       ""});
+  add({"proto-max-bulk-len",
+       {},
+       false,
+       false,
+       memory_parser(&Settings::proto_max_bulk_len, 1024 * 1024),
+       int_formatter(&Settings::proto_max_bulk_len),
+       ""});
+  add({"client-query-buffer-limit",
+       {},
+       false,
+       false,
+       memory_parser(&Settings::client_query_buffer_limit, 1024 * 1024),
+       int_formatter(&Settings::client_query_buffer_limit),
+       ""});
+  add({"set-max-intset-entries",
+       {},
+       false,
+       false,
+       int_parser(&Settings::set_max_intset_entries, 0, LLONG_MAX),
+       int_formatter(&Settings::set_max_intset_entries),
+       ""});
+  add({"set-events",
+       {},
+       false,
+       false,
+       [](Settings& s, std::string_view v) -> std::string {
+         const std::string l = lower(v);
+         if (l == "all")
+           s.set_events = SetEvents::kAll;
+         else if (l == "writes")
+           s.set_events = SetEvents::kWrites;
+         else if (l == "none")
+           s.set_events = SetEvents::kNone;
+         else
+           return "argument(s) must be one of the following: all, writes, none";
+         return "";
+       },
+       [](const Settings& s) -> std::string {
+         switch (s.set_events) {
+           case SetEvents::kAll:
+             return "all";
+           case SetEvents::kWrites:
+             return "writes";
+           case SetEvents::kNone:
+             return "none";
+         }
+         return "all";
+       },
+       ""});
+  add({"notify-keyspace-events",
+       {},
+       false,
+       false,
+       [](Settings& s, std::string_view v) -> std::string {
+         auto flags = parse_notify_flags(v);
+         if (!flags) return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+         s.notify_keyspace_events = *flags;
+         return "";
+       },
+       [](const Settings& s) { return notify_flags_to_string(s.notify_keyspace_events); },
+       ""});
+  add({"client-output-buffer-limit",
+       {},
+       false,
+       true,
+       [](Settings& s, std::string_view v) -> std::string {
+         auto words = base::split_args(v);
+         if (!words || words->empty() || words->size() % 4 != 0)
+           return "Wrong number of arguments in buffer limit configuration.";
+         OutputLimit limits[3] = {s.output_limits[0], s.output_limits[1], s.output_limits[2]};
+         for (size_t i = 0; i < words->size(); i += 4) {
+           const std::string cls = lower((*words)[i]);
+           int idx = -1;
+           if (cls == "normal") idx = 0;
+           if (cls == "slave" || cls == "replica") idx = 1;
+           if (cls == "pubsub") idx = 2;
+           auto hard = parse_memory((*words)[i + 1]);
+           auto soft = parse_memory((*words)[i + 2]);
+           long long secs = 0;
+           if (idx < 0 || !hard || !soft || !base::string_to_ll((*words)[i + 3], secs) || secs < 0)
+             return "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+           limits[idx] = {static_cast<unsigned long long>(*hard),
+                          static_cast<unsigned long long>(*soft), secs};
+         }
+         std::copy(std::begin(limits), std::end(limits), std::begin(s.output_limits));
+         return "";
+       },
+       [](const Settings& s) {
+         std::string out;
+         for (int i = 0; i < 3; ++i) {
+           if (i) out += ' ';
+           out += std::string(kClassNames[i]) + " " + std::to_string(s.output_limits[i].hard) +
+                  " " + std::to_string(s.output_limits[i].soft) + " " +
+                  std::to_string(s.output_limits[i].soft_seconds);
+         }
+         return out;
+       },
+       ""});
+  add({"save",
+       {},
+       false,
+       true,
+       string_parser(&Settings::save),
+       [](const Settings& s) { return s.save; },
+       ""});
+  add({"appendonly",
+       {},
+       false,
+       false,
+       bool_parser(&Settings::appendonly),
+       [](const Settings& s) { return std::string(s.appendonly ? "yes" : "no"); },
+       ""});
+}
+
+const Config::Directive* Config::find(std::string_view name) const {
+  const std::string l = lower(name);
+  for (const auto& d : directives_) {
+    if (d.name == l) return &d;
+    for (const auto& a : d.aliases)
+      if (a == l) return &d;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> Config::names() const {
+  std::vector<std::string> out;
+  for (const auto& d : directives_) out.push_back(d.name);
+  return out;
+}
+
+std::string Config::set(std::string_view name, std::string_view value, bool runtime) {
+  const Directive* d = find(name);
+  if (!d) return "unknown";
+  if (runtime && d->immutable) return "can't set immutable config";
+  return d->parse(settings_, value);
+}
+
+std::string Config::set_many(std::span<const std::string_view> pairs) {
+  // Validate everything on a copy first, so a failure changes nothing.
+  std::set<const Directive*> seen;
+  Settings trial = settings_;
+  for (size_t i = 0; i + 1 < pairs.size(); i += 2) {
+    const Directive* d = find(pairs[i]);
+    if (!d)
+      return "ERR Unknown option or number of arguments for CONFIG SET - '" +
+             std::string(pairs[i]) + "'";
+    const std::string prefix =
+        "ERR CONFIG SET failed (possibly related to argument '" + std::string(pairs[i]) + "') - ";
+    if (!seen.insert(d).second) return prefix + "duplicate parameter";
+    if (d->immutable) return prefix + "can't set immutable config";
+    std::string err = d->parse(trial, pairs[i + 1]);
+    if (!err.empty()) return prefix + err;
+  }
+  settings_ = trial;
+  if (on_change)
+    for (const Directive* d : seen) on_change(d->name);
+  return "";
+}
+
+std::vector<std::pair<std::string, std::string>> Config::get(
+    std::span<const std::string_view> patterns) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& d : directives_) {
+    auto matches = [&](const std::string& n) {
+      for (auto p : patterns)
+        if (base::glob_match(p, n, true)) return true;
+      return false;
+    };
+    if (matches(d.name)) out.emplace_back(d.name, d.format(settings_));
+    for (const auto& a : d.aliases)
+      if (matches(a)) out.emplace_back(a, d.format(settings_));
+  }
+  return out;
+}
+
+std::string Config::load(const std::string& file_text, const std::vector<std::string>& cli_args) {
+  // Command-line options become config lines after the file's, as in Redis.
+  std::vector<std::string> lines;
+  {
+    std::istringstream in(file_text);
+    std::string line;
+    while (std::getline(in, line)) lines.push_back(line);
+  }
+  std::string cli_line;
+  for (const auto& arg : cli_args) {
+    if (arg.size() > 2 && arg.rfind("--", 0) == 0) {
+      if (!cli_line.empty()) lines.push_back(cli_line);
+      cli_line = arg.substr(2);
+    } else {
+      cli_line += ' ';
+      cli_line += quote_if_needed(arg);
+    }
+  }
+  if (!cli_line.empty()) lines.push_back(cli_line);
+
+  std::set<const Directive*> multi_seen;
+  for (size_t n = 0; n < lines.size(); ++n) {
+    std::string line = lines[n];
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
+      line.pop_back();
+    const size_t first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
+    auto words = base::split_args(line);
+    auto fatal = [&](const std::string& why) {
+      return "\n*** FATAL CONFIG FILE ERROR (setd) ***\nReading the configuration file, at line " +
+             std::to_string(n + 1) + "\n>>> '" + line.substr(first) + "'\n" + why;
+    };
+    if (!words) return fatal("Unbalanced quotes in configuration line");
+    if (words->empty()) continue;
+    const Directive* d = find((*words)[0]);
+    if (!d || words->size() < 2) {
+      // "save" and a few others may legitimately take an empty value.
+      if (d && words->size() == 1)
+        words->push_back("");
+      else
+        return fatal("Bad directive or wrong number of arguments");
+    }
+    std::vector<std::string> values(words->begin() + 1, words->end());
+    std::string value = values.size() == 1 ? values[0] : join(values);
+    if (d->multi_line && d->name == "save" && multi_seen.count(d)) {
+      value = settings_.save.empty() ? value : settings_.save + " " + value;
+    }
+    multi_seen.insert(d);
+    std::string err = d->parse(settings_, value);
+    if (!err.empty()) return fatal(err);
+  }
+  return "";
+}
+
+std::string Config::rewrite(const std::string& path) const {
+  std::ifstream in(path);
+  if (!in) return "ERR Rewriting config file: No such file or directory";
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  in.close();
+
+  std::set<std::string> written;
+  std::vector<std::string> out;
+  for (const auto& l : lines) {
+    auto words = base::split_args(l);
+    const size_t first = l.find_first_not_of(" \t");
+    if (!words || words->empty() || first == std::string::npos || l[first] == '#') {
+      if (l != "# Generated by CONFIG REWRITE") out.push_back(l);
+      continue;
+    }
+    const Directive* d = find((*words)[0]);
+    if (!d) {
+      out.push_back(l);
+      continue;
+    }
+    if (written.count(d->name)) continue;  // later duplicates collapse into the first
+    written.insert(d->name);
+    const std::string v = d->format(settings_);
+    out.push_back(d->name + " " + quote_if_needed(v));
+  }
+  bool header = false;
+  for (const auto& d : directives_) {
+    if (written.count(d.name)) continue;
+    const std::string v = d.format(settings_);
+    if (v == d.default_value) continue;
+    if (!header) {
+      out.push_back("# Generated by CONFIG REWRITE");
+      header = true;
+    }
+    out.push_back(d.name + " " + quote_if_needed(v));
+  }
+  const std::string tmp = path + ".tmp-rewrite";
+  {
+    std::ofstream o(tmp, std::ios::trunc);
+    if (!o) return "ERR Rewriting config file: cannot write " + tmp;
+    for (const auto& l : out) o << l << '\n';
+    if (!o.flush()) return "ERR Rewriting config file: write failed";
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    return "ERR Rewriting config file: rename failed";
+  return "";
+}
+
+}  // namespace setd::server

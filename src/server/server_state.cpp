@@ -1,0 +1,160 @@
+#include "setd/server/server_state.hpp"
+
+#include <algorithm>
+
+#include "setd/base/clock.hpp"
+#include "setd/base/random.hpp"
+
+namespace setd::server {
+
+ServerState::ServerState(Config config) : config_(std::move(config)) {
+  start_time_ms = base::system_ms();
+  watched_.resize(static_cast<size_t>(config_.settings().databases));
+  for (int i = 0; i < config_.settings().databases; ++i) {
+    dbs_.push_back(std::make_unique<db::Database>(i));
+    dbs_.back()->on_expired = [this](db::Database& d, std::string_view key) {
+      ++stats_.expired_keys;
+      notify_keyspace_event(notify::kExpired, "expired", key, d.id());
+    };
+  }
+}
+
+void ServerState::publish_keyspace_event(int flags, std::string_view event, std::string_view key,
+                                         int db) {
+  const std::string dbs = std::to_string(db);
+  if (flags & notify::kKeyspace) {
+    std::string channel = "__keyspace@" + dbs + "__:";
+    channel.append(key);
+    hub_.publish(channel, event);
+  }
+  if (flags & notify::kKeyevent) {
+    std::string channel = "__keyevent@" + dbs + "__:";
+    channel.append(event);
+    hub_.publish(channel, key);
+  }
+}
+
+void ServerState::watch_key(Client& c, int db, std::string_view key) {
+  for (const auto& [wdb, wkey] : c.watched)
+    if (wdb == db && wkey == key) return;
+  c.watched.emplace_back(db, std::string(key));
+  auto& m = watched_[static_cast<size_t>(db)];
+  auto it = m.find(key);
+  if (it == m.end()) it = m.emplace(std::string(key), std::vector<Client*>{}).first;
+  it->second.push_back(&c);
+  ++watched_count_;
+}
+
+void ServerState::touch_watched_key(int db, std::string_view key) {
+  auto& m = watched_[static_cast<size_t>(db)];
+  auto it = m.find(key);
+  if (it == m.end()) return;
+  for (Client* c : it->second) c->dirty_cas = true;
+}
+
+void ServerState::touch_watched_keys_in_db(int db, int also_db) {
+  if (watched_count_ == 0) return;
+  for (auto& [key, clients] : watched_[static_cast<size_t>(db)]) {
+    const bool exists = dbs_[static_cast<size_t>(db)]->peek(key) != nullptr ||
+                        (also_db >= 0 && dbs_[static_cast<size_t>(also_db)]->peek(key) != nullptr);
+    if (!exists) continue;
+    for (Client* c : clients) c->dirty_cas = true;
+  }
+}
+
+void ServerState::swap_dbs(int a, int b) {
+  touch_watched_keys_in_db(a, b);
+  touch_watched_keys_in_db(b, a);
+  dbs_[static_cast<size_t>(a)]->swap_contents(*dbs_[static_cast<size_t>(b)]);
+}
+
+void ServerState::flush_db(int index) {
+  touch_watched_keys_in_db(index);
+  db(index).clear();
+}
+
+bool ServerState::output_limit_reached(Client& c) {
+  const auto cls = c.subscriptions() > 0 ? ClientClass::kPubSub : ClientClass::kNormal;
+  const OutputLimit& lim = settings().output_limits[static_cast<int>(cls)];
+  const size_t used = c.output_bytes();
+  if (lim.hard && used >= lim.hard) return true;
+  if (lim.soft && used >= lim.soft) {
+    const int64_t now = base::now_ms();
+    if (c.obuf_soft_since_ms == 0) {
+      c.obuf_soft_since_ms = now;
+    } else if (now - c.obuf_soft_since_ms >= lim.soft_seconds * 1000) {
+      return true;
+    }
+  } else {
+    c.obuf_soft_since_ms = 0;
+  }
+  return false;
+}
+
+void ServerState::cron() {
+  base::refresh_now();
+  const int64_t now = base::now_ms();
+  // Active expiry: a bounded amount of sampling per database per tick, as
+  // Redis's activeExpireCycle does: repeat while more than a quarter of the
+  // sample was expired, within a time budget.
+  const int64_t budget_us = 250000 / std::max<long long>(settings().hz, 1);  // 25% of a tick
+  const int64_t start = base::monotonic_us();
+  for (int i = 0; i < db_count(); ++i) {
+    auto& d = db(i);
+    for (int round = 0; round < 64 && d.expires_size() > 0; ++round) {
+      auto [sampled, expired] = d.expire_cycle_step(base::rng(), 20);
+      if (sampled == 0 || expired * 4 <= sampled) break;
+      if (base::monotonic_us() - start > budget_us) return;
+    }
+  }
+  // Idle clients (timeout) and soft output-buffer limits.
+  const long long timeout = settings().timeout;
+  for (auto& [id, c] : clients_) {
+    if (c->killed) continue;
+    const bool idle = timeout > 0 && c->subscriptions() == 0 && !c->in_multi &&
+                      (now - c->last_interaction_ms) / 1000 > timeout;
+    if (idle || (c->output_bytes() > 0 && output_limit_reached(*c))) {
+      if (!idle) ++stats_.client_output_limit_disconnections;
+      c->killed = true;
+      if (c->transport) c->transport->close_soon();
+    }
+  }
+}
+
+Client& ServerState::add_client() {
+  const uint64_t id = next_client_id_++;
+  auto [it, inserted] = clients_.emplace(id, std::make_unique<Client>(id, base::now_ms()));
+  return *it->second;
+}
+
+void ServerState::drop_subscriptions(Client& c) {
+  for (const auto& ch : c.channels) hub_.unsubscribe(&c, ch);
+  for (const auto& p : c.patterns) hub_.punsubscribe(&c, p);
+  c.channels.clear();
+  c.patterns.clear();
+}
+
+void ServerState::unwatch_all(Client& c) {
+  for (const auto& [db, key] : c.watched) {
+    auto& m = watched_[static_cast<size_t>(db)];
+    auto it = m.find(key);
+    if (it == m.end()) continue;
+    std::erase(it->second, &c);
+    if (it->second.empty()) m.erase(it);
+    --watched_count_;
+  }
+  c.watched.clear();
+}
+
+void ServerState::remove_client(Client& c) {
+  drop_subscriptions(c);
+  unwatch_all(c);
+  clients_.erase(c.id());
+}
+
+Client* ServerState::find_client(uint64_t id) {
+  auto it = clients_.find(id);
+  return it == clients_.end() ? nullptr : it->second.get();
+}
+
+}  // namespace setd::server

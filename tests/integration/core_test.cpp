@@ -1,0 +1,259 @@
+// setd core over real sockets: protocol, pipelining, connection and server
+// commands, configuration, shutdown.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "server_process.hpp"
+
+namespace setd::testing {
+namespace {
+
+class Core : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { server_ = new ServerProcess(setd_binary()); }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  static int port() { return server_->port(); }
+  static std::string cli(const std::string& args) {
+    return shell("redis-cli -p " + std::to_string(port()) + " " + args + " 2>&1");
+  }
+  static ServerProcess* server_;
+};
+ServerProcess* Core::server_ = nullptr;
+
+TEST_F(Core, PingThroughRedisCli) {
+  EXPECT_EQ(cli("ping"), "PONG\n");
+  EXPECT_EQ(cli("ping hello"), "hello\n");
+  EXPECT_EQ(cli("echo 'a b'"), "a b\n");
+}
+
+TEST_F(Core, ProtocolErrorsGetRedisTextAndClose) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"*abc\r\n", "-ERR Protocol error: invalid multibulk length\r\n"},
+      {"*3000000000\r\n", "-ERR Protocol error: invalid multibulk length\r\n"},
+      {"*1\r\n$abc\r\n", "-ERR Protocol error: invalid bulk length\r\n"},
+      {"*1\r\n$-5\r\n", "-ERR Protocol error: invalid bulk length\r\n"},
+      {"*1\r\n$600000000\r\n", "-ERR Protocol error: invalid bulk length\r\n"},
+      {"*1\r\nx\r\n", "-ERR Protocol error: expected '$', got 'x'\r\n"},
+      {"*1\r\n\r\n", "-ERR Protocol error: expected '$', got ' '\r\n"},
+      {"set \"a b\r\n", "-ERR Protocol error: unbalanced quotes in request\r\n"},
+      {std::string(70000, 'A'), "-ERR Protocol error: too big inline request\r\n"},
+      {"*" + std::string(70000, '1'), "-ERR Protocol error: too big mbulk count string\r\n"},
+      {"*1\r\n$" + std::string(70000, '1'), "-ERR Protocol error: too big bulk count string\r\n"},
+  };
+  for (const auto& [input, expected] : cases) {
+    Client c(port());
+    c.send_raw(input);
+    EXPECT_EQ(c.read_raw_until_close(), expected + "<closed>") << "input: " << input.substr(0, 40);
+  }
+  // The server is still fine afterwards.
+  EXPECT_EQ(cli("ping"), "PONG\n");
+}
+
+TEST_F(Core, LenientInputLikeRedis) {
+  Client c(port());
+  // Empty multibulk and blank lines are skipped; inline with extra spaces.
+  c.send_raw("*0\r\n*-1\r\n\r\n\r\n  PING  \r\n");
+  EXPECT_EQ(c.read()->str, "PONG");
+  // The two bytes after a bulk payload are skipped, not checked.
+  c.send_raw("*1\r\n$4\r\nPINGxx");
+  EXPECT_EQ(c.read()->str, "PONG");
+  c.send_raw("PING\n");
+  EXPECT_EQ(c.read()->str, "PONG");
+  c.send_raw("*2\r\n$4\r\nECHO\r\n$0\r\n\r\n");
+  auto r = c.read();
+  EXPECT_EQ(r->kind, RespValue::Kind::kBulk);
+  EXPECT_EQ(r->str, "");
+}
+
+TEST_F(Core, FramesSplitAtEveryByte) {
+  Client c(port());
+  const std::string frame =
+      "*2\r\n$4\r\nECHO\r\n$11\r\nhello world\r\n*1\r\n$4\r\nPING\r\nECHO \"x y\"\r\n";
+  for (char ch : frame) {
+    c.send_raw(std::string(1, ch));
+    std::this_thread::sleep_for(std::chrono::microseconds(300));
+  }
+  EXPECT_EQ(c.read()->str, "hello world");
+  EXPECT_EQ(c.read()->str, "PONG");
+  EXPECT_EQ(c.read()->str, "x y");
+}
+
+TEST_F(Core, UnknownCommandAndArity) {
+  Client c(port());
+  EXPECT_EQ(c.call({"foo", "bar"}).str,
+            "ERR unknown command 'foo', with args beginning with: 'bar' ");
+  EXPECT_EQ(c.call({"foo"}).str, "ERR unknown command 'foo', with args beginning with: ");
+  EXPECT_EQ(c.call({"echo"}).str, "ERR wrong number of arguments for 'echo' command");
+  EXPECT_EQ(c.call({"client", "nope"}).str, "ERR unknown subcommand 'nope'. Try CLIENT HELP.");
+  EXPECT_EQ(c.call({"config", "get"}).str,
+            "ERR wrong number of arguments for 'config|get' command");
+}
+
+TEST_F(Core, PipeHundredThousandCommands) {
+  const auto dir = std::filesystem::temp_directory_path() / ("setd-pipe-" + std::to_string(port()));
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "cmds.txt";
+  {
+    std::ofstream out(file, std::ios::binary);
+    for (int i = 0; i < 100000; ++i) out << Client::encode({"ECHO", "value:" + std::to_string(i)});
+  }
+  const std::string out =
+      shell("redis-cli -p " + std::to_string(port()) + " --pipe < " + file.string() + " 2>&1");
+  EXPECT_NE(out.find("errors: 0, replies: 100000"), std::string::npos) << out;
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(Core, Hello3SpeaksResp3) {
+  Client c(port());
+  auto r = c.call({"HELLO", "3"});
+  ASSERT_EQ(r.kind, RespValue::Kind::kMap);
+  ASSERT_EQ(r.elements.size(), 14u);
+  EXPECT_EQ(r.elements[0].str, "server");
+  EXPECT_EQ(r.elements[4].str, "proto");
+  EXPECT_EQ(r.elements[5].integer, 3);
+  EXPECT_EQ(r.elements[13].kind, RespValue::Kind::kArray);
+  EXPECT_EQ(c.call({"HELLO", "4"}).str, "NOPROTO unsupported protocol version");
+  // In RESP3 CONFIG GET answers a map, CLIENT INFO a verbatim string.
+  EXPECT_EQ(c.call({"CONFIG", "GET", "port"}).kind, RespValue::Kind::kMap);
+  EXPECT_EQ(c.call({"CLIENT", "INFO"}).kind, RespValue::Kind::kVerbatim);
+  EXPECT_EQ(c.call({"HELLO", "2"}).kind, RespValue::Kind::kArray);
+}
+
+TEST_F(Core, ClientListShowsNamesAndLibInfo) {
+  Client a(port());
+  EXPECT_EQ(a.call({"CLIENT", "SETNAME", "worker-1"}).str, "OK");
+  EXPECT_EQ(a.call({"CLIENT", "SETINFO", "LIB-NAME", "redis-py"}).str, "OK");
+  EXPECT_EQ(a.call({"CLIENT", "SETINFO", "LIB-VER", "5.0.1"}).str, "OK");
+  const std::string list = cli("client list");
+  EXPECT_NE(list.find("name=worker-1"), std::string::npos) << list;
+  EXPECT_NE(list.find("lib-name=redis-py lib-ver=5.0.1"), std::string::npos) << list;
+  EXPECT_NE(list.find("cmd=client|list"), std::string::npos) << list;
+  EXPECT_EQ(a.call({"CLIENT", "SETNAME", "a b"}).str,
+            "ERR Client names cannot contain spaces, newlines or special characters.");
+  const long long id = a.call({"CLIENT", "ID"}).integer;
+  Client b(port());
+  EXPECT_EQ(b.call({"CLIENT", "KILL", "ID", std::to_string(id)}).integer, 1);
+  EXPECT_TRUE(a.closed_by_peer());
+}
+
+TEST_F(Core, ConfigGetSetRoundTrip) {
+  Client c(port());
+  EXPECT_EQ(c.call({"CONFIG", "SET", "maxclients", "500", "timeout", "30"}).str, "OK");
+  auto r = c.call({"CONFIG", "GET", "maxclients"});
+  ASSERT_EQ(r.elements.size(), 2u);
+  EXPECT_EQ(r.elements[1].str, "500");
+  EXPECT_EQ(c.call({"CONFIG", "SET", "maxclients", "abc"}).str,
+            "ERR CONFIG SET failed (possibly related to argument 'maxclients') - argument "
+            "couldn't be parsed into an integer");
+  EXPECT_EQ(c.call({"CONFIG", "SET", "port", "1"}).str,
+            "ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable "
+            "config");
+  EXPECT_EQ(c.call({"CONFIG", "SET", "nosuch", "1"}).str,
+            "ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'");
+  EXPECT_EQ(c.call({"CONFIG", "SET", "maxclients", "10000", "timeout", "0"}).str, "OK");
+  const std::string all = cli("config get '*'");
+  EXPECT_NE(all.find("set-max-intset-entries"), std::string::npos);
+}
+
+TEST_F(Core, InfoHasTheFieldsClientsRead) {
+  const std::string info = cli("info");
+  for (const char* f : {"redis_version:7.2.4", "setd_version:", "process_id:", "tcp_port:",
+                        "uptime_in_seconds:", "connected_clients:", "used_memory:", "# Keyspace"})
+    EXPECT_NE(info.find(f), std::string::npos) << f;
+  EXPECT_NE(cli("info commandstats").find("cmdstat_info:calls="), std::string::npos);
+}
+
+TEST_F(Core, CommandDocsGivesRedisCliItsHints) {
+  Client c(port());
+  auto docs = c.call({"COMMAND", "DOCS", "client"});
+  ASSERT_EQ(docs.elements.size(), 2u);
+  EXPECT_EQ(docs.elements[0].str, "client");
+  EXPECT_GT(c.call({"COMMAND", "COUNT"}).integer, 10);
+  auto keys = c.call({"COMMAND", "GETKEYS", "ping"});
+  EXPECT_EQ(keys.str, "ERR The command has no key arguments");
+}
+
+TEST_F(Core, SlowReaderDoesNotStallOthers) {
+  Client slow(port());
+  // Ask for far more output than the socket buffers hold and never read it.
+  std::string burst;
+  const std::string big(64 * 1024, 'x');
+  for (int i = 0; i < 200; ++i) burst += Client::encode({"ECHO", big});
+  slow.send_raw(burst);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(cli("ping"), "PONG\n");
+}
+
+TEST(CoreStandalone, MaxClientsRefusesWithRedisText) {
+  ServerProcess s(setd_binary(), {"--maxclients", "2"});
+  Client a(s.port());
+  Client b(s.port());
+  EXPECT_EQ(a.call({"PING"}).str, "PONG");
+  EXPECT_EQ(b.call({"PING"}).str, "PONG");
+  Client c(s.port());
+  EXPECT_EQ(c.read_raw_until_close(), "-ERR max number of clients reached\r\n<closed>");
+}
+
+TEST(CoreStandalone, SigtermShutsDownCleanly) {
+  ServerProcess s(setd_binary());
+  Client a(s.port());
+  EXPECT_EQ(a.call({"PING"}).str, "PONG");
+  const int status = s.stop(SIGTERM);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(CoreStandalone, ShutdownCommandStopsTheServer) {
+  ServerProcess s(setd_binary());
+  Client a(s.port());
+  a.send({"SHUTDOWN", "NOSAVE"});
+  EXPECT_TRUE(a.closed_by_peer(3000));
+  for (int i = 0; i < 100 && s.running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(s.running());
+}
+
+TEST(CoreStandalone, BadConfigStopsStartupWithLineNumber) {
+  const auto file = std::filesystem::temp_directory_path() / "setd-bad.conf";
+  {
+    std::ofstream out(file);
+    out << "# comment\nport 7000\nnot-a-directive 1\n";
+  }
+  const std::string out = shell(setd_binary() + " " + file.string() + " 2>&1; echo \"exit=$?\"");
+  EXPECT_NE(out.find("at line 3"), std::string::npos) << out;
+  EXPECT_NE(out.find("not-a-directive"), std::string::npos) << out;
+  EXPECT_NE(out.find("exit=1"), std::string::npos) << out;
+  std::filesystem::remove(file);
+}
+
+TEST(CoreStandalone, ConfigRewriteKeepsComments) {
+  const auto file = std::filesystem::temp_directory_path() /
+                    ("setd-rewrite-" + std::to_string(::getpid()) + ".conf");
+  std::filesystem::copy_file(SETD_SOURCE_DIR "/conf/setd.conf", file,
+                             std::filesystem::copy_options::overwrite_existing);
+  {
+    ServerProcess s(setd_binary(), {}, file.string());
+    Client c(s.port());
+    EXPECT_EQ(c.call({"CONFIG", "SET", "set-max-intset-entries", "1000"}).str, "OK");
+    EXPECT_EQ(c.call({"CONFIG", "SET", "notify-keyspace-events", "KEs"}).str, "OK");
+    EXPECT_EQ(c.call({"CONFIG", "REWRITE"}).str, "OK");
+  }
+  std::ifstream in(file);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("set-max-intset-entries 1000"), std::string::npos);
+  EXPECT_NE(text.find("# setd configuration file"), std::string::npos);
+  EXPECT_NE(text.find("notify-keyspace-events sKE"), std::string::npos) << text;
+  // And the rewritten file starts a server again.
+  ServerProcess again(setd_binary(), {}, file.string());
+  Client c(again.port());
+  auto r = c.call({"CONFIG", "GET", "set-max-intset-entries"});
+  EXPECT_EQ(r.elements[1].str, "1000");
+  std::filesystem::remove(file);
+}
+
+}  // namespace
+}  // namespace setd::testing

@@ -1,0 +1,247 @@
+// Integration-test support: start a real setd (or redis-server) on a free
+// port, talk RESP to it over a socket, stop it. Header-only, POSIX sockets.
+#pragma once
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "setd/proto/reply_reader.hpp"
+
+namespace setd::testing {
+
+using proto::RespValue;
+
+// A port nobody listens on right now.
+inline int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+    ::close(fd);
+    throw std::runtime_error("bind failed");
+  }
+  socklen_t len = sizeof(a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// A blocking RESP client with timeouts.
+class Client {
+ public:
+  explicit Client(int port, int timeout_ms = 5000) : timeout_ms_(timeout_ms) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+      throw std::runtime_error("connect failed to port " + std::to_string(port));
+    }
+    int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  }
+  ~Client() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  static std::string encode(const std::vector<std::string>& args) {
+    std::string out = "*" + std::to_string(args.size()) + "\r\n";
+    for (const auto& a : args) out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+    return out;
+  }
+
+  void send_raw(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n <= 0) throw std::runtime_error("send failed");
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+  }
+  void send(const std::vector<std::string>& args) { send_raw(encode(args)); }
+
+  // Next reply; nullopt on timeout or when the server closed the connection.
+  std::optional<RespValue> read() {
+    for (;;) {
+      size_t used = 0;
+      if (auto v = proto::read_reply(buf_, used)) {
+        buf_.erase(0, used);
+        return v;
+      }
+      if (!fill()) return std::nullopt;
+    }
+  }
+
+  RespValue call(const std::vector<std::string>& args) {
+    send(args);
+    auto v = read();
+    if (!v) throw std::runtime_error("no reply to " + args[0]);
+    return *v;
+  }
+
+  // Everything the server sends until it closes or `ms` pass in silence.
+  std::string read_raw_until_close(int ms = 1000) {
+    std::string out = buf_;
+    buf_.clear();
+    for (;;) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, ms) <= 0) return out + "<open>";
+      char tmp[65536];
+      const ssize_t n = ::recv(fd_, tmp, sizeof(tmp), 0);
+      if (n <= 0) return out + "<closed>";
+      out.append(tmp, static_cast<size_t>(n));
+    }
+  }
+
+  // True if the server closed the connection (reads EOF within `ms`).
+  bool closed_by_peer(int ms = 1000) { return read_raw_until_close(ms).ends_with("<closed>"); }
+
+  int fd() const { return fd_; }
+
+ private:
+  bool fill() {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms_) <= 0) return false;
+    char tmp[65536];
+    const ssize_t n = ::recv(fd_, tmp, sizeof(tmp), 0);
+    if (n <= 0) return false;
+    buf_.append(tmp, static_cast<size_t>(n));
+    return true;
+  }
+
+  int fd_ = -1;
+  int timeout_ms_;
+  std::string buf_;
+};
+
+// A server child process on a free loopback port, stopped on destruction.
+class ServerProcess {
+ public:
+  // `binary` is setd or redis-server; `extra` are more command-line options.
+  explicit ServerProcess(const std::string& binary, std::vector<std::string> extra = {},
+                         const std::string& config_file = "") {
+    port_ = free_port();
+    std::vector<std::string> args{binary};
+    if (!config_file.empty()) args.push_back(config_file);
+    for (const std::string& a :
+         {std::string("--port"), std::to_string(port_), std::string("--bind"),
+          std::string("127.0.0.1"), std::string("--save"), std::string(""),
+          std::string("--appendonly"), std::string("no")})
+      args.push_back(a);
+    if (binary.find("redis-server") != std::string::npos) {
+      for (const char* a : {"--daemonize", "no", "--logfile", "/dev/null", "--dir", "/tmp"})
+        args.emplace_back(a);
+    } else {
+      args.emplace_back("--loglevel");
+      args.emplace_back("warning");
+    }
+    for (auto& e : extra) args.push_back(std::move(e));
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execvp(argv[0], argv.data());
+      std::perror("execvp");
+      ::_exit(127);
+    }
+    // Wait until it answers PING.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      try {
+        Client c(port_, 1000);
+        auto r = c.call({"PING"});
+        if (r.str == "PONG") return;
+      } catch (const std::exception&) {
+      }
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        throw std::runtime_error("server exited during start-up: " + binary);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    throw std::runtime_error("server did not answer PING: " + binary);
+  }
+
+  ~ServerProcess() { stop(); }
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  bool running() {
+    if (pid_ <= 0) return false;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      exit_status_ = status;
+      pid_ = -1;
+      return false;
+    }
+    return true;
+  }
+  // Sends `sig` and waits for the exit (up to `ms`); returns the wait status.
+  int stop(int sig = SIGTERM, int ms = 5000) {
+    if (pid_ <= 0) return exit_status_;
+    ::kill(pid_, sig);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        exit_status_ = status;
+        return status;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    exit_status_ = -1;
+    return -1;
+  }
+
+ private:
+  int port_ = 0;
+  pid_t pid_ = -1;
+  int exit_status_ = 0;
+};
+
+// Runs a shell command and returns its standard output.
+inline std::string shell(const std::string& cmd) {
+  std::string out;
+  if (FILE* p = ::popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+    ::pclose(p);
+  }
+  return out;
+}
+
+inline std::string setd_binary() { return SETD_BINARY; }
+
+}  // namespace setd::testing

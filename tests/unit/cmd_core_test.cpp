@@ -1,0 +1,175 @@
+// Connection, server and introspection commands through the in-process runner.
+#include <gtest/gtest.h>
+
+#include "runner.hpp"
+#include "setd/cmd/command.hpp"
+
+namespace setd::testing {
+namespace {
+
+using K = RespValue::Kind;
+
+TEST(CoreCommands, PingEchoSelect) {
+  Runner r;
+  EXPECT_EQ(S(r.run({"PING"})), "PONG");
+  EXPECT_EQ(S(r.run({"ping", "hi"})), "\"hi\"");
+  EXPECT_EQ(S(r.run({"PING", "a", "b"})),
+            "(error) ERR wrong number of arguments for 'ping' command");
+  EXPECT_EQ(S(r.run({"ECHO", "x"})), "\"x\"");
+  EXPECT_EQ(S(r.run({"SELECT", "15"})), "OK");
+  EXPECT_EQ(r.client().db, 15);
+  EXPECT_EQ(S(r.run({"SELECT", "16"})), "(error) ERR DB index is out of range");
+  EXPECT_EQ(S(r.run({"SELECT", "-1"})), "(error) ERR DB index is out of range");
+  EXPECT_EQ(S(r.run({"SELECT", "x"})), "(error) ERR value is not an integer or out of range");
+}
+
+TEST(CoreCommands, UnknownCommandTextMatchesRedis) {
+  Runner r;
+  EXPECT_EQ(S(r.run({"nosuch", "a", "b"})),
+            "(error) ERR unknown command 'nosuch', with args beginning with: 'a' 'b' ");
+  // %s formatting stops at NUL, and arguments are cut at 128 characters.
+  EXPECT_EQ(S(r.run({std::string_view("\0x", 2), std::string_view("\x01", 1)})),
+            "(error) ERR unknown command '', with args beginning with: '\x01' ");
+  const std::string big(200, 'a');
+  const auto v = r.run({"nosuch", big, "b"});
+  EXPECT_EQ(v.str, "ERR unknown command 'nosuch', with args beginning with: '" +
+                       std::string(128, 'a') + "' ");
+}
+
+TEST(CoreCommands, HelloNegotiatesProtocol) {
+  Runner r;
+  auto v = r.run({"HELLO", "3", "SETNAME", "me"});
+  ASSERT_EQ(v.kind, K::kMap);
+  EXPECT_EQ(v.elements[3].str, "7.2.4");
+  EXPECT_EQ(r.client().resp(), 3);
+  EXPECT_EQ(r.client().name, "me");
+  EXPECT_EQ(S(r.run({"HELLO", "x"})),
+            "(error) ERR Protocol version is not an integer or out of range");
+  EXPECT_EQ(S(r.run({"HELLO", "1"})), "(error) NOPROTO unsupported protocol version");
+  EXPECT_EQ(S(r.run({"HELLO", "2", "SETNAME"})),
+            "(error) ERR Syntax error in HELLO option 'SETNAME'");
+  EXPECT_EQ(S(r.run({"HELLO", "3", "AUTH", "bob", "pw"})),
+            "(error) WRONGPASS invalid username-password pair or user is disabled.");
+  EXPECT_EQ(r.run({"HELLO", "2", "AUTH", "default", "anything"}).kind, K::kArray);
+}
+
+TEST(CoreCommands, ClientReplyModes) {
+  Runner r;
+  EXPECT_EQ(r.run({"CLIENT", "REPLY", "OFF"}).kind, K::kNull);  // no reply at all
+  EXPECT_EQ(r.run({"PING"}).kind, K::kNull);
+  EXPECT_EQ(S(r.run({"CLIENT", "REPLY", "ON"})), "OK");
+  EXPECT_EQ(r.run({"CLIENT", "REPLY", "SKIP"}).kind, K::kNull);
+  EXPECT_EQ(r.run({"PING"}).kind, K::kNull);  // skipped
+  EXPECT_EQ(S(r.run({"PING"})), "PONG");
+  EXPECT_EQ(S(r.run({"CLIENT", "REPLY", "maybe"})), "(error) ERR syntax error");
+}
+
+TEST(CoreCommands, ClientKillAndList) {
+  Runner r;
+  auto& other = r.new_client();
+  other.addr = "10.0.0.1:5000";
+  EXPECT_EQ(S(r.run({"CLIENT", "KILL", "ID", "0"})),
+            "(error) ERR client-id should be greater than 0");
+  EXPECT_EQ(S(r.run({"CLIENT", "KILL", "TYPE", "bogus"})),
+            "(error) ERR Unknown client type 'bogus'");
+  EXPECT_EQ(S(r.run({"CLIENT", "KILL", "1.2.3.4:5"})), "(error) ERR No such client");
+  EXPECT_EQ(S(r.run({"CLIENT", "KILL", "10.0.0.1:5000"})), "OK");
+  EXPECT_TRUE(other.killed);
+  EXPECT_EQ(S(r.run({"CLIENT", "LIST", "ID", "abc"})), "(error) ERR Invalid client ID");
+  const auto list = r.run({"CLIENT", "LIST"});
+  EXPECT_NE(list.str.find("id=1 "), std::string::npos) << list.str;
+}
+
+TEST(CoreCommands, ConfigThroughCommands) {
+  Runner r;
+  EXPECT_EQ(S(r.run({"CONFIG", "SET", "set-max-intset-entries", "16"})), "OK");
+  EXPECT_EQ(r.state().settings().set_max_intset_entries, 16);
+  EXPECT_EQ(S(r.run({"CONFIG", "GET", "set-max-intset-entries"})),
+            "[\"set-max-intset-entries\", \"16\"]");
+  EXPECT_EQ(S(r.run({"CONFIG", "SET", "hz"})),
+            "(error) ERR wrong number of arguments for 'config|set' command");
+  EXPECT_EQ(S(r.run({"CONFIG", "SET", "hz", "1", "maxclients"})),
+            "(error) ERR wrong number of arguments for 'config|set' command");
+  EXPECT_EQ(S(r.run({"CONFIG", "REWRITE"})),
+            "(error) ERR The server is running without a config file");
+  EXPECT_EQ(S(r.run({"CONFIG", "NOPE"})),
+            "(error) ERR unknown subcommand 'NOPE'. Try CONFIG HELP.");
+}
+
+TEST(CoreCommands, InfoStatsAndErrorstats) {
+  Runner r;
+  r.run({"nosuch"});
+  r.run({"SELECT", "x"});
+  const auto info = r.run({"INFO", "errorstats", "commandstats"});
+  EXPECT_NE(info.str.find("errorstat_ERR:count=2"), std::string::npos) << info.str;
+  EXPECT_NE(info.str.find("cmdstat_select:calls=1,"), std::string::npos) << info.str;
+  EXPECT_NE(info.str.find("failed_calls=1"), std::string::npos) << info.str;
+  EXPECT_EQ(S(r.run({"CONFIG", "RESETSTAT"})), "OK");
+  EXPECT_EQ(r.run({"INFO", "errorstats"}).str, "# Errorstats\r\n");
+}
+
+TEST(CoreCommands, TimeDbsizeFlush) {
+  Runner r;
+  const auto t = r.run({"TIME"});
+  ASSERT_EQ(t.elements.size(), 2u);
+  EXPECT_GT(std::stoll(t.elements[0].str), 1700000000);
+  EXPECT_EQ(S(r.run({"DBSIZE"})), "(integer) 0");
+  EXPECT_EQ(S(r.run({"FLUSHDB", "ASYNC"})), "OK");
+  EXPECT_EQ(S(r.run({"FLUSHALL", "SYNC"})), "OK");
+  EXPECT_EQ(S(r.run({"FLUSHALL", "bogus"})), "(error) ERR syntax error");
+}
+
+TEST(CommandTable, EveryCommandIsWellFormed) {
+  Runner r;
+  for (const auto& c : r.dispatcher().registry().all()) {
+    EXPECT_FALSE(c->doc.summary.empty()) << c->name;
+    EXPECT_FALSE(c->doc.group.empty()) << c->name;
+    EXPECT_NE(c->arity, 0) << c->name;
+    if (c->subcommands.empty()) {
+      EXPECT_NE(c->handler, nullptr) << c->name;
+    }
+    for (const auto& s : c->subcommands) {
+      EXPECT_NE(s.handler, nullptr) << s.name;
+      EXPECT_EQ(s.name.rfind(c->name + "|", 0), 0u) << s.name;
+    }
+  }
+}
+
+TEST(CommandTable, ArgumentSyntax) {
+  auto args = cmd::parse_arg_syntax(
+      "key [MATCH pattern:pattern] [COUNT count:integer] [cond= NX | XX] member...");
+  ASSERT_EQ(args.size(), 5u);
+  EXPECT_EQ(args[0].type, "key");
+  EXPECT_EQ(args[1].name, "pattern");
+  EXPECT_EQ(args[1].token, "MATCH");
+  EXPECT_TRUE(args[1].optional);
+  EXPECT_EQ(args[2].type, "integer");
+  EXPECT_EQ(args[3].type, "oneof");
+  EXPECT_EQ(args[3].name, "cond");
+  ASSERT_EQ(args[3].children.size(), 2u);
+  EXPECT_EQ(args[3].children[0].type, "pure-token");
+  EXPECT_EQ(args[3].children[1].token, "XX");
+  EXPECT_TRUE(args[4].multiple);
+  EXPECT_THROW(cmd::parse_arg_syntax("[unclosed"), std::invalid_argument);
+}
+
+TEST(CommandTable, CommandInfoAndDocsShape) {
+  Runner r;
+  const auto info = r.run({"COMMAND", "INFO", "echo", "nosuch", "client|list"});
+  ASSERT_EQ(info.elements.size(), 3u);
+  EXPECT_EQ(S(info.elements[0]),
+            "[\"echo\", (integer) 2, [fast], (integer) 0, (integer) 0, (integer) 0, "
+            "[@fast, @connection], [], [], []]");
+  EXPECT_EQ(info.elements[1].kind, K::kNull);
+  EXPECT_EQ(info.elements[2].elements[0].str, "client|list");
+  const auto docs = r.run({"COMMAND", "DOCS", "echo"});
+  EXPECT_EQ(S(docs),
+            "[\"echo\", [\"summary\", \"Echo the given string\", \"since\", \"1.0.0\", "
+            "\"group\", \"connection\", \"complexity\", \"O(1)\", \"arguments\", "
+            "[[\"name\", \"message\", \"type\", \"string\"]]]]");
+  EXPECT_EQ(S(r.run({"COMMAND", "GETKEYS", "nosuch", "a"})),
+            "(error) ERR Invalid command specified");
+}
+
+}  // namespace
+}  // namespace setd::testing

@@ -1,0 +1,94 @@
+#include <gtest/gtest.h>
+
+#include "setd/server/config.hpp"
+
+namespace setd::server {
+namespace {
+
+TEST(Config, MemoryUnitsLikeRedis) {
+  EXPECT_EQ(parse_memory("100"), 100);
+  EXPECT_EQ(parse_memory("1k"), 1000);
+  EXPECT_EQ(parse_memory("1kb"), 1024);
+  EXPECT_EQ(parse_memory("2MB"), 2 * 1024 * 1024);
+  EXPECT_EQ(parse_memory("1gb"), 1024LL * 1024 * 1024);
+  EXPECT_EQ(parse_memory("1g"), 1000LL * 1000 * 1000);
+  EXPECT_FALSE(parse_memory("1x"));
+  EXPECT_FALSE(parse_memory(""));
+  EXPECT_FALSE(parse_memory("-1"));
+}
+
+TEST(Config, NotifyFlagsRoundTrip) {
+  EXPECT_EQ(notify_flags_to_string(*parse_notify_flags("KEA")), "AKE");
+  EXPECT_EQ(notify_flags_to_string(*parse_notify_flags("Ks")), "sK");
+  EXPECT_EQ(notify_flags_to_string(*parse_notify_flags("")), "");
+  EXPECT_FALSE(parse_notify_flags("Kq"));
+  const int all = *parse_notify_flags("A");
+  EXPECT_EQ(all & notify::kKeyMiss, 0);
+  EXPECT_EQ(all & notify::kNew, 0);
+  EXPECT_NE(all & notify::kSet, 0);
+}
+
+TEST(Config, LoadsFileThenCommandLine) {
+  Config c;
+  EXPECT_EQ(c.load("# comment\nport 7000\n  databases 4\nbind 127.0.0.1 -::1\nsave \"\"\n",
+                   {"--port", "7001", "--maxclients", "12"}),
+            "");
+  EXPECT_EQ(c.settings().port, 7001);
+  EXPECT_EQ(c.settings().databases, 4);
+  EXPECT_EQ(c.settings().maxclients, 12);
+  EXPECT_EQ(c.settings().bind, (std::vector<std::string>{"127.0.0.1", "-::1"}));
+}
+
+TEST(Config, BadLinesNameTheLine) {
+  Config c;
+  const std::string err = c.load("port 7000\n\nbogus 1\n", {});
+  EXPECT_NE(err.find("at line 3"), std::string::npos) << err;
+  EXPECT_NE(err.find(">>> 'bogus 1'"), std::string::npos) << err;
+  EXPECT_NE(err.find("Bad directive or wrong number of arguments"), std::string::npos);
+  Config d;
+  const std::string err2 = d.load("maxclients lots\n", {});
+  EXPECT_NE(err2.find("argument couldn't be parsed into an integer"), std::string::npos) << err2;
+  Config e;
+  EXPECT_NE(e.load("", {"--loglevel", "loud"}).find("must be one of the following"),
+            std::string::npos);
+}
+
+TEST(Config, SetManyIsAllOrNothing) {
+  Config c;
+  std::vector<std::string_view> args{"maxclients", "50", "hz", "nope"};
+  EXPECT_EQ(c.set_many(args),
+            "ERR CONFIG SET failed (possibly related to argument 'hz') - argument couldn't be "
+            "parsed into an integer");
+  EXPECT_EQ(c.settings().maxclients, 10000);
+  std::vector<std::string_view> dup{"hz", "5", "HZ", "6"};
+  EXPECT_EQ(c.set_many(dup),
+            "ERR CONFIG SET failed (possibly related to argument 'HZ') - duplicate parameter");
+  std::vector<std::string_view> ok{"hz", "1000", "set-events", "writes"};
+  EXPECT_EQ(c.set_many(ok), "");
+  EXPECT_EQ(c.settings().hz, 500);  // clamped like Redis
+  EXPECT_EQ(c.settings().set_events, SetEvents::kWrites);
+}
+
+TEST(Config, GetMatchesGlobsOnce) {
+  Config c;
+  std::vector<std::string_view> pats{"*max-*-entries*", "set-max-intset-entries"};
+  const auto got = c.get(pats);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], (std::pair<std::string, std::string>{"set-max-intset-entries", "512"}));
+  std::vector<std::string_view> cobl{"client-output-buffer-limit"};
+  EXPECT_EQ(c.get(cobl)[0].second,
+            "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60");
+}
+
+TEST(Config, OutputBufferLimitClasses) {
+  Config c;
+  EXPECT_EQ(c.set("client-output-buffer-limit", "pubsub 1mb 512kb 10", true), "");
+  EXPECT_EQ(c.settings().output_limits[2].hard, 1024u * 1024);
+  EXPECT_EQ(c.settings().output_limits[2].soft, 512u * 1024);
+  EXPECT_EQ(c.settings().output_limits[2].soft_seconds, 10);
+  EXPECT_NE(c.set("client-output-buffer-limit", "pubsub 1mb", true), "");
+  EXPECT_NE(c.set("client-output-buffer-limit", "bogus 1 1 1", true), "");
+}
+
+}  // namespace
+}  // namespace setd::server
