@@ -5,14 +5,16 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+// clang-format off
+#include <utility>  // before Asio: Boost 1.74 misses it under C++20
 #include <boost/asio.hpp>
+// clang-format on
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
-#include <utility>  // before Asio: Boost 1.74 misses it under C++20
 
 #include "setd/base/clock.hpp"
 #include "setd/base/random.hpp"

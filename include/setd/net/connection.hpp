@@ -1,10 +1,12 @@
 // One client connection: socket, input buffer, parser, output pump.
 #pragma once
 
+// clang-format off
+#include <utility>  // before Asio: Boost 1.74 misses it under C++20
 #include <boost/asio.hpp>
+// clang-format on
 #include <memory>
 #include <string>
-#include <utility>  // before Asio: Boost 1.74 misses it under C++20
 #include <vector>
 
 #include "setd/proto/request_parser.hpp"

@@ -7,11 +7,13 @@
 // the dispatcher, and writes whatever replies accumulated, once per batch.
 #pragma once
 
+// clang-format off
+#include <utility>  // before Asio: Boost 1.74 misses it under C++20
 #include <boost/asio.hpp>
+// clang-format on
 #include <memory>
 #include <string>
 #include <unordered_set>
-#include <utility>  // before Asio: Boost 1.74 misses it under C++20
 #include <vector>
 
 #include "setd/cmd/dispatcher.hpp"
