@@ -76,6 +76,11 @@ void register_all_commands(Registry& r) {
   register_connection_commands(r);
   register_server_commands(r);
   register_introspection_commands(r);
+  register_keyspace_commands(r);
+  register_string_commands(r);
+  register_transaction_commands(r);
+  register_set_commands(r);
+  register_pubsub_commands(r);
 }
 
 // --- Dispatcher ---------------------------------------------------------------

@@ -32,6 +32,20 @@ bool parse_ll(Context& ctx, std::string_view arg, long long& out) {
   return false;
 }
 
+db::Value* lookup_read(Context& ctx, std::string_view key) {
+  db::Value* v = ctx.db().find(key);
+  auto& stats = ctx.server.stats();
+  if (v) {
+    ++stats.keyspace_hits;
+  } else {
+    ++stats.keyspace_misses;
+    notify(ctx, server::notify::kKeyMiss, "keymiss", key);
+  }
+  return v;
+}
+
+db::Value* lookup_write(Context& ctx, std::string_view key) { return ctx.db().find(key); }
+
 std::string client_info_line(const server::Client& c, int64_t now_ms) {
   std::string flags;
   if (c.subscriptions() > 0) flags += 'P';

@@ -15,6 +15,7 @@ ServerState::ServerState(Config config) : config_(std::move(config)) {
     dbs_.back()->on_expired = [this](db::Database& d, std::string_view key) {
       ++stats_.expired_keys;
       notify_keyspace_event(notify::kExpired, "expired", key, d.id());
+      signal_modified_key(d.id(), key);
     };
   }
 }

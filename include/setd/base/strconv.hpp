@@ -14,8 +14,13 @@
 //   to 0) -> "value is not a valid float"; "0x10" is accepted (= 16);
 //   "4e-4940" (denormal, ERANGE but not 0) is accepted.
 //   ZSCORE (addReplyDouble): 1.1 -> "1.1000000000000001", 1e17 -> "1e+17",
-//   1e-7 -> "9.9999999999999995e-08", +inf -> "inf", -inf -> "-inf";
+//   1e-7 -> "9.9999999999999995e-08", +inf -> "inf", -inf -> "-inf",
+//   -0.0 -> "-0" (skiplist-encoded zset; a listpack zset stores "0");
 //   RESP2 sends it as a bulk string, RESP3 as ",<text>\r\n".
+//   INCRBY / SADD-intset / XADD ids confirm string2ll and string2ull below;
+//   ZADD scores and INCRBYFLOAT increments were also fuzzed (thousands of
+//   random inputs) against redis-server with identical accept/reject results
+//   and reply texts.
 #pragma once
 
 #include <cstddef>

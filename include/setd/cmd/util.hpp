@@ -21,6 +21,21 @@ void reply_help(Context& ctx, std::string_view container,
 // returns false.
 bool parse_ll(Context& ctx, std::string_view arg, long long& out);
 
+// Key lookups, as Redis's lookupKeyRead / lookupKeyWrite: both apply lazy
+// expiry; the read form also counts keyspace hits/misses and emits the
+// "keymiss" notification (class m) on a miss.
+db::Value* lookup_read(Context& ctx, std::string_view key);
+db::Value* lookup_write(Context& ctx, std::string_view key);
+
+// After a key changed: WATCH invalidation (Redis's signalModifiedKey).
+inline void key_modified(Context& ctx, std::string_view key) {
+  ctx.server.signal_modified_key(ctx.client.db, key);
+}
+// Keyspace notification about `key` in the client's database.
+inline void notify(Context& ctx, int type, std::string_view event, std::string_view key) {
+  ctx.server.notify_keyspace_event(type, event, key, ctx.client.db);
+}
+
 // CLIENT LIST / CLIENT INFO line for one client (without the final '\n').
 std::string client_info_line(const server::Client& c, int64_t now_ms);
 

@@ -10,10 +10,11 @@
 // ------
 // * Chained hashing over power-of-two bucket arrays. Every entry is ONE heap
 //   allocation: the Entry header (next pointer, cached 64-bit hash, key view,
-//   value) immediately followed by the key bytes. Entries never move, so
-//   Entry*, V* and Entry::key() stay valid until that entry is erased (or the
-//   Dict is cleared or destroyed) -- across inserts, resizes and rehashing,
-//   and even across moving or swapping the Dict itself.
+//   value; 32 + sizeof(V) bytes, padded) immediately followed by the key
+//   bytes. Entries never move, so Entry*, V* and Entry::key() stay valid
+//   until that entry is erased (or the Dict is cleared or destroyed) --
+//   across inserts, resizes and rehashing, and even across moving or
+//   swapping the Dict itself.
 // * Hash: XXH3-64 (detail::dict_hash) under the process-wide seed of
 //   ds/hash.hpp. The seed is read when the Dict allocates its first table
 //   (and again whenever it becomes empty and starts over), so a Dict built
@@ -21,12 +22,11 @@
 //   changing the seed never corrupts a populated Dict.
 // * Thresholds: the first insert allocates kInitialBuckets (4) buckets.
 //   Growth: inserting a new key when size() >= buckets (load 1) doubles the
-//   table. Shrink: after an erase, when size() * 8 < buckets (load < 1/8) and
-//   buckets > 4, the table shrinks to the smallest power of two >= 2 * size()
-//   (load <= 1/2 afterwards, so growth is not immediately due again), but by
-//   at most a factor of kMaxShrinkFactor (64) per resize; a further shrink
-//   is considered whenever a shrink completes. When the last entry goes, all
-//   tables are freed.
+//   table (not while a rehash is in progress, as in Redis). Shrink: after an erase, when size() * 8
+//   < buckets (load < 1/8) and buckets > 4, the table shrinks to the smallest power of two >= 2 *
+//   size() (load <= 1/2 afterwards, so growth is not immediately due again), but by at most a
+//   factor of kMaxShrinkFactor (64) per resize; a further shrink is considered whenever a shrink
+//   completes. When the last entry goes, all tables are freed.
 // * Incremental rehash, like Redis: a resize allocates the new table and
 //   then every find/insert/upsert/erase/take/random_entry/sample moves ONE
 //   non-empty bucket from the old table to the new one (skipping at most
@@ -36,8 +36,9 @@
 //   on demand (e.g. from a cron). Const operations never rehash.
 //
 // Thread safety: none, like the std containers (concurrent const calls are
-// fine). Allocation failure: inserts throw std::bad_alloc leaving the Dict
-// unchanged. Callbacks (for_each, scan, sample) must not modify the Dict.
+// fine). Allocation failure: inserts throw std::bad_alloc leaving the
+// contents unchanged (a resize may have started). Callbacks (for_each, scan, sample) must not
+// modify the Dict.
 #pragma once
 
 #include <algorithm>
