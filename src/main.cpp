@@ -118,6 +118,9 @@ int main(int argc, char** argv) {
     std::error_code ec;
     state.executable = std::filesystem::canonical("/proc/self/exe", ec).string();
   }
+  state.config().on_change = [&state](const std::string& name) {
+    if (name == "loglevel") spdlog::set_level(log_level(state.settings().loglevel));
+  };
   setd::cmd::Dispatcher dispatcher(state);
 
   boost::asio::io_context io(1);

@@ -47,8 +47,6 @@ void Connection::start() {
   if (state.settings().tcp_keepalive > 0)
     socket_.set_option(asio::socket_base::keep_alive(true), ec);
   ++state.stats().connections_received;
-  const auto& s = state.settings();
-  parser_.set_limits({s.proto_max_bulk_len, 64 * 1024});
   in_.resize(kReadChunk);
   spdlog::debug("Accepted {}", client_->addr);
   read();
@@ -87,6 +85,8 @@ void Connection::on_read(const error_code& ec, size_t n) {
   server_.state().stats().net_input_bytes += n;
   client_->query_buffer_len = wpos_ - rpos_;
   client_->query_buffer_cap = in_.size();
+  // proto-max-bulk-len may change at run time (CONFIG SET).
+  parser_.set_limits({server_.state().settings().proto_max_bulk_len, 64 * 1024});
   process();
   if (closed_) return;
   const auto& s = server_.state().settings();
