@@ -9,6 +9,8 @@ namespace setd::server {
 
 ServerState::ServerState(Config config) : config_(std::move(config)) {
   start_time_ms = base::system_ms();
+  hub_.set_delivery_counter(&stats_.pubsub_messages);
+  shard_hub_.set_delivery_counter(&stats_.pubsub_messages);
   watched_.resize(static_cast<size_t>(config_.settings().databases));
   for (int i = 0; i < config_.settings().databases; ++i) {
     dbs_.push_back(std::make_unique<db::Database>(i));
@@ -22,6 +24,7 @@ ServerState::ServerState(Config config) : config_(std::move(config)) {
 
 void ServerState::publish_keyspace_event(int flags, std::string_view event, std::string_view key,
                                          int db) {
+  if (hub_.channel_count() == 0 && hub_.numpat() == 0) return;  // nobody listens at all
   const std::string dbs = std::to_string(db);
   if (flags & notify::kKeyspace) {
     std::string channel = "__keyspace@" + dbs + "__:";
@@ -131,8 +134,10 @@ Client& ServerState::add_client() {
 void ServerState::drop_subscriptions(Client& c) {
   for (const auto& ch : c.channels) hub_.unsubscribe(&c, ch);
   for (const auto& p : c.patterns) hub_.punsubscribe(&c, p);
+  for (const auto& ch : c.shard_channels) shard_hub_.unsubscribe(c.shard_subscriber(), ch);
   c.channels.clear();
   c.patterns.clear();
+  c.shard_channels.clear();
 }
 
 void ServerState::unwatch_all(Client& c) {
