@@ -86,7 +86,8 @@ bool ServerState::output_limit_reached(Client& c) {
     const int64_t now = base::now_ms();
     if (c.obuf_soft_since_ms == 0) {
       c.obuf_soft_since_ms = now;
-    } else if (now - c.obuf_soft_since_ms >= lim.soft_seconds * 1000) {
+    } else if (now - c.obuf_soft_since_ms > lim.soft_seconds * 1000) {
+      // Over the soft limit for more than soft_seconds, as Redis counts.
       return true;
     }
   } else {
@@ -103,12 +104,16 @@ void ServerState::cron() {
   // sample was expired, within a time budget.
   const int64_t budget_us = 250000 / std::max<long long>(settings().hz, 1);  // 25% of a tick
   const int64_t start = base::monotonic_us();
-  for (int i = 0; i < db_count(); ++i) {
+  bool out_of_time = false;
+  for (int i = 0; i < db_count() && !out_of_time; ++i) {
     auto& d = db(i);
     for (int round = 0; round < 64 && d.expires_size() > 0; ++round) {
       auto [sampled, expired] = d.expire_cycle_step(base::rng(), 20);
       if (sampled == 0 || expired * 4 <= sampled) break;
-      if (base::monotonic_us() - start > budget_us) return;
+      if (base::monotonic_us() - start > budget_us) {
+        out_of_time = true;  // the client checks below still run
+        break;
+      }
     }
   }
   // Idle clients (timeout) and soft output-buffer limits.

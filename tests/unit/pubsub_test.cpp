@@ -384,6 +384,32 @@ TEST(PubSub, CommandInfoMatchesRedis) {
             "(error) ERR The command has no key arguments");
 }
 
+TEST(OutputLimits, ClassFollowsSubscriptionsAndHardLimitIsImmediate) {
+  Runner r;
+  ASSERT_EQ(S(r.run({"CONFIG", "SET", "client-output-buffer-limit",
+                     "normal 1000 0 0 pubsub 100 50 3600"})),
+            "OK");
+  auto& c = r.new_client();
+  c.out.assign(500, 'x');
+  EXPECT_FALSE(r.state().output_limit_reached(c));  // normal: 500 < 1000
+  c.out.clear();
+  raw(r, c, {"SUBSCRIBE", "ch"});
+  c.out.assign(60, 'x');
+  EXPECT_FALSE(r.state().output_limit_reached(c));  // over soft: the clock starts
+  EXPECT_NE(c.obuf_soft_since_ms, 0);
+  EXPECT_FALSE(r.state().output_limit_reached(c));  // ... but 3600 s have not passed
+  c.out.assign(40, 'x');
+  EXPECT_FALSE(r.state().output_limit_reached(c));  // back under soft: reset
+  EXPECT_EQ(c.obuf_soft_since_ms, 0);
+  c.pending_write = 60;                            // in-flight bytes count too
+  EXPECT_TRUE(r.state().output_limit_reached(c));  // 100 >= hard
+  // Deliveries to a killed client are dropped.
+  c.out.clear();
+  c.killed = true;
+  EXPECT_EQ(S(r.run({"PUBLISH", "ch", "m"})), "(integer) 1");
+  EXPECT_EQ(c.out, "");
+}
+
 // --- keyspace notifications --------------------------------------------------
 
 struct Received {
