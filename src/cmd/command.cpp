@@ -134,7 +134,9 @@ struct SyntaxParser {
   static ArgDoc collapse(std::vector<ArgDoc> seq, const std::string& name) {
     if (seq.size() == 1) {
       if (!name.empty() && (seq[0].type == "oneof" || seq[0].type == "block")) seq[0].name = name;
-      return seq[0];
+      // A named group around one plain argument stays a block of one
+      // (PSUBSCRIBE's "(pattern= pattern:pattern)...").
+      if (name.empty() || seq[0].type == "oneof" || seq[0].type == "block") return seq[0];
     }
     if (seq.size() == 2 && seq[0].type == "pure-token" && seq[1].type != "pure-token" &&
         seq[1].type != "block" && seq[1].token.empty() && !seq[0].multiple) {

@@ -149,6 +149,9 @@ void Dispatcher::dispatch(server::Client& client, std::span<const std::string_vi
   base::refresh_now();
   client.last_interaction_ms = base::now_ms();
   const size_t mark = client.out.size();
+  // Pushes written by a command whose replies get dropped are kept.
+  client.keep_pushes = client.reply_mode == server::ReplyMode::kOff ||
+                       client.reply_mode == server::ReplyMode::kSkipThis;
 
   const CommandSpec* spec = resolve(client, args);
   if (spec) {
@@ -173,9 +176,17 @@ void Dispatcher::dispatch(server::Client& client, std::span<const std::string_vi
 
   // CLIENT REPLY: judged after the command, so that CLIENT REPLY ON is
   // answered and CLIENT REPLY OFF is not.
-  if (client.reply_mode == server::ReplyMode::kOff ||
-      client.reply_mode == server::ReplyMode::kSkipThis)
+  if ((client.reply_mode == server::ReplyMode::kOff ||
+       client.reply_mode == server::ReplyMode::kSkipThis) &&
+      client.out.size() > mark) {
+    std::string pushes;
+    for (const auto& [start, end] : client.kept_pushes)
+      if (start >= mark && end <= client.out.size()) pushes.append(client.out, start, end - start);
     client.out.resize(mark);
+    client.out += pushes;
+  }
+  client.keep_pushes = false;
+  client.kept_pushes.clear();
   if (client.reply_mode == server::ReplyMode::kSkipThis)
     client.reply_mode = server::ReplyMode::kOn;
   else if (client.reply_mode == server::ReplyMode::kSkipNext)

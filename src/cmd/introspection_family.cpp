@@ -233,16 +233,21 @@ void command_getkeys(Context& ctx) {
     ctx.rb.error("ERR Invalid command specified");
     return;
   }
+  // As Redis's doesCommandHaveKeys: a key spec flagged not_key (the shard
+  // channels of SSUBSCRIBE & co.) names no key. Checked before the arity.
+  const bool has_keys = std::any_of(c->keys.begin(), c->keys.end(), [](const KeySpec& k) {
+    return k.flags.find("not_key") == std::string::npos;
+  });
+  if (!has_keys) {
+    ctx.rb.error("ERR The command has no key arguments");
+    return;
+  }
   const auto argc = static_cast<int>(target.size());
   if ((c->arity > 0 && argc != c->arity) || argc < -c->arity) {
     ctx.rb.error("ERR Invalid number of arguments specified for command");
     return;
   }
   std::vector<size_t> positions;
-  if (c->keys.empty()) {
-    ctx.rb.error("ERR The command has no key arguments");
-    return;
-  }
   if (!c->extract_keys(target, positions) || positions.empty()) {
     ctx.rb.error("ERR Invalid arguments specified for command");
     return;

@@ -163,6 +163,7 @@ void section_stats(std::string& o, server::ServerState& s) {
   field(o, "keyspace_misses", st.keyspace_misses);
   field(o, "pubsub_channels", s.hub().channel_count());
   field(o, "pubsub_patterns", s.hub().numpat());
+  field(o, "pubsubshard_channels", s.shard_hub().channel_count());
   field(o, "total_error_replies", st.total_error_replies);
   field(o, "client_query_buffer_limit_disconnections", st.client_query_buffer_limit_disconnections);
   field(o, "client_output_buffer_limit_disconnections", st.client_output_limit_disconnections);

@@ -68,7 +68,7 @@ std::string client_info_line(const server::Client& c, int64_t now_ms) {
   line += " db=" + std::to_string(c.db);
   line += " sub=" + std::to_string(c.channels.size());
   line += " psub=" + std::to_string(c.patterns.size());
-  line += " ssub=0";
+  line += " ssub=" + std::to_string(c.shard_channels.size());
   line += " multi=" + std::to_string(multi);
   line += " qbuf=" + std::to_string(c.query_buffer_len);
   line += " qbuf-free=" +

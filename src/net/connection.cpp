@@ -89,6 +89,8 @@ void Connection::on_read(const error_code& ec, size_t n) {
   parser_.set_limits({server_.state().settings().proto_max_bulk_len, 64 * 1024});
   process();
   if (closed_) return;
+  // Its own replies count too (normal class), once per batch of requests.
+  if (!client_->killed && client_->output_bytes() > 0 && enforce_output_limit()) return;
   const auto& s = server_.state().settings();
   if (wpos_ - rpos_ > static_cast<size_t>(s.client_query_buffer_limit)) {
     spdlog::warn("Closing client that reached max query buffer length: {}", client_->addr);
@@ -133,17 +135,23 @@ void Connection::process() {
   if (rpos_ == wpos_) rpos_ = wpos_ = 0;
 }
 
+bool Connection::enforce_output_limit() {
+  if (!server_.state().output_limit_reached(*client_)) return false;
+  spdlog::warn("Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
+               client_->addr);
+  ++server_.state().stats().client_output_limit_disconnections;
+  client_->killed = true;
+  client_->out.clear();
+  close_soon();
+  return true;
+}
+
 void Connection::wake() {
-  if (closed_ || flush_posted_) return;
-  if (server_.state().output_limit_reached(*client_)) {
-    spdlog::warn("Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                 client_->addr);
-    ++server_.state().stats().client_output_limit_disconnections;
-    client_->killed = true;
-    client_->out.clear();
-    close_soon();
-    return;
-  }
+  if (closed_ || client_->killed) return;
+  // Checked on every delivery (as Redis checks on every reply), so a stuck
+  // subscriber is cut off as soon as it crosses its limit.
+  if (enforce_output_limit()) return;
+  if (flush_posted_) return;
   // Deferred: the client may be in the middle of building a reply.
   flush_posted_ = true;
   asio::post(socket_.get_executor(), [self = shared_from_this()] {

@@ -199,8 +199,10 @@ std::string notify_flags_to_string(int flags) {
     if (flags & notify::kEvicted) out += 'e';
     if (flags & notify::kStream) out += 't';
     if (flags & notify::kModule) out += 'd';
+    // Inside the else, as Redis 7.0 prints it: "An" reads back as "A" (the
+    // flag itself stays set).
+    if (flags & notify::kNew) out += 'n';
   }
-  if (flags & notify::kNew) out += 'n';
   if (flags & notify::kKeyspace) out += 'K';
   if (flags & notify::kKeyevent) out += 'E';
   if (flags & notify::kKeyMiss) out += 'm';

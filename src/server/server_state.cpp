@@ -9,6 +9,8 @@ namespace setd::server {
 
 ServerState::ServerState(Config config) : config_(std::move(config)) {
   start_time_ms = base::system_ms();
+  hub_.set_delivery_counter(&stats_.pubsub_messages);
+  shard_hub_.set_delivery_counter(&stats_.pubsub_messages);
   watched_.resize(static_cast<size_t>(config_.settings().databases));
   for (int i = 0; i < config_.settings().databases; ++i) {
     dbs_.push_back(std::make_unique<db::Database>(i));
@@ -22,6 +24,7 @@ ServerState::ServerState(Config config) : config_(std::move(config)) {
 
 void ServerState::publish_keyspace_event(int flags, std::string_view event, std::string_view key,
                                          int db) {
+  if (hub_.channel_count() == 0 && hub_.numpat() == 0) return;  // nobody listens at all
   const std::string dbs = std::to_string(db);
   if (flags & notify::kKeyspace) {
     std::string channel = "__keyspace@" + dbs + "__:";
@@ -83,7 +86,8 @@ bool ServerState::output_limit_reached(Client& c) {
     const int64_t now = base::now_ms();
     if (c.obuf_soft_since_ms == 0) {
       c.obuf_soft_since_ms = now;
-    } else if (now - c.obuf_soft_since_ms >= lim.soft_seconds * 1000) {
+    } else if (now - c.obuf_soft_since_ms > lim.soft_seconds * 1000) {
+      // Over the soft limit for more than soft_seconds, as Redis counts.
       return true;
     }
   } else {
@@ -100,12 +104,16 @@ void ServerState::cron() {
   // sample was expired, within a time budget.
   const int64_t budget_us = 250000 / std::max<long long>(settings().hz, 1);  // 25% of a tick
   const int64_t start = base::monotonic_us();
-  for (int i = 0; i < db_count(); ++i) {
+  bool out_of_time = false;
+  for (int i = 0; i < db_count() && !out_of_time; ++i) {
     auto& d = db(i);
     for (int round = 0; round < 64 && d.expires_size() > 0; ++round) {
       auto [sampled, expired] = d.expire_cycle_step(base::rng(), 20);
       if (sampled == 0 || expired * 4 <= sampled) break;
-      if (base::monotonic_us() - start > budget_us) return;
+      if (base::monotonic_us() - start > budget_us) {
+        out_of_time = true;  // the client checks below still run
+        break;
+      }
     }
   }
   // Idle clients (timeout) and soft output-buffer limits.
@@ -131,8 +139,10 @@ Client& ServerState::add_client() {
 void ServerState::drop_subscriptions(Client& c) {
   for (const auto& ch : c.channels) hub_.unsubscribe(&c, ch);
   for (const auto& p : c.patterns) hub_.punsubscribe(&c, p);
+  for (const auto& ch : c.shard_channels) shard_hub_.unsubscribe(c.shard_subscriber(), ch);
   c.channels.clear();
   c.patterns.clear();
+  c.shard_channels.clear();
 }
 
 void ServerState::unwatch_all(Client& c) {

@@ -93,6 +93,7 @@ struct CommandDoc {
   //   x...            may repeat
   //   [ ... ]         optional; ( ... ) required group
   //   a | b           alternatives (oneof); [name= a | b] names the group
+  //   (name= x)       a block named `name` holding the single argument x
   std::string args;
 };
 

@@ -40,6 +40,10 @@ class Connection : public std::enable_shared_from_this<Connection>, public serve
   void close();
   // Reading pauses while too much output waits for a slow reader.
   bool backlogged() const;
+  // Applies client-output-buffer-limit: over it, the client is killed (its
+  // pending output dropped, the socket closed soon, the INFO counter
+  // bumped) and true is returned.
+  bool enforce_output_limit();
 
   boost::asio::ip::tcp::socket socket_;
   Server& server_;

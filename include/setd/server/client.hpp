@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "setd/proto/reply_builder.hpp"
@@ -76,12 +77,33 @@ class Client final : public pubsub::Subscriber {
   std::vector<QueuedCommand> multi_queue;
   std::vector<std::pair<int, std::string>> watched;  // (db, key)
 
-  // Pub/Sub.
+  // Pub/Sub. The sets mirror what the hubs know about this client (the
+  // pubsub command family and ServerState::drop_subscriptions keep them in
+  // sync): channels and patterns in ServerState::hub(), shard channels
+  // (SSUBSCRIBE) in ServerState::shard_hub().
   std::unordered_set<std::string> channels;
   std::unordered_set<std::string> patterns;
-  size_t subscriptions() const { return channels.size() + patterns.size(); }
+  std::unordered_set<std::string> shard_channels;
+  // Every subscription, shard channels included (Redis's
+  // clientTotalPubSubSubscriptionCount): decides the pub/sub client class.
+  size_t subscriptions() const { return channels.size() + patterns.size() + shard_channels.size(); }
   // RESP2 clients with subscriptions may only run (P)SUBSCRIBE & co.
   bool in_pubsub_mode() const { return resp() < 3 && subscriptions() > 0; }
+  // The subscriber the shard hub delivers to: writes "smessage" pushes.
+  pubsub::Subscriber* shard_subscriber() { return &shard_endpoint_; }
+
+  // Pushes (pub/sub confirmations and messages) reach the client even while
+  // CLIENT REPLY OFF|SKIP drops its replies, as in Redis 7.0. While the
+  // dispatcher runs a command whose replies it will drop it sets
+  // `keep_pushes`; every push written meanwhile then records its byte range
+  // in `kept_pushes`, and the dispatcher keeps those bytes.
+  bool keep_pushes = false;
+  std::vector<std::pair<size_t, size_t>> kept_pushes;
+  // Bracket the writing of one push: start = begin_push(); ...; end_push(start).
+  size_t begin_push() const { return out.size(); }
+  void end_push(size_t start) {
+    if (keep_pushes) kept_pushes.emplace_back(start, out.size());
+  }
 
   // Figures the network layer keeps current for CLIENT LIST and INFO.
   size_t query_buffer_len = 0;
@@ -95,12 +117,31 @@ class Client final : public pubsub::Subscriber {
   size_t output_bytes() const { return out.size() + pending_write; }
 
   // pubsub::Subscriber: appends a "message"/"pmessage" (RESP3 push) to the
-  // reply buffer and wakes the connection.
+  // reply buffer and wakes the connection. Nothing once the client is killed.
   void deliver(std::string_view pattern, std::string_view channel,
                std::string_view payload) override;
 
  private:
+  // Receives shard-channel messages on behalf of its client.
+  class ShardEndpoint final : public pubsub::Subscriber {
+   public:
+    explicit ShardEndpoint(Client* owner) : owner_(owner) {}
+    // Appends an "smessage" push to the owner's buffer (pattern is unused).
+    void deliver(std::string_view pattern, std::string_view channel,
+                 std::string_view payload) override;
+
+   private:
+    Client* owner_;
+  };
+
+  // Appends one message push: kind ("message", "pmessage", "smessage"),
+  // the pattern (only when non-empty), channel and payload; wakes the
+  // connection.
+  void push_message(std::string_view kind, std::string_view pattern, std::string_view channel,
+                    std::string_view payload);
+
   uint64_t id_;
+  ShardEndpoint shard_endpoint_{this};
 };
 
 }  // namespace setd::server

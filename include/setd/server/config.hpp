@@ -50,6 +50,8 @@ constexpr int kAll = kGeneric | kString | kList | kSet | kHash | kZset | kExpire
 
 // Parses "KEA"-style flags; nullopt on an unknown character.
 std::optional<int> parse_notify_flags(std::string_view text);
+// Prints flags exactly as Redis 7.0's CONFIG GET does: "A" stands for every
+// class in notify::kAll and then hides 'n'; K, E and m follow.
 std::string notify_flags_to_string(int flags);
 
 struct Settings {

@@ -44,7 +44,11 @@ class ServerState {
   // Applies output-buffer limits to `c`; true if it must be disconnected.
   bool output_limit_reached(Client& c);
 
+  // Channels and patterns (SUBSCRIBE, PSUBSCRIBE, PUBLISH, notifications).
   pubsub::Hub& hub() { return hub_; }
+  // Shard channels (SSUBSCRIBE, SPUBLISH): a namespace of their own, as in
+  // Redis 7.0; its subscribers are Client::shard_subscriber().
+  pubsub::Hub& shard_hub() { return shard_hub_; }
   SetEventPublisher& set_events() { return set_events_; }
 
   // Redis keyspace notifications (notify-keyspace-events): publishes
@@ -76,7 +80,8 @@ class ServerState {
   Client* find_client(uint64_t id);
   const std::map<uint64_t, std::unique_ptr<Client>>& clients() const { return clients_; }
 
-  // Drops every channel and pattern subscription of `c` (no replies).
+  // Drops every channel, pattern and shard-channel subscription of `c` (no
+  // replies).
   void drop_subscriptions(Client& c);
   // Forgets every key `c` WATCHes.
   void unwatch_all(Client& c);
@@ -97,6 +102,7 @@ class ServerState {
 
   Config config_;
   pubsub::Hub hub_;
+  pubsub::Hub shard_hub_;
   SetEventPublisher set_events_{hub_, config_.settings()};
   // db -> key -> clients watching it
   std::vector<std::map<std::string, std::vector<Client*>, std::less<>>> watched_;
