@@ -156,6 +156,12 @@ struct SyntaxParser {
     while (t < toks.size()) {
       const std::string& tok = toks[t];
       if (tok == "]" || tok == ")" || tok == "|") break;
+      if (tok[0] == '@') {
+        if (out.empty()) throw std::invalid_argument("'@version' with nothing before it");
+        out.back().since = tok.substr(1);
+        ++t;
+        continue;
+      }
       if (tok == "...") {
         if (out.empty()) throw std::invalid_argument("'...' with nothing before it");
         out.back().multiple = true;

@@ -74,9 +74,14 @@ void reply_command_info(proto::ReplyBuilder& rb, const CommandSpec& c) {
   for (const auto& cat : cats) rb.simple(cat);
   rb.set(c.tips.size());
   for (const auto& t : c.tips) rb.bulk(t);
-  rb.array(c.keys.size());
+  // Redis 7.0 sends key specs as a RESP3 set, and the subcommands as an
+  // array, except that no subcommands at all is an empty set.
+  rb.set(c.keys.size());
   for (const auto& k : c.keys) reply_key_spec(rb, k);
-  rb.array(c.subcommands.size());
+  if (c.subcommands.empty())
+    rb.set(0);
+  else
+    rb.array(c.subcommands.size());
   for (const auto& sub : c.subcommands) reply_command_info(rb, sub);
 }
 
@@ -85,8 +90,8 @@ void reply_arg_doc(proto::ReplyBuilder& rb, const ArgDoc& a) {
   if (a.optional) flags.push_back("optional");
   if (a.multiple) flags.push_back("multiple");
   if (a.multiple_token) flags.push_back("multiple_token");
-  const size_t fields =
-      2 + (a.key_spec_index >= 0) + !a.token.empty() + !flags.empty() + !a.children.empty();
+  const size_t fields = 2 + (a.key_spec_index >= 0) + !a.token.empty() + !a.since.empty() +
+                        !flags.empty() + !a.children.empty();
   rb.map(fields);
   rb.bulk("name");
   rb.bulk(a.name);
@@ -99,6 +104,10 @@ void reply_arg_doc(proto::ReplyBuilder& rb, const ArgDoc& a) {
   if (!a.token.empty()) {
     rb.bulk("token");
     rb.bulk(a.token);
+  }
+  if (!a.since.empty()) {
+    rb.bulk("since");
+    rb.bulk(a.since);
   }
   if (!flags.empty()) {
     rb.bulk("flags");
@@ -113,7 +122,7 @@ void reply_arg_doc(proto::ReplyBuilder& rb, const ArgDoc& a) {
 }
 
 void reply_command_doc(proto::ReplyBuilder& rb, const CommandSpec& c) {
-  const size_t fields = 4 + !c.arg_docs.empty() + !c.subcommands.empty();
+  const size_t fields = 4 + !c.doc.history.empty() + !c.arg_docs.empty() + !c.subcommands.empty();
   rb.map(fields);
   rb.bulk("summary");
   rb.bulk(c.doc.summary);
@@ -123,6 +132,15 @@ void reply_command_doc(proto::ReplyBuilder& rb, const CommandSpec& c) {
   rb.bulk(c.doc.group);
   rb.bulk("complexity");
   rb.bulk(c.doc.complexity);
+  if (!c.doc.history.empty()) {
+    rb.bulk("history");
+    rb.set(c.doc.history.size());  // a RESP3 set in Redis 7.0
+    for (const auto& [version, change] : c.doc.history) {
+      rb.array(2);
+      rb.bulk(version);
+      rb.bulk(change);
+    }
+  }
   if (!c.arg_docs.empty()) {
     rb.bulk("arguments");
     rb.array(c.arg_docs.size());

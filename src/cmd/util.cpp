@@ -32,19 +32,26 @@ bool parse_ll(Context& ctx, std::string_view arg, long long& out) {
   return false;
 }
 
-db::Value* lookup_read(Context& ctx, std::string_view key) {
+db::Value* lookup_read(Context& ctx, std::string_view key, unsigned flags) {
   db::Value* v = ctx.db().find(key);
   auto& stats = ctx.server.stats();
   if (v) {
-    ++stats.keyspace_hits;
+    if (!(flags & kLookupNoTouch)) v->lru_seconds = db::lru_clock();
+    if (!(flags & kLookupNoStats)) ++stats.keyspace_hits;
   } else {
-    ++stats.keyspace_misses;
-    notify(ctx, server::notify::kKeyMiss, "keymiss", key);
+    if (!(flags & kLookupNoNotify)) notify(ctx, server::notify::kKeyMiss, "keymiss", key);
+    if (!(flags & kLookupNoStats)) ++stats.keyspace_misses;
   }
   return v;
 }
 
-db::Value* lookup_write(Context& ctx, std::string_view key) { return ctx.db().find(key); }
+db::Value* lookup_write(Context& ctx, std::string_view key) { return lookup_write(ctx.db(), key); }
+
+db::Value* lookup_write(db::Database& db, std::string_view key) {
+  db::Value* v = db.find(key);
+  if (v) v->lru_seconds = db::lru_clock();
+  return v;
+}
 
 std::string client_info_line(const server::Client& c, int64_t now_ms) {
   std::string flags;

@@ -32,6 +32,7 @@ bool Database::is_expired(std::string_view key) const {
 }
 
 Value& Database::set(std::string_view key, Value v, bool keep_ttl) {
+  v.lru_seconds = lru_clock();
   if (!keep_ttl) expires_.erase(key);
   if (Value* existing = keys_.find(key)) {
     *existing = std::move(v);
@@ -41,6 +42,7 @@ Value& Database::set(std::string_view key, Value v, bool keep_ttl) {
 }
 
 Value& Database::add(std::string_view key, Value v) {
+  v.lru_seconds = lru_clock();
   return *keys_.insert(key, std::move(v)).first;
 }
 

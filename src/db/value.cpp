@@ -1,5 +1,6 @@
 #include "setd/db/value.hpp"
 
+#include "setd/base/clock.hpp"
 #include "setd/base/strconv.hpp"
 
 namespace setd::db {
@@ -9,6 +10,8 @@ namespace {
 // object header ("embstr").
 constexpr size_t kEmbstrLimit = 44;
 }  // namespace
+
+uint32_t lru_clock() { return static_cast<uint32_t>(base::now_ms() / 1000); }
 
 Value Value::string(std::string bytes) {
   long long ignored = 0;

@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "setd/proto/reply_builder.hpp"
@@ -73,6 +74,7 @@ struct ArgDoc {
   std::string name;
   std::string type;  // key string integer double pattern unix-time pure-token oneof block
   std::string token;
+  std::string since;  // the version that added the argument ("" = always there)
   int key_spec_index = -1;
   bool optional = false;
   bool multiple = false;
@@ -94,7 +96,10 @@ struct CommandDoc {
   //   [ ... ]         optional; ( ... ) required group
   //   a | b           alternatives (oneof); [name= a | b] names the group
   //   (name= x)       a block named `name` holding the single argument x
+  //   x@7.0.0         the argument (or group) before '@' appeared in 7.0.0
   std::string args;
+  // COMMAND DOCS "history": (version, what changed), oldest first.
+  std::vector<std::pair<std::string, std::string>> history = {};
 };
 
 class Context;

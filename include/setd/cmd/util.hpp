@@ -21,11 +21,23 @@ void reply_help(Context& ctx, std::string_view container,
 // returns false.
 bool parse_ll(Context& ctx, std::string_view arg, long long& out);
 
-// Key lookups, as Redis's lookupKeyRead / lookupKeyWrite: both apply lazy
-// expiry; the read form also counts keyspace hits/misses and emits the
-// "keymiss" notification (class m) on a miss.
-db::Value* lookup_read(Context& ctx, std::string_view key);
+// Redis's lookup flags for lookup_read (LOOKUP_NOTOUCH, LOOKUP_NONOTIFY,
+// LOOKUP_NOSTATS): leave the LRU clock alone, skip the "keymiss"
+// notification, skip the hit/miss counters.
+enum LookupFlag : unsigned {
+  kLookupNoTouch = 1u << 0,
+  kLookupNoNotify = 1u << 1,
+  kLookupNoStats = 1u << 2,
+};
+
+// Key lookups, as Redis's lookupKeyReadWithFlags / lookupKeyWrite: both
+// apply lazy expiry and (unless kLookupNoTouch) stamp the value's LRU clock
+// (OBJECT IDLETIME); the read form also counts keyspace hits/misses and
+// emits the "keymiss" notification (class m) on a miss.
+db::Value* lookup_read(Context& ctx, std::string_view key, unsigned flags = 0);
 db::Value* lookup_write(Context& ctx, std::string_view key);
+// lookup_write in another database than the client's (COPY/MOVE targets).
+db::Value* lookup_write(db::Database& db, std::string_view key);
 
 // After a key changed: WATCH invalidation (Redis's signalModifiedKey).
 inline void key_modified(Context& ctx, std::string_view key) {

@@ -35,10 +35,11 @@ class Database {
   bool exists(std::string_view key) { return find(key) != nullptr; }
 
   // Stores `v` under `key`, replacing any value. The TTL is dropped unless
-  // keep_ttl is set. Returns the stored value.
+  // keep_ttl is set. Stamps the value's LRU clock (a new object's access
+  // time, as Redis's createObject). Returns the stored value.
   Value& set(std::string_view key, Value v, bool keep_ttl = false);
   // Stores `v` under `key`, which must not exist (callers have just looked
-  // it up). Returns the stored value.
+  // it up). Stamps the LRU clock like set(). Returns the stored value.
   Value& add(std::string_view key, Value v);
   // Removes `key` (and its TTL). True if it existed (and was not expired).
   bool erase(std::string_view key);

@@ -24,6 +24,9 @@ struct StringValue {
   StringEncoding encoding = StringEncoding::kRaw;
 };
 
+// The LRU clock of OBJECT IDLETIME: base::now_ms() in whole seconds.
+uint32_t lru_clock();
+
 class Value {
  public:
   // A string value; its encoding is chosen as Redis's tryObjectEncoding does
@@ -46,6 +49,10 @@ class Value {
   // (OBJECT FREQ).
   uint32_t lru_seconds = 0;
   uint8_t freq = 0;
+  // An int-encoded string that Redis would hold as a private object rather
+  // than one of its shared integers 0..9999 (COPY duplicates those): OBJECT
+  // REFCOUNT answers 1 for it instead of 2147483647.
+  bool private_int = false;
 
  private:
   std::variant<StringValue, ds::SetObject> data_;
