@@ -475,9 +475,12 @@ TEST(NonReadingClient, PipeliningWithoutReadingStaysBounded) {
   std::thread sender([&] {
     std::string batch;
     for (int i = 0; i < 64; ++i) batch += one;
-    for (int i = 0; i < kCommands / 64; ++i) {
-      c.send_raw(batch);
-      sent_bytes += batch.size();
+    try {
+      for (int i = 0; i < kCommands / 64; ++i) {
+        c.send_raw(batch);
+        sent_bytes += batch.size();
+      }
+    } catch (const std::exception&) {  // socket shut down after a failure
     }
   });
   // Wait until the sender stalls: setd stopped reading.
@@ -494,11 +497,13 @@ TEST(NonReadingClient, PipeliningWithoutReadingStaysBounded) {
   EXPECT_LT(last, one.size() * kCommands / 2) << "setd should have stopped reading";
   EXPECT_LT(peak - base_kb, 48 * 1024) << "base " << base_kb << " KiB, peak " << peak << " KiB";
   // Now read: every reply arrives, in order, and the sender finishes.
-  for (int i = 0; i < kCommands; ++i) {
+  int replies = 0;
+  for (; replies < kCommands; ++replies) {
     auto v = c.read();
-    ASSERT_TRUE(v) << "reply " << i;
-    ASSERT_EQ(v->str.size(), 4096u);
+    if (!v || v->str.size() != 4096u) break;
   }
+  EXPECT_EQ(replies, kCommands);
+  ::shutdown(c.fd(), SHUT_RDWR);  // unblocks the sender if replies stopped
   sender.join();
   Client other(s.port());
   EXPECT_EQ(other.call({"PING"}).str, "PONG");
