@@ -87,12 +87,22 @@ void register_all_commands(Registry& r) {
 
 Dispatcher::Dispatcher(server::ServerState& state) : state_(state) {
   register_all_commands(registry_);
+  exec_spec_ = registry_.find("exec");
 }
 
 void Dispatcher::reject(server::Client& client, const CommandSpec* spec, const std::string& error) {
   if (client.in_multi) client.multi_error = true;
   const uint64_t before = client.reply.error_count();
-  client.reply.error(error);
+  if (spec && spec == exec_spec_) {
+    // A refused EXEC ends the transaction (and every WATCH), and says why,
+    // as Redis's execCommandAbort.
+    discard_transaction(state_, client);
+    std::string_view reason = error;
+    if (reason.starts_with("ERR ")) reason.remove_prefix(4);
+    client.reply.error("EXECABORT Transaction discarded because of: " + std::string(reason));
+  } else {
+    client.reply.error(error);
+  }
   account_errors(client, before);
   if (spec) ++spec->stats.rejected_calls;
 }
@@ -154,7 +164,9 @@ void Dispatcher::dispatch(server::Client& client, std::span<const std::string_vi
                        client.reply_mode == server::ReplyMode::kSkipThis;
 
   const CommandSpec* spec = resolve(client, args);
+  bool ran_exec = false;
   if (spec) {
+    client.last_cmd = spec->name;
     const std::string_view base_name =
         spec->container.empty() ? std::string_view(spec->name) : std::string_view(spec->container);
     if (client.in_pubsub_mode() && !allowed_in_resp2_pubsub(base_name)) {
@@ -166,17 +178,23 @@ void Dispatcher::dispatch(server::Client& client, std::span<const std::string_vi
       if (spec->has(kNoMulti)) {
         reject(client, spec, "ERR Command not allowed inside a transaction");
       } else {
-        client.multi_queue.push_back({{args.begin(), args.end()}});
+        // A transaction that will fail anyway keeps nothing (as Redis).
+        if (!client.multi_error && !client.dirty_cas)
+          client.multi_queue.push_back({{args.begin(), args.end()}});
         client.reply.simple("QUEUED");
       }
     } else {
       call(client, *spec, args);
+      ran_exec = spec == exec_spec_;
     }
   }
 
   // CLIENT REPLY: judged after the command, so that CLIENT REPLY ON is
-  // answered and CLIENT REPLY OFF is not.
-  if ((client.reply_mode == server::ReplyMode::kOff ||
+  // answered and CLIENT REPLY OFF is not. EXEC judges each reply it writes
+  // itself (a CLIENT REPLY inside the transaction acts from there on).
+  // Pushes written by a command whose replies get dropped are kept.
+  if (!ran_exec &&
+      (client.reply_mode == server::ReplyMode::kOff ||
        client.reply_mode == server::ReplyMode::kSkipThis) &&
       client.out.size() > mark) {
     std::string pushes;
@@ -198,7 +216,6 @@ void Dispatcher::call(server::Client& client, const CommandSpec& spec,
   auto& stats = state_.stats();
   const uint64_t errors_before = client.reply.error_count();
   const uint64_t accounted_before = accounted_errors_;
-  client.last_cmd = spec.name;
   const int64_t start = base::monotonic_us();
   Context ctx(*this, state_, client, args, spec);
   spec.handler(ctx);

@@ -11,7 +11,11 @@ namespace setd::cmd {
 namespace {
 
 void reply_key_spec(proto::ReplyBuilder& rb, const KeySpec& k) {
-  rb.map(3);
+  rb.map(k.notes.empty() ? 3 : 4);
+  if (!k.notes.empty()) {
+    rb.bulk("notes");
+    rb.bulk(k.notes);
+  }
   rb.bulk("flags");
   std::vector<std::string_view> flags;
   {

@@ -44,26 +44,79 @@ void ServerState::watch_key(Client& c, int db, std::string_view key) {
   c.watched.emplace_back(db, std::string(key));
   auto& m = watched_[static_cast<size_t>(db)];
   auto it = m.find(key);
-  if (it == m.end()) it = m.emplace(std::string(key), std::vector<Client*>{}).first;
-  it->second.push_back(&c);
+  if (it == m.end()) it = m.emplace(std::string(key), std::vector<Watcher>{}).first;
+  it->second.push_back({&c, dbs_[static_cast<size_t>(db)]->is_expired(key)});
   ++watched_count_;
+}
+
+bool ServerState::key_present(int db, std::string_view key) const {
+  const auto& d = *dbs_[static_cast<size_t>(db)];
+  return d.peek(key) != nullptr || d.is_expired(key);
+}
+
+void ServerState::dirty_and_unwatch(const std::vector<Client*>& clients) {
+  for (Client* c : clients) {
+    c->dirty_cas = true;
+    unwatch_all(*c);  // no need to watch anything more: EXEC will fail
+  }
 }
 
 void ServerState::touch_watched_key(int db, std::string_view key) {
   auto& m = watched_[static_cast<size_t>(db)];
   auto it = m.find(key);
   if (it == m.end()) return;
-  for (Client* c : it->second) c->dirty_cas = true;
+  std::vector<Client*> dirty;
+  for (Watcher& w : it->second) {
+    if (w.expired) {
+      // Watched while already expired: the key going away is no change.
+      if (!key_present(db, key)) {
+        w.expired = false;
+        continue;
+      }
+      break;  // as Redis 7.0: the remaining watchers are left alone
+    }
+    dirty.push_back(w.client);
+  }
+  dirty_and_unwatch(dirty);
 }
 
 void ServerState::touch_watched_keys_in_db(int db, int also_db) {
   if (watched_count_ == 0) return;
-  for (auto& [key, clients] : watched_[static_cast<size_t>(db)]) {
-    const bool exists = dbs_[static_cast<size_t>(db)]->peek(key) != nullptr ||
-                        (also_db >= 0 && dbs_[static_cast<size_t>(also_db)]->peek(key) != nullptr);
-    if (!exists) continue;
-    for (Client* c : clients) c->dirty_cas = true;
+  std::vector<Client*> dirty;
+  for (auto& [key, watchers] : watched_[static_cast<size_t>(db)]) {
+    const bool in_db = key_present(db, key);
+    const bool in_other = also_db >= 0 && key_present(also_db, key);
+    if (!in_db && !in_other) continue;
+    const bool other_expired = in_other && dbs_[static_cast<size_t>(also_db)]->is_expired(key);
+    for (Watcher& w : watchers) {
+      if (w.expired) {
+        if (!in_other) {
+          w.expired = false;  // the expired key is gone: no logical change
+          continue;
+        }
+        if (other_expired) continue;  // replaced by another expired key
+      } else if (!in_db && other_expired) {
+        w.expired = true;  // a missing key replaced by an expired one
+        continue;
+      }
+      dirty.push_back(w.client);
+    }
   }
+  std::sort(dirty.begin(), dirty.end());
+  dirty.erase(std::unique(dirty.begin(), dirty.end()), dirty.end());
+  dirty_and_unwatch(dirty);
+}
+
+bool ServerState::watched_key_expired(const Client& c) const {
+  for (const auto& [db, key] : c.watched) {
+    const auto& m = watched_[static_cast<size_t>(db)];
+    auto it = m.find(key);
+    if (it == m.end()) continue;
+    for (const Watcher& w : it->second)
+      if (w.client == &c && !w.expired && dbs_[static_cast<size_t>(db)]->is_expired(key))
+        return true;
+  }
+  return false;
 }
 
 void ServerState::swap_dbs(int a, int b) {
@@ -150,7 +203,7 @@ void ServerState::unwatch_all(Client& c) {
     auto& m = watched_[static_cast<size_t>(db)];
     auto it = m.find(key);
     if (it == m.end()) continue;
-    std::erase(it->second, &c);
+    std::erase_if(it->second, [&](const Watcher& w) { return w.client == &c; });
     if (it->second.empty()) m.erase(it);
     --watched_count_;
   }

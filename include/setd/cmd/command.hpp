@@ -66,6 +66,7 @@ struct KeySpec {
   int limit = 0;
   int keynumidx = 0;  // keynum: where numkeys is, relative to begin_index
   int firstkey = 1;   // keynum: first key, relative to begin_index
+  std::string notes;  // free text shown first in COMMAND INFO when set (SET, GETEX)
 };
 
 // One documented argument (COMMAND DOCS), parsed from the compact syntax of

@@ -46,6 +46,10 @@ void register_set_commands(Registry& r);          // set_family.cpp
 void register_pubsub_commands(Registry& r);       // pubsub_family.cpp
 void register_all_commands(Registry& r);
 
+// Ends `c`'s transaction: forgets the queued commands, the MULTI state and
+// every WATCHed key (Redis's discardTransaction; transaction_family.cpp).
+void discard_transaction(server::ServerState& state, server::Client& c);
+
 class Dispatcher {
  public:
   explicit Dispatcher(server::ServerState& state);
@@ -54,7 +58,8 @@ class Dispatcher {
   void dispatch(server::Client& client, std::span<const std::string_view> args);
 
   // Runs an already-validated command (used by EXEC): no lookup, no
-  // queueing, but stats are kept.
+  // queueing, but stats are kept. client.last_cmd is left alone (dispatch()
+  // sets it, so that during and after EXEC it reads "exec", as in Redis).
   void call(server::Client& client, const CommandSpec& spec,
             std::span<const std::string_view> args);
 
@@ -71,6 +76,7 @@ class Dispatcher {
 
   server::ServerState& state_;
   Registry registry_;
+  const CommandSpec* exec_spec_ = nullptr;  // EXEC, which manages its own replies
   uint64_t accounted_errors_ = 0;
 };
 

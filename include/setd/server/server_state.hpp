@@ -61,17 +61,26 @@ class ServerState {
     publish_keyspace_event(flags, event, key, db);
   }
 
-  // WATCH support. A client watching (db, key) gets its transaction
-  // aborted by any change to that key.
+  // WATCH support, with Redis 7.0's rules (multi.c). A client watching
+  // (db, key) gets its transaction aborted (dirty_cas) by any change to that
+  // key, and is then unwatched from everything. A key that was already
+  // logically expired when watched is remembered as such: its deletion (by
+  // expiry or a flush) is not a change.
   void watch_key(Client& c, int db, std::string_view key);
   // Signals that `key` in `db` changed (Redis's signalModifiedKey).
   void signal_modified_key(int db, std::string_view key) {
     if (watched_count_ == 0) return;
     touch_watched_key(db, key);
   }
-  // FLUSHDB/FLUSHALL/SWAPDB: every watched key of `db` that exists (or, with
-  // `also_db`, exists there) counts as modified.
+  // FLUSHDB/FLUSHALL (also_db < 0) and SWAPDB (also_db = the other database,
+  // whose contents replace db's): every watched key of `db` that exists in
+  // `db` or in `also_db` counts as modified, except that an expired key
+  // going away (or being replaced by another expired key) is no change
+  // (Redis's touchAllWatchedKeysInDb).
   void touch_watched_keys_in_db(int db, int also_db = -1);
+  // True when a key `c` watches has expired since it was watched, though it
+  // may not have been deleted yet (Redis's isWatchedKeyExpired; EXEC fails).
+  bool watched_key_expired(const Client& c) const;
   Stats& stats() { return stats_; }
 
   // Client registry (the network layer adds and removes its clients).
@@ -104,8 +113,18 @@ class ServerState {
   pubsub::Hub hub_;
   pubsub::Hub shard_hub_;
   SetEventPublisher set_events_{hub_, config_.settings()};
+  // One client watching one key; `expired`: the key was logically expired
+  // (but not yet deleted) when watched.
+  struct Watcher {
+    Client* client;
+    bool expired;
+  };
+  // Whether `key` is in `db` at all, expired or not (Redis's dictFind).
+  bool key_present(int db, std::string_view key) const;
+  // Marks each client dirty and unwatches it.
+  void dirty_and_unwatch(const std::vector<Client*>& clients);
   // db -> key -> clients watching it
-  std::vector<std::map<std::string, std::vector<Client*>, std::less<>>> watched_;
+  std::vector<std::map<std::string, std::vector<Watcher>, std::less<>>> watched_;
   size_t watched_count_ = 0;
   std::vector<std::unique_ptr<db::Database>> dbs_;
   Stats stats_;
