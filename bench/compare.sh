@@ -47,8 +47,9 @@ rps() {  # port, workload -> requests per second
     redis-cli -p "$port" flushall >/dev/null
     eval "${SETUP[$w]}"
   fi
+  # --csv before the workload: arguments after a command name belong to it.
   # shellcheck disable=SC2086
-  redis-benchmark -p "$port" -n "$N" -c "$C" ${ARGS[$w]} --csv 2>/dev/null |
+  redis-benchmark -p "$port" -n "$N" -c "$C" --csv ${ARGS[$w]} 2>/dev/null |
     awk -F'","' 'NR>1 {gsub(/"/,"",$2); print $2; exit}'
 }
 
