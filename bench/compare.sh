@@ -49,8 +49,9 @@ rps() {  # port, workload, setup commands -> requests per second, or n/a
     redis-cli -p "$port" flushall >/dev/null
     eval "$setup" || { echo n/a; return; }  # a setup may refuse (command missing)
   fi
+  # --csv before the workload: arguments after a command name belong to it.
   # shellcheck disable=SC2086
-  out=$(redis-benchmark -p "$port" -n "$N" -c "$C" ${ARGS[$w]} --csv 2>/dev/null |
+  out=$(redis-benchmark -p "$port" -n "$N" -c "$C" --csv ${ARGS[$w]} 2>/dev/null |
     awk -F'","' 'NR>1 {gsub(/"/,"",$2); print $2; exit}') || true
   echo "${out:-n/a}"
 }

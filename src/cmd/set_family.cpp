@@ -1,8 +1,887 @@
-// Placeholder: the set command family registers its commands here.
+// The set command family (Redis 7.0 t_set.c): SADD SREM SMEMBERS SISMEMBER
+// SMISMEMBER SCARD SRANDMEMBER SPOP SMOVE SINTER SINTERSTORE SINTERCARD
+// SUNION SUNIONSTORE SDIFF SDIFFSTORE SSCAN, plus SUNIONCARD and SDIFFCARD.
+//
+// Handlers are thin: validate -> look up -> type check -> ds operation
+// (setd/ds/set_ops.hpp) -> WATCH + keyspace notifications -> set.* event ->
+// reply. A set that becomes empty is deleted at once; a missing key reads as
+// the empty set. Replies whose length is known only at the end are written
+// to a scratch buffer first, so that the set.* event (which needs the
+// count) is published before the reply, as for every other command.
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <functional>
+#include <vector>
+
+#include "setd/base/glob.hpp"
+#include "setd/base/random.hpp"
+#include "setd/base/strconv.hpp"
 #include "setd/cmd/dispatcher.hpp"
+#include "setd/cmd/util.hpp"
+#include "setd/ds/set_ops.hpp"
 
 namespace setd::cmd {
 
-void register_set_commands(Registry&) {}
+namespace {
+
+using ds::SetObject;
+using server::SetEvent;
+using SetList = std::vector<const SetObject*>;
+
+// SRANDMEMBER with a negative count writes |count| members; beyond this many
+// the reply (at least 7 bytes a member) could not reasonably be built, so
+// the command fails with an error instead of exhausting memory.
+constexpr uint64_t kMaxDrawsWithRepeats = uint64_t{1} << 28;
+
+// Element-count interval at which long replies check the client's output
+// buffer limits (Redis stops at CLIENT_CLOSE_ASAP the same way).
+constexpr uint64_t kOutputCheckInterval = 1024;
+
+size_t max_intset(const Context& ctx) {
+  return static_cast<size_t>(ctx.server.settings().set_max_intset_entries);
+}
+
+// Publishes set.* event `e` if anybody listens: fill(SetEventJson&) adds
+// the fields. Costs one wanted() check otherwise.
+template <class F>
+void publish_event(Context& ctx, SetEvent e, F&& fill) {
+  auto& ev = ctx.server.set_events();
+  if (!ev.wanted(e)) return;
+  auto j = ev.begin(e, ctx.client.db);
+  fill(j);
+  ev.publish(j);
+}
+
+// A reusable buffer for reply elements whose count is known only once they
+// are all written. Not re-entrant (handlers never nest).
+class Scratch {
+ public:
+  explicit Scratch(Context& ctx) : rb_(&buffer(), ctx.client.resp()) { buffer().clear(); }
+  ~Scratch() {
+    if (buffer().capacity() > kKeepBytes) std::string().swap(buffer());
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+
+  proto::ReplyBuilder& rb() { return rb_; }
+  std::string_view bytes() { return buffer(); }
+
+ private:
+  static constexpr size_t kKeepBytes = size_t{1} << 20;
+  static std::string& buffer() {
+    static std::string buf;
+    return buf;
+  }
+  proto::ReplyBuilder rb_;
+};
+
+// The set at `key` for reading (hits/misses, keymiss): *out is nullptr for
+// a missing key. Returns false after replying WRONGTYPE.
+bool read_set(Context& ctx, std::string_view key, SetObject*& out) {
+  db::Value* v = lookup_read(ctx, key);
+  out = nullptr;
+  if (v == nullptr) return true;
+  if (v->type() != db::Type::kSet) {
+    ctx.wrong_type();
+    return false;
+  }
+  out = &v->as_set();
+  return true;
+}
+
+// Looks up every key (read or write lookup, as Redis's *STORE variants use
+// lookupKeyWrite) before anything else; any string key is WRONGTYPE, even
+// after a missing one. Returns false after replying the error.
+bool collect_sets(Context& ctx, std::span<const std::string_view> keys, bool for_write,
+                  SetList& out) {
+  out.clear();
+  out.reserve(keys.size());
+  for (const std::string_view key : keys) {
+    db::Value* v = for_write ? lookup_write(ctx, key) : lookup_read(ctx, key);
+    if (v != nullptr && v->type() != db::Type::kSet) {
+      ctx.wrong_type();
+      return false;
+    }
+    out.push_back(v ? &v->as_set() : nullptr);
+  }
+  return true;
+}
+
+// Writes `s` (possibly missing) as a RESP set reply.
+void reply_members(Context& ctx, const SetObject* s) {
+  if (s == nullptr) {
+    ctx.rb.set(0);
+    return;
+  }
+  ctx.rb.set(s->size());
+  s->for_each([&](std::string_view m) { ctx.rb.bulk(m); });
+}
+
+// Stores a *STORE result at `dst`, replacing whatever is there (a string
+// too, and its TTL); an empty result deletes `dst` instead. WATCH and
+// keyspace notifications ("<event>" on dst, or "del" if an existing dst was
+// deleted) follow Redis.
+void store_result(Context& ctx, std::string_view dst, SetObject result, std::string_view event) {
+  if (!result.empty()) {
+    ctx.db().set(dst, db::Value::set(std::move(result)));
+    key_modified(ctx, dst);
+    notify(ctx, server::notify::kSet, event, dst);
+  } else if (ctx.db().erase(dst)) {
+    key_modified(ctx, dst);
+    notify(ctx, server::notify::kGeneric, "del", dst);
+  }
+}
+
+// After members were removed from the set at `key`: if it is now empty it is
+// deleted (keyspace "del"). Returns true if it was deleted. `s` must not be
+// used afterwards when true is returned.
+bool delete_if_empty(Context& ctx, std::string_view key, const SetObject& s) {
+  if (!s.empty()) return false;
+  ctx.db().erase(key);
+  notify(ctx, server::notify::kGeneric, "del", key);
+  return true;
+}
+
+// The output buffer of the running client went past its limit (or past
+// what a single reply may reasonably use): like Redis's CLIENT_CLOSE_ASAP,
+// drop the partial reply and close the connection.
+bool output_overflow(Context& ctx, size_t reply_start) {
+  if (!ctx.server.output_limit_reached(ctx.client)) return false;
+  ctx.client.out.resize(reply_start);
+  ctx.client.killed = true;
+  ++ctx.server.stats().client_output_limit_disconnections;
+  if (ctx.client.transport != nullptr) ctx.client.transport->close_soon();
+  return true;
+}
+
+// --- SADD / SREM ------------------------------------------------------------
+
+void sadd(Context& ctx) {
+  const std::string_view key = ctx.arg(1);
+  db::Value* v = lookup_write(ctx, key);
+  if (v != nullptr && v->type() != db::Type::kSet) return ctx.wrong_type();
+  if (v == nullptr) v = &ctx.db().add(key, db::Value::set(SetObject::create_for(ctx.arg(2))));
+  SetObject& s = v->as_set();
+  const size_t max = max_intset(ctx);
+  long long added = 0;
+  for (size_t i = 2; i < ctx.argc(); ++i) added += s.add(ctx.arg(i), max) ? 1 : 0;
+  if (added > 0) {
+    key_modified(ctx, key);
+    notify(ctx, server::notify::kSet, "sadd", key);
+    publish_event(ctx, SetEvent::kAdded, [&](auto& j) {
+      j.str("key", key)
+          .num("new_members_count", added)
+          .num("total_cardinality", static_cast<long long>(s.size()));
+    });
+  }
+  ctx.rb.integer(added);
+}
+
+void srem(Context& ctx) {
+  const std::string_view key = ctx.arg(1);
+  db::Value* v = lookup_write(ctx, key);
+  if (v == nullptr) return ctx.rb.integer(0);
+  if (v->type() != db::Type::kSet) return ctx.wrong_type();
+  SetObject& s = v->as_set();
+  long long removed = 0;
+  bool deleted = false;
+  for (size_t i = 2; i < ctx.argc(); ++i) {
+    if (!s.remove(ctx.arg(i))) continue;
+    ++removed;
+    if (s.empty()) {
+      deleted = true;
+      break;
+    }
+  }
+  long long remaining = 0;
+  if (removed > 0) {
+    remaining = deleted ? 0 : static_cast<long long>(s.size());
+    if (deleted) ctx.db().erase(key);
+    key_modified(ctx, key);
+    notify(ctx, server::notify::kSet, "srem", key);
+    if (deleted) notify(ctx, server::notify::kGeneric, "del", key);
+    publish_event(ctx, SetEvent::kRemoved, [&](auto& j) {
+      j.str("key", key).num("removed_count", removed).num("remaining_cardinality", remaining);
+    });
+  }
+  ctx.rb.integer(removed);
+}
+
+// --- reads of one set -------------------------------------------------------
+
+void smembers(Context& ctx) {
+  const std::string_view key = ctx.arg(1);
+  SetObject* s;
+  if (!read_set(ctx, key, s)) return;
+  publish_event(ctx, SetEvent::kMembersRead, [&](auto& j) {
+    j.str("key", key).num("cardinality", s ? static_cast<long long>(s->size()) : 0);
+  });
+  reply_members(ctx, s);
+}
+
+void sismember(Context& ctx) {
+  const std::string_view key = ctx.arg(1);
+  SetObject* s;
+  if (!read_set(ctx, key, s)) return;
+  const bool member = s != nullptr && s->contains(ctx.arg(2));
+  publish_event(ctx, SetEvent::kIsMemberCheck, [&](auto& j) {
+    j.str("key", key).str("member", ctx.arg(2)).num("is_member", member ? 1 : 0);
+  });
+  ctx.rb.integer(member ? 1 : 0);
+}
+
+void smismember(Context& ctx) {
+  const std::string_view key = ctx.arg(1);
+  SetObject* s;
+  if (!read_set(ctx, key, s)) return;
+  const size_t n = ctx.argc() - 2;
+  auto& ev = ctx.server.set_events();
+  if (ev.wanted(SetEvent::kMisMemberCheck)) {
+    long long matches = 0;
+    if (s != nullptr)
+      for (size_t i = 2; i < ctx.argc(); ++i) matches += s->contains(ctx.arg(i)) ? 1 : 0;
+    auto j = ev.begin(SetEvent::kMisMemberCheck, ctx.client.db);
+    j.str("key", key).num("members_count", static_cast<long long>(n)).num("matches_count", matches);
+    ev.publish(j);
+  }
+  ctx.rb.array(n);
+  for (size_t i = 2; i < ctx.argc(); ++i)
+    ctx.rb.integer(s != nullptr && s->contains(ctx.arg(i)) ? 1 : 0);
+}
+
+void scard(Context& ctx) {
+  const std::string_view key = ctx.arg(1);
+  SetObject* s;
+  if (!read_set(ctx, key, s)) return;
+  const auto n = s ? static_cast<long long>(s->size()) : 0LL;
+  publish_event(ctx, SetEvent::kCardinality,
+                [&](auto& j) { j.str("key", key).num("cardinality", n); });
+  ctx.rb.integer(n);
+}
+
+void publish_random_draw(Context& ctx, std::string_view key, uint64_t n) {
+  publish_event(ctx, SetEvent::kRandomDraw, [&](auto& j) {
+    j.str("key", key).num("count_returned", static_cast<long long>(n));
+  });
+}
+
+void srandmember(Context& ctx) {
+  if (ctx.argc() > 3) return ctx.syntax_error();
+  const std::string_view key = ctx.arg(1);
+  char buf[ds::kInt64DecimalBufSize];
+  if (ctx.argc() == 2) {
+    SetObject* s;
+    if (!read_set(ctx, key, s)) return;
+    publish_random_draw(ctx, key, s ? 1 : 0);
+    if (s == nullptr) return ctx.rb.null();
+    return ctx.rb.bulk(ds::random_member_view(*s, base::rng(), buf));
+  }
+  long long l;
+  if (!parse_ll(ctx, ctx.arg(2), l)) return;
+  if (l == LLONG_MIN)
+    return ctx.rb.error(
+        "ERR value is out of range, value must between -9223372036854775807 and "
+        "9223372036854775807");
+  SetObject* s;
+  if (!read_set(ctx, key, s)) return;
+  const bool distinct = l >= 0;
+  const uint64_t count = distinct ? static_cast<uint64_t>(l) : static_cast<uint64_t>(-l);
+  if (s == nullptr || count == 0) {
+    publish_random_draw(ctx, key, 0);
+    return ctx.rb.array(0);
+  }
+  if (distinct && count > 1) {
+    const uint64_t n = std::min<uint64_t>(count, s->size());
+    publish_random_draw(ctx, key, n);
+    ctx.rb.array(n);
+    ds::sample_distinct(*s, count, base::rng(), [&](std::string_view m) { ctx.rb.bulk(m); });
+    return;
+  }
+  // Members drawn independently: repeats allowed, random order.
+  if (count > kMaxDrawsWithRepeats)
+    return ctx.rb.error("ERR value is out of range, count is too large for one reply");
+  publish_random_draw(ctx, key, count);
+  const size_t start = ctx.client.out.size();
+  ctx.rb.array(count);
+  for (uint64_t i = 1; i <= count; ++i) {
+    ctx.rb.bulk(ds::random_member_view(*s, base::rng(), buf));
+    if (i % kOutputCheckInterval == 0 && output_overflow(ctx, start)) return;
+  }
+}
+
+// --- SPOP / SMOVE -----------------------------------------------------------
+
+void publish_popped(Context& ctx, std::string_view key, size_t n, size_t remaining) {
+  publish_event(ctx, SetEvent::kPopped, [&](auto& j) {
+    j.str("key", key)
+        .num("count_popped", static_cast<long long>(n))
+        .num("remaining_cardinality", static_cast<long long>(remaining));
+  });
+}
+
+void spop(Context& ctx) {
+  if (ctx.argc() > 3) return ctx.syntax_error();
+  const std::string_view key = ctx.arg(1);
+  if (ctx.argc() == 2) {
+    db::Value* v = lookup_write(ctx, key);
+    if (v == nullptr) return ctx.rb.null();
+    if (v->type() != db::Type::kSet) return ctx.wrong_type();
+    SetObject& s = v->as_set();
+    notify(ctx, server::notify::kSet, "spop", key);
+    const std::string member = s.pop_random(base::rng());
+    const size_t remaining = s.size();
+    delete_if_empty(ctx, key, s);
+    key_modified(ctx, key);
+    publish_popped(ctx, key, 1, remaining);
+    return ctx.rb.bulk(member);
+  }
+  long long l;
+  if (!base::string_to_ll(ctx.arg(2), l) || l < 0)
+    return ctx.rb.error("ERR value is out of range, must be positive");
+  db::Value* v = lookup_write(ctx, key);
+  if (v == nullptr) return ctx.rb.set(0);
+  if (v->type() != db::Type::kSet) return ctx.wrong_type();
+  if (l == 0) return ctx.rb.set(0);
+  SetObject& s = v->as_set();
+  notify(ctx, server::notify::kSet, "spop", key);
+  Scratch out(ctx);
+  const size_t n = ds::pop_members(s, static_cast<uint64_t>(l), max_intset(ctx), base::rng(),
+                                   [&](std::string_view m) { out.rb().bulk(m); });
+  const size_t remaining = s.size();
+  delete_if_empty(ctx, key, s);
+  key_modified(ctx, key);
+  publish_popped(ctx, key, n, remaining);
+  ctx.rb.set(n);
+  ctx.rb.raw(out.bytes());
+}
+
+void smove(Context& ctx) {
+  const std::string_view src_key = ctx.arg(1);
+  const std::string_view dst_key = ctx.arg(2);
+  const std::string_view member = ctx.arg(3);
+  db::Value* src = lookup_write(ctx, src_key);
+  db::Value* dst = lookup_write(ctx, dst_key);
+  if (src == nullptr) return ctx.rb.integer(0);
+  if (src->type() != db::Type::kSet || (dst != nullptr && dst->type() != db::Type::kSet))
+    return ctx.wrong_type();
+  if (src == dst) return ctx.rb.integer(src->as_set().contains(member) ? 1 : 0);
+  SetObject& from = src->as_set();
+  if (!from.remove(member)) return ctx.rb.integer(0);
+  notify(ctx, server::notify::kSet, "srem", src_key);
+  delete_if_empty(ctx, src_key, from);
+  if (dst == nullptr) dst = &ctx.db().add(dst_key, db::Value::set(SetObject::create_for(member)));
+  key_modified(ctx, src_key);
+  if (dst->as_set().add(member, max_intset(ctx))) {
+    key_modified(ctx, dst_key);
+    notify(ctx, server::notify::kSet, "sadd", dst_key);
+  }
+  publish_event(ctx, SetEvent::kMoved, [&](auto& j) {
+    j.str("source", src_key).str("destination", dst_key).str("member", member);
+  });
+  ctx.rb.integer(1);
+}
+
+// --- set algebra ------------------------------------------------------------
+
+void publish_stored(Context& ctx, SetEvent e, std::string_view dst, size_t n) {
+  publish_event(ctx, e, [&](auto& j) {
+    j.str("destination", dst).num("result_cardinality", static_cast<long long>(n));
+  });
+}
+
+void sinter(Context& ctx) {
+  const auto keys = ctx.args.subspan(1);
+  SetList sets;
+  if (!collect_sets(ctx, keys, false, sets)) return;
+  Scratch out(ctx);
+  const size_t n = ds::intersect(sets, 0, [&](std::string_view m) { out.rb().bulk(m); });
+  publish_event(ctx, SetEvent::kIntersection, [&](auto& j) {
+    j.strs("keys_input", keys).num("result_cardinality", static_cast<long long>(n));
+  });
+  ctx.rb.set(n);
+  ctx.rb.raw(out.bytes());
+}
+
+void sinterstore(Context& ctx) {
+  const std::string_view dst = ctx.arg(1);
+  SetList sets;
+  if (!collect_sets(ctx, ctx.args.subspan(2), true, sets)) return;
+  SetObject result = ds::intersection(sets, max_intset(ctx));
+  const size_t n = result.size();
+  store_result(ctx, dst, std::move(result), "sinterstore");
+  publish_stored(ctx, SetEvent::kIntersectionStored, dst, n);
+  ctx.rb.integer(static_cast<long long>(n));
+}
+
+// SUNION with at most one distinct non-empty input: that set itself (no
+// copy needed); nullptr if every input is missing. Sets *single to false
+// when there are several.
+const SetObject* sole_input(const SetList& sets, bool* single) {
+  const SetObject* only = nullptr;
+  *single = true;
+  for (const SetObject* s : sets) {
+    if (s == nullptr || s == only) continue;
+    if (only != nullptr) {
+      *single = false;
+      return nullptr;
+    }
+    only = s;
+  }
+  return only;
+}
+
+void sunion(Context& ctx) {
+  const auto keys = ctx.args.subspan(1);
+  SetList sets;
+  if (!collect_sets(ctx, keys, false, sets)) return;
+  bool single;
+  const SetObject* only = sole_input(sets, &single);
+  SetObject result;
+  const SetObject* reply = only;
+  if (!single) {
+    result = ds::set_union(sets, max_intset(ctx));
+    reply = &result;
+  }
+  publish_event(ctx, SetEvent::kUnion, [&](auto& j) {
+    j.strs("keys_input", keys)
+        .num("result_cardinality", reply ? static_cast<long long>(reply->size()) : 0);
+  });
+  reply_members(ctx, reply);
+}
+
+void sunionstore(Context& ctx) {
+  const std::string_view dst = ctx.arg(1);
+  SetList sets;
+  if (!collect_sets(ctx, ctx.args.subspan(2), true, sets)) return;
+  SetObject result = ds::set_union(sets, max_intset(ctx));
+  const size_t n = result.size();
+  store_result(ctx, dst, std::move(result), "sunionstore");
+  publish_stored(ctx, SetEvent::kUnionStored, dst, n);
+  ctx.rb.integer(static_cast<long long>(n));
+}
+
+void sdiff(Context& ctx) {
+  SetList sets;
+  if (!collect_sets(ctx, ctx.args.subspan(1), false, sets)) return;
+  // Nothing to subtract: the first set is the answer as it is.
+  const bool nothing_else =
+      std::all_of(sets.begin() + 1, sets.end(), [](const SetObject* s) { return s == nullptr; });
+  SetObject result;
+  const SetObject* reply = sets[0];
+  if (!nothing_else) {
+    result = ds::set_difference(sets, max_intset(ctx));
+    reply = &result;
+  }
+  publish_event(ctx, SetEvent::kDifference, [&](auto& j) {
+    j.str("first_key", ctx.arg(1))
+        .strs("other_keys", ctx.args.subspan(2))
+        .num("result_cardinality", reply ? static_cast<long long>(reply->size()) : 0);
+  });
+  reply_members(ctx, reply);
+}
+
+void sdiffstore(Context& ctx) {
+  const std::string_view dst = ctx.arg(1);
+  SetList sets;
+  if (!collect_sets(ctx, ctx.args.subspan(2), true, sets)) return;
+  SetObject result = ds::set_difference(sets, max_intset(ctx));
+  const size_t n = result.size();
+  store_result(ctx, dst, std::move(result), "sdiffstore");
+  publish_stored(ctx, SetEvent::kDifferenceStored, dst, n);
+  ctx.rb.integer(static_cast<long long>(n));
+}
+
+// --- *CARD ------------------------------------------------------------------
+
+// Parsed "numkeys key... [APPROX] [LIMIT n]" of SINTERCARD / SUNIONCARD /
+// SDIFFCARD.
+struct CardArgs {
+  std::span<const std::string_view> keys;
+  size_t limit = 0;  // 0: no limit
+  bool approx = false;
+};
+
+// Parses the arguments with SINTERCARD's rules and error texts; APPROX is
+// accepted only if allow_approx. Returns false after replying an error.
+bool parse_card_args(Context& ctx, bool allow_approx, CardArgs& out) {
+  long long numkeys = 0;
+  if (!base::string_to_ll(ctx.arg(1), numkeys) || numkeys < 1) {
+    ctx.rb.error("ERR numkeys should be greater than 0");
+    return false;
+  }
+  if (static_cast<unsigned long long>(numkeys) > ctx.argc() - 2) {
+    ctx.rb.error("ERR Number of keys can't be greater than number of args");
+    return false;
+  }
+  const auto nk = static_cast<size_t>(numkeys);
+  out.keys = ctx.args.subspan(2, nk);
+  for (size_t j = 2 + nk; j < ctx.argc(); ++j) {
+    const bool more = j + 1 < ctx.argc();
+    if (is(ctx.arg(j), "LIMIT") && more) {
+      long long limit = 0;
+      ++j;
+      if (!base::string_to_ll(ctx.arg(j), limit) || limit < 0) {
+        ctx.rb.error("ERR LIMIT can't be negative");
+        return false;
+      }
+      out.limit = static_cast<size_t>(limit);
+    } else if (allow_approx && is(ctx.arg(j), "APPROX")) {
+      out.approx = true;
+    } else {
+      ctx.syntax_error();
+      return false;
+    }
+  }
+  return true;
+}
+
+void publish_card(Context& ctx, SetEvent e, std::span<const std::string_view> keys, size_t n) {
+  publish_event(ctx, e, [&](auto& j) {
+    j.strs("keys_input", keys).num("cardinality_result", static_cast<long long>(n));
+  });
+}
+
+void sintercard(Context& ctx) {
+  CardArgs a;
+  if (!parse_card_args(ctx, false, a)) return;
+  SetList sets;
+  if (!collect_sets(ctx, a.keys, false, sets)) return;
+  const size_t n = ds::intersect(sets, a.limit, [](std::string_view) {});
+  publish_card(ctx, SetEvent::kIntercard, a.keys, n);
+  ctx.rb.integer(static_cast<long long>(n));
+}
+
+void sunioncard(Context& ctx) {
+  CardArgs a;
+  if (!parse_card_args(ctx, true, a)) return;
+  SetList sets;
+  if (!collect_sets(ctx, a.keys, false, sets)) return;
+  size_t n;
+  if (a.approx) {
+    n = static_cast<size_t>(ds::union_cardinality_approx(sets));
+    if (a.limit != 0 && n > a.limit) n = a.limit;
+  } else {
+    n = ds::union_cardinality(sets, a.limit);
+  }
+  publish_card(ctx, SetEvent::kUnionCard, a.keys, n);
+  ctx.rb.integer(static_cast<long long>(n));
+}
+
+void sdiffcard(Context& ctx) {
+  CardArgs a;
+  if (!parse_card_args(ctx, false, a)) return;
+  SetList sets;
+  if (!collect_sets(ctx, a.keys, false, sets)) return;
+  const size_t n = ds::difference_cardinality(sets, a.limit);
+  publish_card(ctx, SetEvent::kDiffCard, a.keys, n);
+  ctx.rb.integer(static_cast<long long>(n));
+}
+
+// --- SSCAN ------------------------------------------------------------------
+
+// Redis's parseScanCursorOrReply(): strtoul() on the argument as a C string
+// (bytes from the first NUL on are ignored), which must not start with
+// whitespace, must be consumed entirely and must not overflow. So "" is 0,
+// "+5" is 5 and "-1" wraps to 2^64-1, as in Redis.
+bool parse_scan_cursor(std::string_view arg, uint64_t& out) {
+  arg = arg.substr(0, arg.find('\0'));
+  if (arg.empty()) {
+    out = 0;
+    return true;
+  }
+  if (std::isspace(static_cast<unsigned char>(arg[0]))) return false;
+  size_t i = 0;
+  const bool negative = arg[0] == '-';
+  if (arg[0] == '+' || arg[0] == '-') ++i;
+  if (i == arg.size()) return false;  // a sign alone: nothing converted
+  uint64_t v = 0;
+  for (; i < arg.size(); ++i) {
+    const char c = arg[i];
+    if (c < '0' || c > '9') return false;
+    const auto digit = static_cast<uint64_t>(c - '0');
+    if (v > (UINT64_MAX - digit) / 10) return false;  // ERANGE
+    v = v * 10 + digit;
+  }
+  out = negative ? 0 - v : v;
+  return true;
+}
+
+struct ScanArgs {
+  long long count = 10;
+  std::string_view pattern;
+  bool has_pattern = false;  // MATCH given (the event reports it)
+  bool use_pattern = false;  // and it is not "*"
+};
+
+// Parses SSCAN's options from argument 3 on. Returns "" or the error reply.
+std::string_view parse_scan_args(const Context& ctx, ScanArgs& out) {
+  for (size_t i = 3; i < ctx.argc(); i += 2) {
+    const bool has_value = i + 1 < ctx.argc();
+    if (is(ctx.arg(i), "COUNT") && has_value) {
+      if (!base::string_to_ll(ctx.arg(i + 1), out.count))
+        return "ERR value is not an integer or out of range";
+      if (out.count < 1) return "ERR syntax error";
+    } else if (is(ctx.arg(i), "MATCH") && has_value) {
+      out.pattern = ctx.arg(i + 1);
+      out.has_pattern = true;
+      out.use_pattern = out.pattern != "*";
+    } else {
+      return "ERR syntax error";
+    }
+  }
+  return {};
+}
+
+void publish_scan(Context& ctx, const ScanArgs& a, size_t n) {
+  publish_event(ctx, SetEvent::kScan, [&](auto& j) {
+    j.str("key", ctx.arg(1)).str("cursor", ctx.arg(2));
+    if (a.has_pattern)
+      j.str("pattern", a.pattern);
+    else
+      j.null("pattern");
+    j.num("count_returned", static_cast<long long>(n));
+  });
+}
+
+void sscan(Context& ctx) {
+  uint64_t cursor = 0;
+  if (!parse_scan_cursor(ctx.arg(2), cursor)) return ctx.rb.error("ERR invalid cursor");
+  SetObject* s;
+  if (!read_set(ctx, ctx.arg(1), s)) return;
+  ScanArgs a;
+  const std::string_view error = parse_scan_args(ctx, a);
+  if (s == nullptr) {  // Redis answers before looking at the options
+    publish_scan(ctx, a, 0);
+    ctx.rb.array(2);
+    ctx.rb.bulk("0");
+    ctx.rb.array(0);
+    return;
+  }
+  if (!error.empty()) return ctx.rb.error(error);
+
+  struct State {
+    const ScanArgs* args;
+    proto::ReplyBuilder* rb;
+    size_t seen = 0;     // elements visited (COUNT applies to these)
+    size_t matched = 0;  // elements in the reply
+  };
+  Scratch out(ctx);
+  State st{&a, &out.rb()};
+  const std::function<void(std::string_view)> visit = [p = &st](std::string_view m) {
+    ++p->seen;
+    if (p->args->use_pattern && !base::glob_match(p->args->pattern, m)) return;
+    ++p->matched;
+    p->rb->bulk(m);
+  };
+  if (const ds::HashSet* hs = s->as_hash_set()) {
+    // As Redis: at most COUNT * 10 steps, so a sparse table cannot stall us.
+    uint64_t steps_left =
+        a.count > LLONG_MAX / 10 ? ULLONG_MAX : static_cast<uint64_t>(a.count) * 10;
+    do {
+      cursor = hs->scan(cursor, visit);
+    } while (cursor != 0 && steps_left-- != 0 && st.seen < static_cast<uint64_t>(a.count));
+  } else {
+    cursor = s->scan(cursor, visit);  // an intset is returned whole, cursor 0
+  }
+  publish_scan(ctx, a, st.matched);
+  char buf[base::kMaxLongLongChars];
+  ctx.rb.array(2);
+  ctx.rb.bulk({buf, base::ull_to_string(buf, cursor)});
+  ctx.rb.array(st.matched);
+  ctx.rb.raw(out.bytes());
+}
+
+// Key specs (Redis 7.0 COMMAND INFO).
+KeySpec key1(const char* flags) { return KeySpec{.flags = flags, .begin_index = 1}; }
+KeySpec key_at(const char* flags, int index) {
+  return KeySpec{.flags = flags, .begin_index = index};
+}
+KeySpec keys_from(const char* flags, int index) {
+  return KeySpec{.flags = flags, .begin_index = index, .lastkey = -1};
+}
+KeySpec numkeys_spec() {
+  return KeySpec{
+      .flags = "RO access", .begin_index = 1, .keynum = true, .keynumidx = 0, .firstkey = 1};
+}
+
+}  // namespace
+
+void register_set_commands(Registry& r) {
+  const std::string intersect_cost =
+      "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of "
+      "sets.";
+  const std::string total_cost = "O(N) where N is the total number of elements in all given sets.";
+  r.add({.name = "sadd",
+         .arity = -3,
+         .flags = "write denyoom fast",
+         .acl = "@set",
+         .keys = {key1("RW insert")},
+         .handler = sadd,
+         .doc = {"Add one or more members to a set", "1.0.0", "set",
+                 "O(1) for each element added, so O(N) to add N elements when the command is "
+                 "called with multiple arguments.",
+                 "key member..."}});
+  r.add({.name = "srem",
+         .arity = -3,
+         .flags = "write fast",
+         .acl = "@set",
+         .keys = {key1("RW delete")},
+         .handler = srem,
+         .doc = {"Remove one or more members from a set", "1.0.0", "set",
+                 "O(N) where N is the number of members to be removed.", "key member..."}});
+  r.add({.name = "smembers",
+         .arity = 2,
+         .flags = "readonly",
+         .acl = "@set",
+         .keys = {key1("RO access")},
+         .handler = smembers,
+         .doc = {"Get all the members in a set", "1.0.0", "set",
+                 "O(N) where N is the set cardinality.", "key"},
+         .tips = {"nondeterministic_output_order"}});
+  r.add({.name = "sismember",
+         .arity = 3,
+         .flags = "readonly fast",
+         .acl = "@set",
+         .keys = {key1("RO")},
+         .handler = sismember,
+         .doc = {"Determine if a given value is a member of a set", "1.0.0", "set", "O(1)",
+                 "key member"}});
+  r.add({.name = "smismember",
+         .arity = -3,
+         .flags = "readonly fast",
+         .acl = "@set",
+         .keys = {key1("RO access")},
+         .handler = smismember,
+         .doc = {"Returns the membership associated with the given elements for a set", "6.2.0",
+                 "set", "O(N) where N is the number of elements being checked for membership",
+                 "key member..."}});
+  r.add({.name = "scard",
+         .arity = 2,
+         .flags = "readonly fast",
+         .acl = "@set",
+         .keys = {key1("RO")},
+         .handler = scard,
+         .doc = {"Get the number of members in a set", "1.0.0", "set", "O(1)", "key"}});
+  r.add({.name = "srandmember",
+         .arity = -2,
+         .flags = "readonly",
+         .acl = "@set",
+         .keys = {key1("RO access")},
+         .handler = srandmember,
+         .doc = {"Get one or multiple random members from a set", "1.0.0", "set",
+                 "Without the count argument O(1), otherwise O(N) where N is the absolute value "
+                 "of the passed count.",
+                 "key [count:integer]"},
+         .tips = {"nondeterministic_output"}});
+  r.add({.name = "spop",
+         .arity = -2,
+         .flags = "write fast",
+         .acl = "@set",
+         .keys = {key1("RW access delete")},
+         .handler = spop,
+         .doc = {"Remove and return one or multiple random members from a set", "1.0.0", "set",
+                 "Without the count argument O(1), otherwise O(N) where N is the value of the "
+                 "passed count.",
+                 "key [count:integer]"},
+         .tips = {"nondeterministic_output"}});
+  r.add({.name = "smove",
+         .arity = 4,
+         .flags = "write fast",
+         .acl = "@set",
+         .keys = {key_at("RW access delete", 1), key_at("RW insert", 2)},
+         .handler = smove,
+         .doc = {"Move a member from one set to another", "1.0.0", "set", "O(1)",
+                 "source destination member"}});
+  r.add({.name = "sinter",
+         .arity = -2,
+         .flags = "readonly",
+         .acl = "@set",
+         .keys = {keys_from("RO access", 1)},
+         .handler = sinter,
+         .doc = {"Intersect multiple sets", "1.0.0", "set", intersect_cost, "key..."},
+         .tips = {"nondeterministic_output_order"}});
+  r.add({.name = "sinterstore",
+         .arity = -3,
+         .flags = "write denyoom",
+         .acl = "@set",
+         .keys = {key_at("RW update", 1), keys_from("RO access", 2)},
+         .handler = sinterstore,
+         .doc = {"Intersect multiple sets and store the resulting set in a key", "1.0.0", "set",
+                 intersect_cost, "destination key..."}});
+  r.add({.name = "sintercard",
+         .arity = -3,
+         .flags = "readonly",
+         .acl = "@set",
+         .keys = {numkeys_spec()},
+         .handler = sintercard,
+         .doc = {"Intersect multiple sets and return the cardinality of the result", "7.0.0", "set",
+                 intersect_cost, "numkeys:integer key... [LIMIT limit:integer]"}});
+  r.add({.name = "sunion",
+         .arity = -2,
+         .flags = "readonly",
+         .acl = "@set",
+         .keys = {keys_from("RO access", 1)},
+         .handler = sunion,
+         .doc = {"Add multiple sets", "1.0.0", "set", total_cost, "key..."},
+         .tips = {"nondeterministic_output_order"}});
+  r.add({.name = "sunionstore",
+         .arity = -3,
+         .flags = "write denyoom",
+         .acl = "@set",
+         .keys = {key_at("OW update", 1), keys_from("RO access", 2)},
+         .handler = sunionstore,
+         .doc = {"Add multiple sets and store the resulting set in a key", "1.0.0", "set",
+                 total_cost, "destination key..."}});
+  r.add({.name = "sdiff",
+         .arity = -2,
+         .flags = "readonly",
+         .acl = "@set",
+         .keys = {keys_from("RO access", 1)},
+         .handler = sdiff,
+         .doc = {"Subtract multiple sets", "1.0.0", "set", total_cost, "key..."},
+         .tips = {"nondeterministic_output_order"}});
+  r.add({.name = "sdiffstore",
+         .arity = -3,
+         .flags = "write denyoom",
+         .acl = "@set",
+         .keys = {key_at("OW update", 1), keys_from("RO access", 2)},
+         .handler = sdiffstore,
+         .doc = {"Subtract multiple sets and store the resulting set in a key", "1.0.0", "set",
+                 total_cost, "destination key..."}});
+  r.add({.name = "sscan",
+         .arity = -3,
+         .flags = "readonly",
+         .acl = "@set",
+         .keys = {key1("RO access")},
+         .handler = sscan,
+         .doc = {"Incrementally iterate Set elements", "2.8.0", "set",
+                 "O(1) for every call. O(N) for a complete iteration, including enough command "
+                 "calls for the cursor to return back to 0. N is the number of elements inside "
+                 "the collection..",
+                 "key cursor:integer [MATCH pattern:pattern] [COUNT count:integer]"},
+         .tips = {"nondeterministic_output"}});
+  // Not in Redis 7.0 (Redis 8.10 commands); same conventions as SINTERCARD.
+  r.add({.name = "sunioncard",
+         .arity = -3,
+         .flags = "readonly",
+         .acl = "@set",
+         .keys = {numkeys_spec()},
+         .handler = sunioncard,
+         .doc = {"Add multiple sets and return the cardinality of the result (exact, or a "
+                 "HyperLogLog estimate with APPROX)",
+                 "8.10.0", "set",
+                 "O(N) where N is the total number of elements in all given sets; with APPROX "
+                 "the memory used is O(1) (16 KiB).",
+                 "numkeys:integer key... [APPROX] [LIMIT limit:integer]"}});
+  r.add({.name = "sdiffcard",
+         .arity = -3,
+         .flags = "readonly",
+         .acl = "@set",
+         .keys = {numkeys_spec()},
+         .handler = sdiffcard,
+         .doc = {"Subtract multiple sets and return the cardinality of the result", "8.10.0", "set",
+                 total_cost, "numkeys:integer key... [LIMIT limit:integer]"}});
+}
 
 }  // namespace setd::cmd

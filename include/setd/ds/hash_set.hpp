@@ -158,6 +158,27 @@ class HashSet {
     }
   }
 
+  // Like for_each(), but fn(std::string_view) returns bool and the walk
+  // stops as soon as it returns false. Returns false if it stopped early,
+  // true if every member was visited. fn must not modify this set.
+  template <class F>
+  bool for_each_while(F&& fn) const {
+    for (const Table& t : t_) {
+      for (size_t i = 0; i < t.size; ++i) {
+        const unsigned char* blob = t.slots[i];
+        if (blob == nullptr) continue;
+        const detail::BlobHeader h = detail::read_blob_header(blob);
+        const unsigned char* p = blob + h.bytes;
+        for (uint32_t k = 0; k < h.count; ++k) {
+          const unsigned char* next;
+          if (!fn(detail::decode_entry(p, &next))) return false;
+          p = next;
+        }
+      }
+    }
+    return true;
+  }
+
   // One step of a Redis-style SCAN. Pass 0 to start; returns the cursor for
   // the next call, 0 when the iteration is complete. Calls fn for every
   // member of the bucket(s) the cursor designates (the whole expansion of
