@@ -903,7 +903,10 @@ TEST_F(Keys, ExpireAndPersistTouchWatchedKeys) {
   EXPECT_FALSE(w.dirty_cas);
   EXPECT_EQ(S(r.run({"EXPIRE", "k", "10"})), "(integer) 1");
   EXPECT_TRUE(w.dirty_cas);
+  // A dirty client stops watching (as Redis's touchWatchedKey): watch again.
+  EXPECT_TRUE(w.watched.empty());
   w.dirty_cas = false;
+  r.state().watch_key(w, 0, "k");
   EXPECT_EQ(S(r.run({"PERSIST", "k"})), "(integer) 1");
   EXPECT_TRUE(w.dirty_cas);
 }
