@@ -60,9 +60,15 @@ class Differential {
     RespValue y = b_->call(args);
     bool same = true;
     switch (how) {
-      case Compare::kExact: same = x.to_string() == y.to_string(); break;
-      case Compare::kUnordered: same = canonical(x, true) == canonical(y, true); break;
-      case Compare::kType: same = x.kind == y.kind; break;
+      case Compare::kExact:
+        same = x.to_string() == y.to_string();
+        break;
+      case Compare::kUnordered:
+        same = canonical(x, true) == canonical(y, true);
+        break;
+      case Compare::kType:
+        same = x.kind == y.kind;
+        break;
     }
     if (!same) report(args, x.to_string(), y.to_string());
     return {std::move(x), std::move(y)};

@@ -1,0 +1,66 @@
+// An app written for Redis, run unchanged against setd through ioredis and
+// node-redis. Usage: node node_check.js <port>. Exit 77 = libraries missing.
+'use strict';
+let Redis, createClient;
+try {
+  Redis = require('ioredis');
+  ({ createClient } = require('redis'));
+} catch (e) {
+  console.log('ioredis/node-redis not installed: skipped');
+  process.exit(77);
+}
+const port = Number(process.argv[2]);
+const assert = (cond, what) => { if (!cond) { console.log('FAILED:', what); process.exit(1); } };
+
+async function ioredisChecks() {
+  const r = new Redis({ port, lazyConnect: true });
+  await r.connect();
+  await r.flushall();
+  assert(await r.ping() === 'PONG', 'ioredis ping');
+  await r.set('app:k', 'v', 'EX', 100);
+  assert(await r.get('app:k') === 'v', 'ioredis get');
+  await r.sadd('app:s', 'a', 'b', 'c');
+  assert((await r.smembers('app:s')).sort().join() === 'a,b,c', 'ioredis smembers');
+  const res = await r.multi().sadd('app:t', 1, 2).scard('app:t').exec();
+  assert(res[0][1] === 2 && res[1][1] === 2, 'ioredis multi');
+  const piped = await r.pipeline().sismember('app:s', 'a').srem('app:s', 'a').exec();
+  assert(piped[0][1] === 1 && piped[1][1] === 1, 'ioredis pipeline');
+  const keys = [];
+  await new Promise((resolve) => {
+    r.scanStream({ match: 'app:*', count: 5 }).on('data', (k) => keys.push(...k)).on('end', resolve);
+  });
+  assert(new Set(keys).size === 3, `ioredis scanStream ${keys}`);
+  const sub = new Redis({ port });
+  const got = new Promise((resolve) => sub.on('pmessage', (p, ch, msg) => resolve([ch, msg])));
+  await sub.psubscribe('set.*');
+  await r.sadd('evt', 'x');
+  const [ch, msg] = await got;
+  assert(ch === 'set.added' && JSON.parse(msg).key === 'evt', 'ioredis set event');
+  sub.disconnect();
+  r.disconnect();
+}
+
+async function nodeRedisChecks() {
+  const c = createClient({ socket: { port } });
+  await c.connect();
+  await c.flushAll();
+  assert(await c.ping() === 'PONG', 'node-redis ping');
+  await c.sAdd('nr:s', ['1', '2', '3']);
+  assert((await c.sMembers('nr:s')).sort().join() === '1,2,3', 'node-redis smembers');
+  assert(await c.sCard('nr:s') === 3, 'node-redis scard');
+  const [a, b] = await c.multi().sAdd('nr:t', 'x').sIsMember('nr:t', 'x').exec();
+  assert(a === 1 && (b === true || b === 1), 'node-redis multi');
+  await c.set('nr:k', 'v', { PX: 5000 });
+  assert(await c.pTTL('nr:k') > 0, 'node-redis pttl');
+  const seen = [];
+  for await (const key of c.scanIterator({ MATCH: 'nr:*', COUNT: 2 })) seen.push(key);
+  assert(new Set(seen.flat()).size === 3, `node-redis scanIterator ${seen}`);
+  await c.quit();
+}
+
+(async () => {
+  await ioredisChecks();
+  await nodeRedisChecks();
+  console.log('ioredis and node-redis checks passed');
+  process.exit(0);
+})().catch((e) => { console.log('FAILED:', e); process.exit(1); });

@@ -1,0 +1,93 @@
+"""An app written for Redis, run unchanged against setd through redis-py.
+
+Usage: python3 redis_py_check.py <port>. Exits non-zero on the first failed
+expectation, 77 when redis-py is not installed (CTest counts it as skipped).
+"""
+import sys
+import threading
+import time
+
+try:
+    import redis
+except ImportError:
+    print("redis-py not installed: skipped")
+    sys.exit(77)
+
+port = int(sys.argv[1])
+
+
+def check(cond, what):
+    if not cond:
+        print("FAILED:", what)
+        sys.exit(1)
+
+
+for protocol in (2, 3):
+    kwargs = {"protocol": protocol} if protocol == 3 and redis.__version__ >= "5" else {}
+    if protocol == 3 and not kwargs:
+        continue
+    r = redis.Redis(port=port, decode_responses=True, **kwargs)
+    r.flushall()
+    check(r.ping(), "ping")
+
+    # Prefixed keys with TTLs, strings and sets.
+    r.set("app:config:mode", "fast", ex=100)
+    check(r.get("app:config:mode") == "fast", "get")
+    check(0 < r.ttl("app:config:mode") <= 100, "ttl")
+    for uid in range(50):
+        r.sadd(f"app:user:{uid}:tags", "a", "b", str(uid))
+        r.expire(f"app:user:{uid}:tags", 300)
+    check(r.smembers("app:user:7:tags") == {"a", "b", "7"}, "smembers")
+    check(r.sismember("app:user:7:tags", "a"), "sismember")
+    check(r.scard("app:user:7:tags") == 3, "scard")
+    check(r.sinter("app:user:1:tags", "app:user:2:tags") == {"a", "b"}, "sinter")
+    check(r.incr("app:counter") == 1 and r.incrby("app:counter", 5) == 6, "incr")
+
+    # Pipelines are MULTI/EXEC transactions by default.
+    with r.pipeline() as p:
+        p.sadd("app:pipe", 1, 2, 3).scard("app:pipe").smembers("app:pipe")
+        res = p.execute()
+    check(res[0] == 3 and res[1] == 3 and res[2] == {"1", "2", "3"}, "pipeline")
+
+    # Optimistic locking with WATCH.
+    def incr_tx(pipe):
+        v = int(pipe.get("app:cas") or 0)
+        pipe.multi()
+        pipe.set("app:cas", v + 1)
+
+    for _ in range(5):
+        r.transaction(incr_tx, "app:cas")
+    check(r.get("app:cas") == "5", "watch transaction")
+
+    # SCAN-based clearing of a prefix.
+    deleted = 0
+    for key in r.scan_iter(match="app:user:*", count=7):
+        deleted += r.delete(key)
+    check(deleted == 50, f"scan_iter delete ({deleted})")
+    check(list(r.scan_iter(match="app:user:*")) == [], "prefix cleared")
+
+    # SELECT through a second connection.
+    r1 = redis.Redis(port=port, db=1, decode_responses=True, **kwargs)
+    r1.set("only-in-1", "x")
+    check(r.get("only-in-1") is None and r1.get("only-in-1") == "x", "select")
+
+    # Pub/Sub, including set.* events.
+    ps = r.pubsub()
+    ps.psubscribe("set.*")
+    ps.subscribe("news")
+    time.sleep(0.1)
+    r.publish("news", "hello")
+    r.sadd("evt", "m")
+    got = []
+    deadline = time.time() + 3
+    while time.time() < deadline and len(got) < 2:
+        m = ps.get_message(timeout=0.2)
+        if m and m["type"] in ("message", "pmessage"):
+            got.append(m)
+    check(len(got) == 2, f"pubsub messages {got}")
+    check(got[0]["data"] == "hello", "message payload")
+    check(got[1]["channel"] == "set.added" and '"event":"set.added"' in got[1]["data"],
+          f"set event {got[1]}")
+    ps.close()
+
+print("redis-py checks passed")
