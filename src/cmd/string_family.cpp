@@ -203,14 +203,17 @@ void set_generic(Context& ctx, const StringOptions& o, std::string_view key, std
 
 // --- commands --------------------------------------------------------------------
 
+// GET key: the value, nil when missing, WRONGTYPE for a non-string.
 void get_cmd(Context& ctx) { reply_get(ctx, ctx.arg(1)); }
 
+// SET key value [NX|XX] [GET] [EX|PX|EXAT|PXAT t|KEEPTTL].
 void set_cmd(Context& ctx) {
   StringOptions o;
   if (!parse_string_options(ctx, true, o)) return;
   set_generic(ctx, o, ctx.arg(1), ctx.arg(2));
 }
 
+// SETNX key value: 1 if stored, 0 if the key existed.
 void setnx_cmd(Context& ctx) {
   StringOptions o;
   o.flags = kNx;
@@ -226,9 +229,11 @@ void setex_generic(Context& ctx, bool seconds) {
   o.seconds = seconds;
   set_generic(ctx, o, ctx.arg(1), ctx.arg(3));
 }
+// SETEX key seconds value / PSETEX key milliseconds value.
 void setex_cmd(Context& ctx) { setex_generic(ctx, true); }
 void psetex_cmd(Context& ctx) { setex_generic(ctx, false); }
 
+// MGET key...: one element per key, nil for missing or non-string keys.
 void mget_cmd(Context& ctx) {
   ctx.rb.array(ctx.argc() - 1);
   for (size_t j = 1; j < ctx.argc(); ++j) {
@@ -266,9 +271,11 @@ void mset_generic(Context& ctx, bool nx) {
   else
     ctx.rb.ok();
 }
+// MSET key value ... (OK) / MSETNX key value ... (1 or 0).
 void mset_cmd(Context& ctx) { mset_generic(ctx, false); }
 void msetnx_cmd(Context& ctx) { mset_generic(ctx, true); }
 
+// GETDEL key: the value, then the key is deleted ("del" event).
 void getdel_cmd(Context& ctx) {
   const std::string_view key = ctx.arg(1);
   if (!reply_get(ctx, key)) return;
@@ -278,6 +285,8 @@ void getdel_cmd(Context& ctx) {
   }
 }
 
+// GETEX key [EX|PX|EXAT|PXAT t|PERSIST]: the value, then its TTL is
+// changed; options are parsed before the lookup, the time checked after it.
 void getex_cmd(Context& ctx) {
   StringOptions o;
   if (!parse_string_options(ctx, false, o)) return;
@@ -311,6 +320,7 @@ void getex_cmd(Context& ctx) {
   }
 }
 
+// GETSET key value: the old value; the new one is stored without TTL.
 void getset_cmd(Context& ctx) {
   const std::string_view key = ctx.arg(1);
   if (!reply_get(ctx, key)) return;
@@ -349,15 +359,18 @@ void incr_decr(Context& ctx, long long incr) {
   ctx.rb.integer(value);
 }
 
+// INCR / DECR key.
 void incr_cmd(Context& ctx) { incr_decr(ctx, 1); }
 void decr_cmd(Context& ctx) { incr_decr(ctx, -1); }
 
+// INCRBY key increment.
 void incrby_cmd(Context& ctx) {
   long long incr = 0;
   if (!parse_ll(ctx, ctx.arg(2), incr)) return;
   incr_decr(ctx, incr);
 }
 
+// DECRBY key decrement (LLONG_MIN cannot be negated: its own error).
 void decrby_cmd(Context& ctx) {
   long long decr = 0;
   if (!parse_ll(ctx, ctx.arg(2), decr)) return;
@@ -368,6 +381,8 @@ void decrby_cmd(Context& ctx) {
   incr_decr(ctx, -decr);
 }
 
+// INCRBYFLOAT key increment: long double sum, stored and replied in
+// human form (never exponent notation), TTL kept.
 void incrbyfloat_cmd(Context& ctx) {
   const std::string_view key = ctx.arg(1);
   Value* v = lookup_write(ctx, key);
@@ -397,6 +412,7 @@ void incrbyfloat_cmd(Context& ctx) {
   ctx.rb.bulk(text);
 }
 
+// APPEND key value: the new length; an existing string becomes "raw".
 void append_cmd(Context& ctx) {
   const std::string_view key = ctx.arg(1);
   const std::string_view tail = ctx.arg(2);
@@ -423,6 +439,7 @@ void append_cmd(Context& ctx) {
   ctx.rb.integer(static_cast<long long>(total));
 }
 
+// STRLEN key: the length, 0 when missing.
 void strlen_cmd(Context& ctx) {
   const Value* v = lookup_read(ctx, ctx.arg(1));
   if (!v) {
@@ -436,6 +453,8 @@ void strlen_cmd(Context& ctx) {
   ctx.rb.integer(static_cast<long long>(v->as_string().bytes.size()));
 }
 
+// GETRANGE key start end: inclusive byte range, negative from the end,
+// clamped like Redis ("" when empty or missing).
 void getrange_cmd(Context& ctx) {
   long long start = 0, end = 0;
   if (!parse_ll(ctx, ctx.arg(2), start) || !parse_ll(ctx, ctx.arg(3), end)) return;
@@ -467,6 +486,8 @@ void getrange_cmd(Context& ctx) {
       std::string_view(s).substr(static_cast<size_t>(start), static_cast<size_t>(end - start + 1)));
 }
 
+// SETRANGE key offset value: overwrites from offset, zero-padding; the
+// new length. An empty value changes nothing (and creates no key).
 void setrange_cmd(Context& ctx) {
   const std::string_view key = ctx.arg(1);
   const std::string_view value = ctx.arg(3);
@@ -539,6 +560,7 @@ CommandSpec string_cmd(std::string name, int arity, std::string flags, KeySpec k
 
 }  // namespace
 
+// Adds the string commands with Redis 7.0's COMMAND INFO / DOCS data.
 void register_string_commands(Registry& r) {
   const std::string kExpiration =
       "EX seconds:integer | PX milliseconds:integer | EXAT unix-time-seconds:unix-time | "

@@ -9,6 +9,7 @@
 
 namespace setd::cmd {
 
+// See dispatcher.hpp.
 void discard_transaction(server::ServerState& state, server::Client& c) {
   std::vector<server::QueuedCommand>().swap(c.multi_queue);
   c.in_multi = false;
@@ -24,6 +25,7 @@ bool muted(const server::Client& c) {
   return c.reply_mode == server::ReplyMode::kOff || c.reply_mode == server::ReplyMode::kSkipThis;
 }
 
+// MULTI: starts queueing (not nestable).
 void multi_cmd(Context& ctx) {
   if (ctx.client.in_multi) {
     ctx.rb.error("ERR MULTI calls can not be nested");
@@ -33,6 +35,7 @@ void multi_cmd(Context& ctx) {
   ctx.rb.ok();
 }
 
+// DISCARD: drops the queue and every WATCH.
 void discard_cmd(Context& ctx) {
   if (!ctx.client.in_multi) {
     ctx.rb.error("ERR DISCARD without MULTI");
@@ -92,6 +95,7 @@ void exec_cmd(Context& ctx) {
   discard_transaction(ctx.server, c);
 }
 
+// WATCH key...: remembers the keys in the current database.
 void watch_cmd(Context& ctx) {
   auto& c = ctx.client;
   if (c.in_multi) {
@@ -104,12 +108,14 @@ void watch_cmd(Context& ctx) {
   ctx.rb.ok();
 }
 
+// UNWATCH: forgets every watched key and any change already seen.
 void unwatch_cmd(Context& ctx) {
   ctx.server.unwatch_all(ctx.client);
   ctx.client.dirty_cas = false;
   ctx.rb.ok();
 }
 
+// A transaction command: @transaction, documented in group "transactions".
 CommandSpec tx_cmd(std::string name, int arity, std::string flags, Handler h, std::string summary,
                    std::string since, std::string complexity, std::string args = "") {
   CommandSpec s;
@@ -125,6 +131,7 @@ CommandSpec tx_cmd(std::string name, int arity, std::string flags, Handler h, st
 
 }  // namespace
 
+// Adds the transaction commands with Redis 7.0's COMMAND INFO / DOCS data.
 void register_transaction_commands(Registry& r) {
   r.add(tx_cmd("multi", 1, "noscript loading stale fast allow_busy", multi_cmd,
                "Mark the start of a transaction block", "1.2.0", "O(1)"));
