@@ -38,11 +38,11 @@ for p in 1 16; do
   SETUP[srandmember_p$p]=$SETS_BIG
   ARGS[smembers_p$p]="-P $p smembers set100"
   SETUP[smembers_p$p]='sets_fill set100 100 member:%d'
-  ARGS[sinter_p$p]="-P $p -n 20000 sinter seta setb"
+  ARGS[sinter_p$p]="-P $p -n 5000 sinter seta setb"
   SETUP[sinter_p$p]=$SETS_TWO
-  ARGS[sintercard_p$p]="-P $p -n 20000 sintercard 2 seta setb"
+  ARGS[sintercard_p$p]="-P $p -n 5000 sintercard 2 seta setb"
   SETUP[sintercard_p$p]=$SETS_TWO
-  ARGS[sunionstore_p$p]="-P $p -n 20000 sunionstore dst seta setb"
+  ARGS[sunionstore_p$p]="-P $p -n 2000 sunionstore dst seta setb"
   SETUP[sunionstore_p$p]=$SETS_TWO
 done
 for w in sadd sismember smismember srandmember smembers sinter sintercard sunionstore; do

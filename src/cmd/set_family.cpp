@@ -30,8 +30,9 @@ using server::SetEvent;
 using SetList = std::vector<const SetObject*>;
 
 // SRANDMEMBER with a negative count writes |count| members; beyond this many
-// the reply (at least 7 bytes a member) could not reasonably be built, so
-// the command fails with an error instead of exhausting memory.
+// (or beyond proto-max-bulk-len bytes of reply) the reply could not
+// reasonably be built, so the command fails with an error instead of
+// exhausting memory, where Redis would try.
 constexpr uint64_t kMaxDrawsWithRepeats = uint64_t{1} << 28;
 
 // Element-count interval at which long replies check the client's output
@@ -298,15 +299,30 @@ void srandmember(Context& ctx) {
     ds::sample_distinct(*s, count, base::rng(), [&](std::string_view m) { ctx.rb.bulk(m); });
     return;
   }
-  // Members drawn independently: repeats allowed, random order.
-  if (count > kMaxDrawsWithRepeats)
-    return ctx.rb.error("ERR value is out of range, count is too large for one reply");
-  publish_random_draw(ctx, key, count);
-  const size_t start = ctx.client.out.size();
+  // Members drawn independently: repeats allowed, random order. The reply
+  // is written first (its size is bounded: past proto-max-bulk-len bytes it
+  // is dropped for an error) and the event is put in front of it.
+  constexpr std::string_view kTooLarge =
+      "ERR value is out of range, count is too large for one reply";
+  if (count > kMaxDrawsWithRepeats) return ctx.rb.error(kTooLarge);
+  std::string& out = ctx.client.out;
+  const size_t start = out.size();
+  const auto budget = static_cast<size_t>(ctx.server.settings().proto_max_bulk_len);
   ctx.rb.array(count);
   for (uint64_t i = 1; i <= count; ++i) {
     ctx.rb.bulk(ds::random_member_view(*s, base::rng(), buf));
-    if (i % kOutputCheckInterval == 0 && output_overflow(ctx, start)) return;
+    if (i % kOutputCheckInterval != 0) continue;
+    if (output_overflow(ctx, start)) return;
+    if (out.size() - start > budget) {
+      out.resize(start);
+      return ctx.rb.error(kTooLarge);
+    }
+  }
+  if (ctx.server.set_events().wanted(SetEvent::kRandomDraw)) {
+    std::string reply = out.substr(start);
+    out.resize(start);
+    publish_random_draw(ctx, key, count);
+    out += reply;
   }
 }
 

@@ -304,6 +304,22 @@ TEST(SetCommands, SrandmemberErrors) {
   EXPECT_EQ(S(r.run({"srandmember", "k", "9223372036854775807"})), "[\"a\"]");
 }
 
+TEST(SetCommands, SrandmemberReplyIsBoundedByProtoMaxBulkLen) {
+  Runner r;
+  auto& sub = r.new_client();
+  r.state().hub().psubscribe(&sub, "set.*");
+  r.run({"sadd", "k", std::string(100, 'x')});
+  r.drain(sub);
+  EXPECT_EQ(S(r.run({"config", "set", "proto-max-bulk-len", "1mb"})), "OK");
+  // 20000 x 107 bytes > 1 MiB: an error instead of the reply, no event.
+  EXPECT_EQ(S(r.run({"srandmember", "k", "-20000"})),
+            "(error) ERR value is out of range, count is too large for one reply");
+  EXPECT_FALSE(r.client().killed);
+  EXPECT_TRUE(r.drain(sub).empty());
+  EXPECT_EQ(r.run({"srandmember", "k", "-9000"}).elements.size(), 9000u);
+  EXPECT_EQ(r.drain(sub).size(), 1u);
+}
+
 TEST(SetCommands, SrandmemberStopsAtTheOutputLimit) {
   Runner r;
   r.run({"sadd", "k", "a", "b"});
