@@ -39,6 +39,7 @@ constexpr uint64_t kMaxDrawsWithRepeats = uint64_t{1} << 28;
 // buffer limits (Redis stops at CLIENT_CLOSE_ASAP the same way).
 constexpr uint64_t kOutputCheckInterval = 1024;
 
+// set-max-intset-entries, as SetObject wants it.
 size_t max_intset(const Context& ctx) {
   return static_cast<size_t>(ctx.server.settings().set_max_intset_entries);
 }
@@ -158,6 +159,8 @@ bool output_overflow(Context& ctx, size_t reply_start) {
 
 // --- SADD / SREM ------------------------------------------------------------
 
+// SADD key member...: adds, creating the set for the first member as Redis
+// does (intset or hashtable); replies the number of new members.
 void sadd(Context& ctx) {
   const std::string_view key = ctx.arg(1);
   db::Value* v = lookup_write(ctx, key);
@@ -179,6 +182,8 @@ void sadd(Context& ctx) {
   ctx.rb.integer(added);
 }
 
+// SREM key member...: removes; a set left empty is deleted at once (and the
+// remaining members are not looked at). Replies the number removed.
 void srem(Context& ctx) {
   const std::string_view key = ctx.arg(1);
   db::Value* v = lookup_write(ctx, key);
@@ -211,6 +216,7 @@ void srem(Context& ctx) {
 
 // --- reads of one set -------------------------------------------------------
 
+// SMEMBERS key: every member, streamed into the reply (RESP3 set).
 void smembers(Context& ctx) {
   const std::string_view key = ctx.arg(1);
   SetObject* s;
@@ -221,6 +227,7 @@ void smembers(Context& ctx) {
   reply_members(ctx, s);
 }
 
+// SISMEMBER key member: 1 or 0, without allocating.
 void sismember(Context& ctx) {
   const std::string_view key = ctx.arg(1);
   SetObject* s;
@@ -232,6 +239,7 @@ void sismember(Context& ctx) {
   ctx.rb.integer(member ? 1 : 0);
 }
 
+// SMISMEMBER key member...: an array of 1/0, one per member asked.
 void smismember(Context& ctx) {
   const std::string_view key = ctx.arg(1);
   SetObject* s;
@@ -251,6 +259,7 @@ void smismember(Context& ctx) {
     ctx.rb.integer(s != nullptr && s->contains(ctx.arg(i)) ? 1 : 0);
 }
 
+// SCARD key: the cardinality (0 for a missing key).
 void scard(Context& ctx) {
   const std::string_view key = ctx.arg(1);
   SetObject* s;
@@ -261,12 +270,16 @@ void scard(Context& ctx) {
   ctx.rb.integer(n);
 }
 
+// set.random_draw for `n` members returned.
 void publish_random_draw(Context& ctx, std::string_view key, uint64_t n) {
   publish_event(ctx, SetEvent::kRandomDraw, [&](auto& j) {
     j.str("key", key).num("count_returned", static_cast<long long>(n));
   });
 }
 
+// SRANDMEMBER key [count]: one random member (nil for a missing key), or
+// with a count Redis's strategies: count > 0 distinct members (at most the
+// whole set), count < 0 |count| independent draws. Never modifies the set.
 void srandmember(Context& ctx) {
   if (ctx.argc() > 3) return ctx.syntax_error();
   const std::string_view key = ctx.arg(1);
@@ -328,6 +341,7 @@ void srandmember(Context& ctx) {
 
 // --- SPOP / SMOVE -----------------------------------------------------------
 
+// set.popped for `n` members popped, `remaining` left.
 void publish_popped(Context& ctx, std::string_view key, size_t n, size_t remaining) {
   publish_event(ctx, SetEvent::kPopped, [&](auto& j) {
     j.str("key", key)
@@ -336,6 +350,9 @@ void publish_popped(Context& ctx, std::string_view key, size_t n, size_t remaini
   });
 }
 
+// SPOP key [count]: removes and returns random members (pop_members()'s
+// strategies); the key is deleted when the set empties. Keyspace "spop"
+// precedes "del".
 void spop(Context& ctx) {
   if (ctx.argc() > 3) return ctx.syntax_error();
   const std::string_view key = ctx.arg(1);
@@ -372,6 +389,10 @@ void spop(Context& ctx) {
   ctx.rb.raw(out.bytes());
 }
 
+// SMOVE source destination member: 0 for a missing source (whatever the
+// destination holds); onto the same set it answers membership only;
+// otherwise "srem" on source (plus "del" if it empties), destination
+// created as SADD would, "sadd" on it only if the member was new there.
 void smove(Context& ctx) {
   const std::string_view src_key = ctx.arg(1);
   const std::string_view dst_key = ctx.arg(2);
@@ -400,12 +421,14 @@ void smove(Context& ctx) {
 
 // --- set algebra ------------------------------------------------------------
 
+// set.*_stored for a *STORE result of `n` members at `dst`.
 void publish_stored(Context& ctx, SetEvent e, std::string_view dst, size_t n) {
   publish_event(ctx, e, [&](auto& j) {
     j.str("destination", dst).num("result_cardinality", static_cast<long long>(n));
   });
 }
 
+// SINTER key...: the intersection, smallest set first (RESP3 set).
 void sinter(Context& ctx) {
   const auto keys = ctx.args.subspan(1);
   SetList sets;
@@ -419,6 +442,7 @@ void sinter(Context& ctx) {
   ctx.rb.raw(out.bytes());
 }
 
+// SINTERSTORE destination key...: stores the intersection; replies its size.
 void sinterstore(Context& ctx) {
   const std::string_view dst = ctx.arg(1);
   SetList sets;
@@ -447,6 +471,7 @@ const SetObject* sole_input(const SetList& sets, bool* single) {
   return only;
 }
 
+// SUNION key...: the union (one distinct input is streamed as is).
 void sunion(Context& ctx) {
   const auto keys = ctx.args.subspan(1);
   SetList sets;
@@ -466,6 +491,7 @@ void sunion(Context& ctx) {
   reply_members(ctx, reply);
 }
 
+// SUNIONSTORE destination key...: stores the union; replies its size.
 void sunionstore(Context& ctx) {
   const std::string_view dst = ctx.arg(1);
   SetList sets;
@@ -477,6 +503,7 @@ void sunionstore(Context& ctx) {
   ctx.rb.integer(static_cast<long long>(n));
 }
 
+// SDIFF key...: the first set minus the others (Redis's algorithm choice).
 void sdiff(Context& ctx) {
   SetList sets;
   if (!collect_sets(ctx, ctx.args.subspan(1), false, sets)) return;
@@ -497,6 +524,7 @@ void sdiff(Context& ctx) {
   reply_members(ctx, reply);
 }
 
+// SDIFFSTORE destination key...: stores the difference; replies its size.
 void sdiffstore(Context& ctx) {
   const std::string_view dst = ctx.arg(1);
   SetList sets;
@@ -552,12 +580,14 @@ bool parse_card_args(Context& ctx, bool allow_approx, CardArgs& out) {
   return true;
 }
 
+// set.intercard / set.unioncard / set.diffcard.
 void publish_card(Context& ctx, SetEvent e, std::span<const std::string_view> keys, size_t n) {
   publish_event(ctx, e, [&](auto& j) {
     j.strs("keys_input", keys).num("cardinality_result", static_cast<long long>(n));
   });
 }
 
+// SINTERCARD numkeys key... [LIMIT n]: |intersection|, counting stops at n.
 void sintercard(Context& ctx) {
   CardArgs a;
   if (!parse_card_args(ctx, false, a)) return;
@@ -568,6 +598,8 @@ void sintercard(Context& ctx) {
   ctx.rb.integer(static_cast<long long>(n));
 }
 
+// SUNIONCARD numkeys key... [APPROX] [LIMIT n]: |union| exactly, or with
+// APPROX a HyperLogLog estimate in fixed memory; capped at n (0: no limit).
 void sunioncard(Context& ctx) {
   CardArgs a;
   if (!parse_card_args(ctx, true, a)) return;
@@ -584,6 +616,7 @@ void sunioncard(Context& ctx) {
   ctx.rb.integer(static_cast<long long>(n));
 }
 
+// SDIFFCARD numkeys key... [LIMIT n]: |first minus the others|, capped at n.
 void sdiffcard(Context& ctx) {
   CardArgs a;
   if (!parse_card_args(ctx, false, a)) return;
@@ -623,6 +656,7 @@ bool parse_scan_cursor(std::string_view arg, uint64_t& out) {
   return true;
 }
 
+// SSCAN options.
 struct ScanArgs {
   long long count = 10;
   std::string_view pattern;
@@ -649,6 +683,8 @@ std::string_view parse_scan_args(const Context& ctx, ScanArgs& out) {
   return {};
 }
 
+// set.scan: the cursor as given, the MATCH pattern (null without one) and
+// the number of members returned.
 void publish_scan(Context& ctx, const ScanArgs& a, size_t n) {
   publish_event(ctx, SetEvent::kScan, [&](auto& j) {
     j.str("key", ctx.arg(1)).str("cursor", ctx.arg(2));
@@ -660,6 +696,11 @@ void publish_scan(Context& ctx, const ScanArgs& a, size_t n) {
   });
 }
 
+// SSCAN key cursor [MATCH p] [COUNT n], in Redis's order: cursor errors,
+// then the lookup (a missing key answers ["0", []] before options are
+// checked), WRONGTYPE, option errors. An intset is returned whole with
+// cursor 0; a hashtable is scanned for about COUNT members (at most
+// COUNT * 10 steps), MATCH filtering what was visited.
 void sscan(Context& ctx) {
   uint64_t cursor = 0;
   if (!parse_scan_cursor(ctx.arg(2), cursor)) return ctx.rb.error("ERR invalid cursor");
@@ -708,7 +749,8 @@ void sscan(Context& ctx) {
   ctx.rb.raw(out.bytes());
 }
 
-// Key specs (Redis 7.0 COMMAND INFO).
+// Key specs (Redis 7.0 COMMAND INFO): one key at index 1, one at `index`,
+// every argument from `index` on.
 KeySpec key1(const char* flags) { return KeySpec{.flags = flags, .begin_index = 1}; }
 KeySpec key_at(const char* flags, int index) {
   return KeySpec{.flags = flags, .begin_index = index};
@@ -716,6 +758,7 @@ KeySpec key_at(const char* flags, int index) {
 KeySpec keys_from(const char* flags, int index) {
   return KeySpec{.flags = flags, .begin_index = index, .lastkey = -1};
 }
+// numkeys-style key spec of SINTERCARD and the other *CARD commands.
 KeySpec numkeys_spec() {
   return KeySpec{
       .flags = "RO access", .begin_index = 1, .keynum = true, .keynumidx = 0, .firstkey = 1};
