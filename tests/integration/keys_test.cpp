@@ -24,17 +24,7 @@ const std::vector<std::string> kKeyCommands = {
 
 bool have_redis_server() { return !shell("command -v redis-server").empty(); }
 
-class KeysSetd : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { server_ = new ServerProcess(setd_binary()); }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  static int port() { return server_->port(); }
-  static ServerProcess* server_;
-};
-ServerProcess* KeysSetd::server_ = nullptr;
+class KeysSetd : public SetdSuite {};
 
 // Creates `key` with some command setd has on this build (SADD from the set
 // family or SET from the string family); false if neither exists yet.

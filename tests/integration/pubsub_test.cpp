@@ -170,17 +170,7 @@ class StuckReader {
   int fd_ = -1;
 };
 
-class PubSubIT : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { server_ = new ServerProcess(setd_binary()); }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  static int port() { return server_->port(); }
-  static ServerProcess* server_;
-};
-ServerProcess* PubSubIT::server_ = nullptr;
+class PubSubIT : public SetdSuite {};
 
 TEST_F(PubSubIT, RedisCliSubscribersGetMessages) {
   const std::string p = std::to_string(port());

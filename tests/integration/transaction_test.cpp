@@ -12,17 +12,7 @@
 namespace setd::testing {
 namespace {
 
-class Transactions : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { server_ = new ServerProcess(setd_binary()); }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  static int port() { return server_->port(); }
-  static ServerProcess* server_;
-};
-ServerProcess* Transactions::server_ = nullptr;
+class Transactions : public SetdSuite {};
 
 // Sends every command in one write (as a client library's pipeline does) and
 // reads back one reply per command.

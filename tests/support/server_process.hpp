@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -243,5 +244,17 @@ inline std::string shell(const std::string& cmd) {
 }
 
 inline std::string setd_binary() { return SETD_BINARY; }
+
+// A fixture whose tests share one setd, started once per test suite.
+class SetdSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { server_ = new ServerProcess(setd_binary()); }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  static int port() { return server_->port(); }
+  inline static ServerProcess* server_ = nullptr;
+};
 
 }  // namespace setd::testing
