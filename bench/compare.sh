@@ -3,17 +3,24 @@
 # redis-benchmark workloads, started on free loopback ports and stopped at the
 # end. Prints requests/second for each and the setd/redis ratio.
 #
-# usage: bash bench/compare.sh [-n requests] [-c clients] [workload ...]
+# usage: bash bench/compare.sh [-n requests] [-c clients] [-r rounds] [workload ...]
 #   workloads: ping ping_p16 (default: all known)
+#
+# Each workload is set up once on each server, then measured in `rounds`
+# alternating runs (setd, redis, setd, redis, ...; default 3) and the median of
+# each server's runs is printed: on a small shared machine a single run swings
+# by ±20%, and alternating keeps a slow minute from landing on one side only.
 # Needs: a built setd (bash .ci/build setd), redis-server and redis-benchmark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=200000
 C=50
-while getopts "n:c:" opt; do
+ROUNDS=3
+while getopts "n:c:r:" opt; do
   case $opt in
     n) N=$OPTARG ;;
     c) C=$OPTARG ;;
+    r) ROUNDS=$OPTARG ;;
     *) exit 2 ;;
   esac
 done
@@ -43,12 +50,15 @@ for f in bench/workloads.d/*.sh; do [[ -f $f ]] && source "$f"; done
 
 (($#)) && ORDER=("$@")
 
-rps() {  # port, workload, setup commands -> requests per second, or n/a
-  local port=$1 w=$2 setup=$3 out
-  if [[ -n $setup ]]; then
-    redis-cli -p "$port" flushall >/dev/null
-    eval "$setup" || { echo n/a; return; }  # a setup may refuse (command missing)
-  fi
+prepare() {  # port, setup commands -> status (a setup may refuse: command missing)
+  local port=$1 setup=$2
+  [[ -z $setup ]] && return 0
+  redis-cli -p "$port" flushall >/dev/null
+  eval "$setup"
+}
+
+run() {  # port, workload -> requests per second, or n/a
+  local port=$1 w=$2 out
   # --csv before the workload: arguments after a command name belong to it.
   # shellcheck disable=SC2086
   out=$(redis-benchmark -p "$port" -n "$N" -c "$C" --csv ${ARGS[$w]} 2>/dev/null |
@@ -56,17 +66,48 @@ rps() {  # port, workload, setup commands -> requests per second, or n/a
   echo "${out:-n/a}"
 }
 
+median() {  # numbers (or n/a) -> their median, n/a if any is n/a
+  printf '%s\n' "$@" | sort -g | awk '/n\/a/ {bad=1} {v[NR]=$1}
+    END { if (bad || NR == 0) print "n/a"; else if (NR % 2) print v[(NR+1)/2];
+          else printf "%.2f\n", (v[NR/2] + v[NR/2+1]) / 2 }'
+}
+
+cpu_times() { awk '/^cpu / {t=0; for (i=2;i<=NF;i++) t+=$i; print t, $9; exit}' /proc/stat 2>/dev/null; }
+read -r T0 STEAL0 <<<"$(cpu_times)" || true
+
 printf '%-22s %14s %14s %8s\n' workload setd_rps redis_rps ratio
 self_rows=0
 for w in "${ORDER[@]}"; do
+  ss=() rr=()
   if [[ -n ${SELF[$w]:-} ]]; then
-    s=$(PORT=$SP rps "$SP" "$w" "${SETUP[$w]:-}"); r=$(PORT=$SP rps "$SP" "$w" "${SETUP_B[$w]:-}")
+    # Both columns are setd: the setups switch a setting, so redo them each round.
+    for ((i = 0; i < ROUNDS; i++)); do
+      if PORT=$SP prepare "$SP" "${SETUP[$w]:-}"; then ss+=("$(run "$SP" "$w")"); else ss+=(n/a); fi
+      if PORT=$SP prepare "$SP" "${SETUP_B[$w]:-}"; then rr+=("$(run "$SP" "$w")"); else rr+=(n/a); fi
+    done
     w="$w*"; self_rows=1
   else
-    s=$(PORT=$SP rps "$SP" "$w" "${SETUP[$w]:-}"); r=$(PORT=$RP rps "$RP" "$w" "${SETUP[$w]:-}")
+    okS=1 okR=1
+    PORT=$SP prepare "$SP" "${SETUP[$w]:-}" || okS=0
+    PORT=$RP prepare "$RP" "${SETUP[$w]:-}" || okR=0
+    for ((i = 0; i < ROUNDS; i++)); do
+      if ((okS)); then ss+=("$(run "$SP" "$w")"); else ss+=(n/a); fi
+      if ((okR)); then rr+=("$(run "$RP" "$w")"); else rr+=(n/a); fi
+    done
   fi
+  [[ -n ${COMPARE_DEBUG:-} ]] && echo "  $w: setd ${ss[*]} | redis ${rr[*]}" >&2
+  s=$(median "${ss[@]}"); r=$(median "${rr[@]}")
   ratio=$(awk -v a="$s" -v b="$r" 'BEGIN{ if (a+0>0 && b+0>0) printf "%.2f", a/b; else print "n/a" }')
   printf '%-22s %14s %14s %8s\n' "$w" "$s" "$r" "$ratio"
 done
 ((self_rows)) && echo "* setd only: first column after SETUP, second after SETUP_B (see bench/workloads.d)"
+# A virtual machine whose host is busy loses CPU time to it ("steal"): the
+# figures above are then noise, whatever the ratio says.
+read -r T1 STEAL1 <<<"$(cpu_times)" || true
+if [[ -n ${T0:-} && -n ${T1:-} ]] && ((T1 > T0)); then
+  awk -v s=$((STEAL1 - STEAL0)) -v t=$((T1 - T0)) 'BEGIN {
+    p = 100 * s / t; printf "host steal during the run: %.1f%% of CPU time", p
+    if (p > 5) printf " (high: rerun on a quieter machine before trusting the ratios)"
+    print "" }'
+fi
 exit 0

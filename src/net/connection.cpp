@@ -1,10 +1,13 @@
 #include "setd/net/connection.hpp"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 
-#include "setd/base/clock.hpp"
 #include "setd/net/server.hpp"
 
 namespace setd::net {
@@ -33,7 +36,12 @@ std::string endpoint_string(const asio::ip::tcp::endpoint& ep) {
 Connection::Connection(asio::ip::tcp::socket socket, Server& server)
     : socket_(std::move(socket)), server_(server) {}
 
-Connection::~Connection() = default;
+Connection::~Connection() {
+  if (fd_ >= 0) {
+    server_.poller().remove(token_, fd_);
+    ::close(fd_);
+  }
+}
 
 void Connection::start() {
   auto& state = server_.state();
@@ -42,21 +50,64 @@ void Connection::start() {
   error_code ec;
   client_->addr = endpoint_string(socket_.remote_endpoint(ec));
   client_->laddr = endpoint_string(socket_.local_endpoint(ec));
-  client_->fd = static_cast<int>(socket_.native_handle());
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   if (state.settings().tcp_keepalive > 0)
     socket_.set_option(asio::socket_base::keep_alive(true), ec);
   ++state.stats().connections_received;
   in_.resize(kReadChunk);
   spdlog::debug("Accepted {}", client_->addr);
-  read();
+
+  fd_ = socket_.release(ec);
+  if (ec) {
+    fd_ = -1;
+    spdlog::warn("Taking over client socket: {}", ec.message());
+    close();
+    return;
+  }
+  client_->fd = fd_;
+  const int flags = ::fcntl(fd_, F_GETFL);
+  if (flags < 0 || ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK) < 0) {
+    spdlog::warn("Making client socket non-blocking: {}", std::strerror(errno));
+    close();
+    return;
+  }
+  token_ = server_.poller().add(fd_, this, true, false);
+  if (token_ == 0) {
+    close();
+    return;
+  }
+  watch_read_ = true;
 }
 
 bool Connection::backlogged() const { return client_ && client_->output_bytes() > kBacklogLimit; }
 
-void Connection::read() {
-  if (reading_ || closed_ || !client_ || client_->close_after_reply || client_->killed) return;
-  if (backlogged()) return;  // resumed by on_write once the client reads
+bool Connection::wants_input() const {
+  return !closed_ && !client_->close_after_reply && !client_->killed && !backlogged();
+}
+
+void Connection::on_ready(bool readable, bool writable, bool hangup) {
+  auto self = shared_from_this();  // a command may close us
+  if (closed_) return;
+  if (writable) {
+    flush();
+    if (closed_) return;
+    if (rpos_ < wpos_ && wants_input()) {
+      // Requests left unparsed while we were backlogged.
+      process();
+      if (closed_) return;
+      flush();
+      if (closed_) return;
+    }
+  }
+  if (readable && wants_input()) {
+    receive();
+  } else if (hangup) {
+    close();  // nothing more will come, and we are not reading anyway
+  }
+  if (!closed_) update_interest();
+}
+
+void Connection::receive() {
   // Make room: move unparsed bytes to the front, grow for big requests.
   if (rpos_ > 0 && (rpos_ == wpos_ || in_.size() - wpos_ < kReadChunk)) {
     std::memmove(in_.data(), in_.data() + rpos_, wpos_ - rpos_);
@@ -66,21 +117,18 @@ void Connection::read() {
   size_t want = wpos_ + kReadChunk;
   if (parser_.bytes_hint() > wpos_ - rpos_) want = std::max(want, rpos_ + parser_.bytes_hint());
   if (in_.size() < want) in_.resize(std::max(want, in_.size() * 2));
-  reading_ = true;
-  socket_.async_read_some(
-      asio::buffer(in_.data() + wpos_, in_.size() - wpos_),
-      [self = shared_from_this()](const error_code& ec, size_t n) { self->on_read(ec, n); });
-}
-
-void Connection::on_read(const error_code& ec, size_t n) {
-  reading_ = false;
-  if (closed_) return;
-  if (ec) {
-    if (ec != asio::error::eof && ec != asio::error::connection_reset)
-      spdlog::debug("read error from {}: {}", client_->addr, ec.message());
-    close();
+  const ssize_t n = ::recv(fd_, in_.data() + wpos_, in_.size() - wpos_, 0);
+  if (n > 0) {
+    on_input(static_cast<size_t>(n));
     return;
   }
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+  if (n < 0 && errno != ECONNRESET)
+    spdlog::debug("read error from {}: {}", client_->addr, std::strerror(errno));
+  close();  // end of stream or a failed socket
+}
+
+void Connection::on_input(size_t n) {
   wpos_ += n;
   server_.state().stats().net_input_bytes += n;
   client_->query_buffer_len = wpos_ - rpos_;
@@ -101,9 +149,8 @@ void Connection::on_read(const error_code& ec, size_t n) {
   client_->query_buffer_len = wpos_ - rpos_;
   client_->query_buffer_cap = in_.size();
   flush();
-  read();
   // Shrink a buffer that grew for one huge request.
-  if (!reading_ && rpos_ == wpos_ && in_.size() > 1024 * 1024) {
+  if (!closed_ && rpos_ == wpos_ && in_.size() > 1024 * 1024) {
     std::vector<char>(kReadChunk).swap(in_);
     rpos_ = wpos_ = 0;
   }
@@ -154,65 +201,70 @@ void Connection::wake() {
   if (flush_posted_) return;
   // Deferred: the client may be in the middle of building a reply.
   flush_posted_ = true;
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+  asio::post(server_.io(), [self = shared_from_this()] {
     self->flush_posted_ = false;
     self->flush();
+    if (!self->closed_) self->update_interest();
   });
 }
 
 void Connection::close_soon() {
   if (closed_) return;
-  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->close(); });
+  asio::post(server_.io(), [self = shared_from_this()] { self->close(); });
 }
 
 void Connection::flush() {
-  if (closed_ || writing_) return;
+  if (closed_) return;
   server::Client& c = *client_;
-  if (c.out.empty()) {
-    if (c.close_after_reply || c.killed) close();
+  auto& stats = server_.state().stats();
+  for (;;) {
+    if (woff_ == writing_buf_.size()) {
+      woff_ = 0;
+      if (writing_buf_.capacity() > 1024 * 1024)
+        std::string().swap(writing_buf_);
+      else
+        writing_buf_.clear();
+      if (c.out.empty()) break;
+      writing_buf_.swap(c.out);
+    }
+    const ssize_t k =
+        ::send(fd_, writing_buf_.data() + woff_, writing_buf_.size() - woff_, MSG_NOSIGNAL);
+    if (k > 0) {
+      woff_ += static_cast<size_t>(k);
+      stats.net_output_bytes += static_cast<size_t>(k);
+      continue;
+    }
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;  // wait until writable
+    close();
     return;
   }
-  writing_buf_.swap(c.out);
-  c.out.clear();
-  c.pending_write = writing_buf_.size();
-  writing_ = true;
-  asio::async_write(
-      socket_, asio::buffer(writing_buf_),
-      [self = shared_from_this()](const error_code& ec, size_t n) { self->on_write(ec, n); });
+  c.pending_write = writing_buf_.size() - woff_;
+  if (c.pending_write == 0 && c.out.empty() && (c.close_after_reply || c.killed)) close();
 }
 
-void Connection::on_write(const error_code& ec, size_t n) {
-  writing_ = false;
-  if (closed_) return;
-  server_.state().stats().net_output_bytes += n;
-  client_->pending_write = 0;
-  if (writing_buf_.capacity() > 1024 * 1024)
-    std::string().swap(writing_buf_);
-  else
-    writing_buf_.clear();
-  if (ec) {
+void Connection::update_interest() {
+  const bool want_read = wants_input();
+  const bool want_write = woff_ < writing_buf_.size();
+  if (want_read == watch_read_ && want_write == watch_write_) return;
+  if (!server_.poller().modify(token_, fd_, want_read, want_write)) {
+    spdlog::debug("epoll_ctl(MOD) for {}: {}", client_->addr, std::strerror(errno));
     close();
     return;
   }
-  if (client_->killed) {
-    close();
-    return;
-  }
-  flush();
-  if (!closed_ && !writing_ && rpos_ < wpos_ && !backlogged()) {
-    // Requests left unparsed while we were backlogged.
-    process();
-    flush();
-  }
-  read();
+  watch_read_ = want_read;
+  watch_write_ = want_write;
 }
 
 void Connection::close() {
   if (closed_) return;
   closed_ = true;
-  error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  if (fd_ >= 0) {
+    server_.poller().remove(token_, fd_);
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    fd_ = -1;
+  }
   if (client_) {
     client_->transport = nullptr;
     spdlog::debug("Client closed connection {}", client_->addr);

@@ -13,7 +13,7 @@ using asio::ip::tcp;
 using boost::system::error_code;
 
 Server::Server(asio::io_context& io, server::ServerState& state, cmd::Dispatcher& dispatcher)
-    : io_(io), state_(state), dispatcher_(dispatcher), cron_timer_(io), signals_(io) {
+    : io_(io), state_(state), dispatcher_(dispatcher), cron_timer_(io), signals_(io), poller_(io) {
   state_.request_shutdown = [this] {
     // Never tear connections down from inside a command: post it.
     asio::post(io_, [this] { stop(); });
@@ -21,6 +21,7 @@ Server::Server(asio::io_context& io, server::ServerState& state, cmd::Dispatcher
 }
 
 std::string Server::listen() {
+  if (!poller_.error().empty()) return poller_.error();
   const auto& s = state_.settings();
   for (std::string addr : s.bind) {
     bool optional = false;
@@ -59,6 +60,7 @@ std::string Server::listen() {
 }
 
 void Server::start() {
+  poller_.start();
   for (size_t i = 0; i < acceptors_.size(); ++i) accept(i);
   signals_.add(SIGINT);
   signals_.add(SIGTERM);
@@ -82,12 +84,9 @@ void Server::accept(size_t index) {
         socket.close(wec);
       } else {
         auto conn = std::make_shared<Connection>(std::move(socket), *this);
-        connections_.insert(conn.get());
-        weak_connections_.push_back(conn);
+        connections_.emplace(conn.get(), conn);
         conn->start();
       }
-      if (weak_connections_.size() > 2 * connections_.size() + 64)
-        std::erase_if(weak_connections_, [](const auto& w) { return w.expired(); });
     } else if (ec == asio::error::operation_aborted) {
       return;
     } else {
@@ -115,9 +114,11 @@ void Server::stop() {
   for (auto& acc : acceptors_) acc->close(ec);
   cron_timer_.cancel();
   signals_.cancel();
-  for (auto& w : weak_connections_)
-    if (auto c = w.lock()) c->shutdown();
-  weak_connections_.clear();
+  poller_.stop();
+  std::vector<std::shared_ptr<Connection>> open;
+  for (auto& [ptr, conn] : connections_) open.push_back(conn);
+  for (auto& c : open) c->shutdown();
+  connections_.clear();
   io_.stop();
 }
 

@@ -4,6 +4,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <thread>
+#include <vector>
 
 #include "server_process.hpp"
 
@@ -196,6 +199,49 @@ TEST_F(Core, SlowReaderDoesNotStallOthers) {
   for (int i = 0; i < 20; ++i) EXPECT_EQ(cli("ping"), "PONG\n");
   ::shutdown(slow.fd(), SHUT_RDWR);
   sender.join();
+}
+
+TEST_F(Core, SlowReaderGetsEveryReplyOnceItReads) {
+  // Replies far beyond the socket buffers: sends stop part-way, reading
+  // pauses while the backlog is over its limit, and the rest of the pipeline
+  // runs when the client catches up. Nothing may be lost or reordered.
+  Client slow(port(), 10000);
+  std::string burst;
+  for (int i = 0; i < 200; ++i)
+    burst += Client::encode({"ECHO", std::to_string(i) + std::string(64 * 1024, 'x')});
+  std::thread sender([&] { slow.send_raw(burst); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  for (int i = 0; i < 200; ++i) {
+    auto r = slow.read();
+    ASSERT_TRUE(r.has_value()) << "reply " << i;
+    ASSERT_EQ(r->str, std::to_string(i) + std::string(64 * 1024, 'x')) << "reply " << i;
+  }
+  sender.join();
+  EXPECT_EQ(slow.call({"PING"}).str, "PONG");
+}
+
+TEST_F(Core, HalfClosedClientStillGetsItsReplies) {
+  // Like `printf 'PING\r\nPING\r\n' | nc`: the requests and the end of the
+  // client's stream arrive together; the replies still go out before we close.
+  Client c(port());
+  c.send_raw("PING\r\n*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n");
+  ::shutdown(c.fd(), SHUT_WR);
+  EXPECT_EQ(c.read_raw_until_close(), "+PONG\r\n$2\r\nhi\r\n<closed>");
+}
+
+TEST_F(Core, ManyClientsAtOnceEachGetTheirOwnReplies) {
+  // Interleaved readiness of many sockets in one wake-up of the loop.
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 60; ++i) clients.push_back(std::make_unique<Client>(port()));
+  for (int round = 0; round < 20; ++round) {
+    for (size_t i = 0; i < clients.size(); ++i)
+      clients[i]->send({"ECHO", std::to_string(round) + ":" + std::to_string(i)});
+    for (size_t i = 0; i < clients.size(); ++i) {
+      auto r = clients[i]->read();
+      ASSERT_TRUE(r.has_value());
+      ASSERT_EQ(r->str, std::to_string(round) + ":" + std::to_string(i));
+    }
+  }
 }
 
 TEST(CoreStandalone, MaxClientsRefusesWithRedisText) {

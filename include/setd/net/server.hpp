@@ -5,6 +5,8 @@
 // main are the only places that touch Asio. A Connection owns the socket and
 // the byte buffers; it hands bytes to the RESP parser and argument vectors to
 // the dispatcher, and writes whatever replies accumulated, once per batch.
+// Client sockets are watched by the Poller (an epoll set of our own), the
+// acceptors, the cron timer and the signals by Asio.
 #pragma once
 
 // clang-format off
@@ -13,10 +15,11 @@
 // clang-format on
 #include <memory>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include "setd/cmd/dispatcher.hpp"
+#include "setd/net/poller.hpp"
 #include "setd/server/server_state.hpp"
 
 namespace setd::net {
@@ -38,6 +41,8 @@ class Server {
   server::ServerState& state() { return state_; }
   cmd::Dispatcher& dispatcher() { return dispatcher_; }
   boost::asio::io_context& io() { return io_; }
+  Poller& poller() { return poller_; }
+  // Drops the server's reference to a closed connection.
   void forget(Connection* c) { connections_.erase(c); }
 
  private:
@@ -50,8 +55,10 @@ class Server {
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   boost::asio::steady_timer cron_timer_;
   boost::asio::signal_set signals_;
-  std::unordered_set<Connection*> connections_;
-  std::vector<std::weak_ptr<Connection>> weak_connections_;
+  Poller poller_;
+  // The owners of the open connections (nothing else keeps one alive while
+  // it waits for input).
+  std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
   bool stopping_ = false;
 
   friend class Connection;
