@@ -125,7 +125,8 @@ void touch(Context& ctx) {
 // --- RENAME / RENAMENX / COPY / MOVE / SWAPDB -------------------------------
 
 // RENAME (nx = false) and RENAMENX (nx = true). The value keeps its TTL; an
-// existing destination is overwritten silently (no "del" event).
+// existing destination is dropped silently (no "del" event) and the key
+// re-added under the new name, so "new" is always announced, as in Redis.
 void rename_generic(Context& ctx, bool nx) {
   const auto from = ctx.arg(1), to = ctx.arg(2);
   auto& db = ctx.db();
@@ -145,7 +146,8 @@ void rename_generic(Context& ctx, bool nx) {
     return;
   }
   auto taken = db.take(from);
-  db.set(to, std::move(taken->first));
+  db.erase(to);
+  add_key(ctx, to, std::move(taken->first));
   if (taken->second != -1) db.set_expire(to, taken->second);
   key_modified(ctx, from);
   key_modified(ctx, to);
@@ -196,7 +198,8 @@ void copy(Context& ctx) {
     return;
   }
   db::Value copied = clone_value(*v);
-  dst.set(newkey, std::move(copied));
+  dst.erase(newkey);  // REPLACE: dropped silently, then added ("new")
+  add_key(ctx, dst_id, newkey, std::move(copied));
   if (expire != -1) dst.set_expire(newkey, expire);
   ctx.server.signal_modified_key(dst_id, newkey);
   ctx.server.notify_keyspace_event(kGeneric, "copy_to", newkey, dst_id);
@@ -220,7 +223,7 @@ void move(Context& ctx) {
     return;
   }
   auto taken = src.take(key);
-  dst.add(key, std::move(taken->first));
+  add_key(ctx, dst_id, key, std::move(taken->first));
   if (taken->second != -1) dst.set_expire(key, taken->second);
   ctx.server.signal_modified_key(src_id, key);
   ctx.server.signal_modified_key(dst_id, key);

@@ -55,8 +55,7 @@ void set_key(Context& ctx, std::string_view key, Value v, bool found, bool keep_
   if (found) {
     ctx.db().set(key, std::move(v), keep_ttl);
   } else {
-    ctx.db().add(key, std::move(v));
-    notify(ctx, nf::kNew, "new", key);
+    add_key(ctx, key, std::move(v));
   }
   key_modified(ctx, key);
 }

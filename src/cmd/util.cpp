@@ -53,6 +53,12 @@ db::Value* lookup_write(db::Database& db, std::string_view key) {
   return v;
 }
 
+db::Value& add_key(Context& ctx, int db_id, std::string_view key, db::Value v) {
+  db::Value& stored = ctx.server.db(db_id).add(key, std::move(v));
+  ctx.server.notify_keyspace_event(server::notify::kNew, "new", key, db_id);
+  return stored;
+}
+
 std::string client_info_line(const server::Client& c, int64_t now_ms) {
   std::string flags;
   if (c.subscriptions() > 0) flags += 'P';

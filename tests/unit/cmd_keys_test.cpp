@@ -209,6 +209,25 @@ TEST_F(Keys, LazyExpiryEventsLikeRedis) {
 
 // --- RENAME / RENAMENX ----------------------------------------------------------
 
+TEST_F(Keys, RenameCopyMoveAnnounceTheNewKey) {
+  // Redis re-adds the key under its new name (dbAdd), so class n reports
+  // "new" first, even over an existing destination (redis-server 7.0.15).
+  str("a", "1");
+  str("b", "2");
+  auto& sub = listen();
+  EXPECT_EQ(S(r.run({"CONFIG", "SET", "notify-keyspace-events", "KEAn"})), "OK");
+  EXPECT_EQ(S(r.run({"RENAME", "a", "b"})), "OK");
+  EXPECT_EQ(events(sub), (V{"__keyevent@0__:new b", "__keyevent@0__:rename_from a",
+                            "__keyevent@0__:rename_to b"}));
+  EXPECT_EQ(S(r.run({"COPY", "b", "c"})), "(integer) 1");
+  EXPECT_EQ(events(sub), (V{"__keyevent@0__:new c", "__keyevent@0__:copy_to c"}));
+  EXPECT_EQ(S(r.run({"COPY", "b", "c", "REPLACE"})), "(integer) 1");
+  EXPECT_EQ(events(sub), (V{"__keyevent@0__:new c", "__keyevent@0__:copy_to c"}));
+  EXPECT_EQ(S(r.run({"MOVE", "c", "2"})), "(integer) 1");
+  EXPECT_EQ(events(sub),
+            (V{"__keyevent@2__:new c", "__keyevent@0__:move_from c", "__keyevent@2__:move_to c"}));
+}
+
 TEST_F(Keys, RenameMovesValueAndTtl) {
   set("s", {"a", "b"});
   ttl_ms("s", 10'000);

@@ -741,6 +741,33 @@ TEST(SetCommands, KeyspaceNotificationsAsRedis) {
   }
 }
 
+TEST(SetCommands, NewKeyEventsAsRedis) {
+  // Class n: a key created by SADD, SMOVE or a *STORE is announced with
+  // "new" before the command's own event (recorded from redis-server 7.0.15
+  // with KEAn); an existing destination gets none.
+  Runner r;
+  KeyEvents ev(r);
+  r.run({"config", "set", "notify-keyspace-events", "KEAn"});
+  const std::vector<std::pair<std::vector<std::string>, std::string>> steps = {
+      {{"sadd", "s", "a", "b"}, "new:s sadd:s"},
+      {{"sadd", "s", "c"}, "sadd:s"},
+      {{"sadd", "i", "1", "2"}, "new:i sadd:i"},
+      {{"smove", "s", "d", "a"}, "srem:s new:d sadd:d"},
+      {{"smove", "s", "d", "b"}, "srem:s sadd:d"},
+      {{"smove", "s", "e", "c"}, "srem:s del:s new:e sadd:e"},
+      {{"sunionstore", "u", "d", "e"}, "new:u sunionstore:u"},
+      {{"sunionstore", "u", "d"}, "sunionstore:u"},
+      {{"sinterstore", "u", "d", "nokey"}, "del:u"},
+      {{"sdiffstore", "x", "d", "nokey"}, "new:x sdiffstore:x"},
+      {{"set", "str", "v"}, "new:str set:str"},
+      {{"sinterstore", "str", "d"}, "sinterstore:str"},
+  };
+  for (const auto& [args, expected] : steps) {
+    r.run(args);
+    EXPECT_EQ(ev.take(), expected) << args[0] << " " << args[1];
+  }
+}
+
 TEST(SetCommands, WritesSignalWatchers) {
   Runner r;
   auto& watcher = r.new_client();

@@ -39,6 +39,14 @@ db::Value* lookup_write(Context& ctx, std::string_view key);
 // lookup_write in another database than the client's (COPY/MOVE targets).
 db::Value* lookup_write(db::Database& db, std::string_view key);
 
+// Adds `key`, which must be missing (just looked up with lookup_write), to
+// database `db_id` as Redis's dbAdd: announced with the "new" event (class
+// n) before the command's own events. Returns the stored value.
+db::Value& add_key(Context& ctx, int db_id, std::string_view key, db::Value v);
+inline db::Value& add_key(Context& ctx, std::string_view key, db::Value v) {
+  return add_key(ctx, ctx.client.db, key, std::move(v));
+}
+
 // After a key changed: WATCH invalidation (Redis's signalModifiedKey).
 inline void key_modified(Context& ctx, std::string_view key) {
   ctx.server.signal_modified_key(ctx.client.db, key);
