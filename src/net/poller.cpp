@@ -86,12 +86,23 @@ void Poller::arm() {
   epoll_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const error_code& ec) {
     armed_ = false;
     if (ec || stopped_) return;
-    deliver();
-    arm();
+    pump();
   });
 }
 
-void Poller::deliver() {
+void Poller::pump() {
+  if (stopped_) return;
+  if (deliver() == 0) {
+    arm();  // nothing was ready: sleep until something is
+    return;
+  }
+  // Busy: look again once the io_context has run what is queued (timers,
+  // accepts, posted flushes), without a system call to re-arm the wait and
+  // without going to sleep while clients keep the loop fed.
+  asio::post(epoll_.get_executor(), [this] { pump(); });
+}
+
+int Poller::deliver() {
   // One batch per wake-up, so timers and posted work are never starved by
   // clients that always have more to send.
   std::array<epoll_event, 256> events;
@@ -99,7 +110,7 @@ void Poller::deliver() {
       ::epoll_wait(epoll_.native_handle(), events.data(), static_cast<int>(events.size()), 0);
   if (n < 0) {
     if (errno != EINTR) spdlog::warn("epoll_wait: {}", std::strerror(errno));
-    return;
+    return 0;
   }
   for (int i = 0; i < n; ++i) {
     const auto it = handlers_.find(events[i].data.u64);
@@ -107,6 +118,7 @@ void Poller::deliver() {
     const uint32_t e = events[i].events;
     it->second->on_ready((e & EPOLLIN) != 0, (e & EPOLLOUT) != 0, (e & (EPOLLERR | EPOLLHUP)) != 0);
   }
+  return n;
 }
 
 }  // namespace setd::net

@@ -54,7 +54,10 @@ class Poller {
 
  private:
   void arm();
-  void deliver();
+  // Delivers what is ready, then looks again soon or arms the wait.
+  void pump();
+  // One batch of reports; returns how many there were.
+  int deliver();
 
   boost::asio::posix::stream_descriptor epoll_;
   std::unordered_map<uint64_t, Handler*> handlers_;
