@@ -320,17 +320,20 @@ const CommandSpec* CommandSpec::find_subcommand(std::string_view lower_name) con
 }
 
 bool CommandSpec::extract_keys(std::span<const std::string_view> args,
-                               std::vector<size_t>& positions) const {
+                               std::vector<size_t>& positions, std::vector<size_t>* specs) const {
   const auto argc = static_cast<long long>(args.size());
-  for (const auto& k : keys) {
+  for (size_t spec = 0; spec < keys.size(); ++spec) {
+    const KeySpec& k = keys[spec];
     if (k.begin_index >= argc) {
       continue;
     }
     if (!k.keynum) {
       long long last = k.lastkey < 0 ? argc + k.lastkey : k.begin_index + k.lastkey;
       if (last >= argc) return false;
-      for (long long i = k.begin_index; i <= last; i += k.keystep)
+      for (long long i = k.begin_index; i <= last; i += k.keystep) {
         positions.push_back(static_cast<size_t>(i));
+        if (specs) specs->push_back(spec);
+      }
     } else {
       long long numkeys = 0;
       const long long idx = k.begin_index + k.keynumidx;
@@ -339,8 +342,10 @@ bool CommandSpec::extract_keys(std::span<const std::string_view> args,
         return false;
       const long long first = k.begin_index + k.firstkey;
       if (first + (numkeys - 1) * k.keystep >= argc) return false;
-      for (long long i = 0; i < numkeys; ++i)
+      for (long long i = 0; i < numkeys; ++i) {
         positions.push_back(static_cast<size_t>(first + i * k.keystep));
+        if (specs) specs->push_back(spec);
+      }
     }
   }
   return true;

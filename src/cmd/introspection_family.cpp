@@ -243,7 +243,33 @@ void command_list(Context& ctx) {
   for (const auto* c : out) ctx.rb.bulk(c->name);
 }
 
-void command_getkeys(Context& ctx) {
+// The access flags of a key found by key spec `spec` of `c`, as Redis's
+// COMMAND GETKEYSANDFLAGS: the spec's flags, except where a spec says
+// variable_flags and the arguments decide (SET: with GET the old value is
+// read, RW access update; without, OW update).
+std::vector<std::string_view> key_flags(const CommandSpec& c, size_t spec,
+                                        std::span<const std::string_view> target) {
+  std::vector<std::string_view> out;
+  const std::string_view flags = c.keys[spec].flags;
+  if (flags.find("variable_flags") != std::string_view::npos && c.name == "set") {
+    const bool get = std::any_of(target.begin() + 3, target.end(),
+                                 [](std::string_view a) { return is(a, "GET"); });
+    if (get) return {"RW", "access", "update"};
+    return {"OW", "update"};
+  }
+  size_t pos = 0;
+  while (pos < flags.size()) {
+    size_t end = flags.find(' ', pos);
+    if (end == std::string_view::npos) end = flags.size();
+    const auto word = flags.substr(pos, end - pos);
+    if (!word.empty() && word != "variable_flags") out.push_back(word);
+    pos = end + 1;
+  }
+  return out;
+}
+
+// COMMAND GETKEYS (with_flags false) and COMMAND GETKEYSANDFLAGS.
+void getkeys_generic(Context& ctx, bool with_flags) {
   const auto target = ctx.args.subspan(2);
   const CommandSpec* c = ctx.dispatcher.registry().find(target[0]);
   if (c && !c->subcommands.empty() && target.size() >= 2) {
@@ -269,14 +295,27 @@ void command_getkeys(Context& ctx) {
     ctx.rb.error("ERR Invalid number of arguments specified for command");
     return;
   }
-  std::vector<size_t> positions;
-  if (!c->extract_keys(target, positions) || positions.empty()) {
+  std::vector<size_t> positions, specs;
+  if (!c->extract_keys(target, positions, &specs) || positions.empty()) {
     ctx.rb.error("ERR Invalid arguments specified for command");
     return;
   }
   ctx.rb.array(positions.size());
-  for (size_t p : positions) ctx.rb.bulk(target[p]);
+  for (size_t i = 0; i < positions.size(); ++i) {
+    if (!with_flags) {
+      ctx.rb.bulk(target[positions[i]]);
+      continue;
+    }
+    ctx.rb.array(2);
+    ctx.rb.bulk(target[positions[i]]);
+    const auto flags = key_flags(*c, specs[i], target);
+    ctx.rb.set(flags.size());
+    for (const auto f : flags) ctx.rb.simple(f);
+  }
 }
+
+void command_getkeys(Context& ctx) { getkeys_generic(ctx, false); }
+void command_getkeysandflags(Context& ctx) { getkeys_generic(ctx, true); }
 
 void command_help(Context& ctx) {
   reply_help(ctx, "command",
@@ -289,7 +328,8 @@ void command_help(Context& ctx) {
               "    Return documentation details about multiple Redis commands.",
               "    If no command names are given, documentation details for all",
               "    commands are returned.", "GETKEYS <full-command>",
-              "    Return the keys from a full Redis command."});
+              "    Return the keys from a full Redis command.", "GETKEYSANDFLAGS <full-command>",
+              "    Return the keys and the access flags from a full Redis command."});
 }
 
 CommandSpec sub(std::string name, int arity, Handler h, std::string summary, std::string since,
@@ -315,20 +355,35 @@ void register_introspection_commands(Registry& r) {
                       .doc = {"Get array of Redis command details", "2.8.13", "server",
                               "O(N) where N is the total number of Redis commands", ""},
                       .tips = {"nondeterministic_output_order"}};
-  command.subcommands = {
-      sub("count", 2, command_count, "Get total number of Redis commands", "2.8.13", "", "O(1)"),
+  // In the order redis-server 7.0.15 lists them (its dict order).
+  auto info =
       sub("info", -2, command_info,
           "Get array of specific Redis command details, or all when no argument is given.",
-          "2.8.13", "[command-name...]", "O(N) where N is the number of commands to look up"),
+          "2.8.13", "[command-name...]", "O(N) where N is the number of commands to look up");
+  info.doc.history = {
+      {"7.0.0", "Allowed to be called with no argument to get info on all commands."}};
+  info.tips = {"nondeterministic_output_order"};
+  auto docs =
       sub("docs", -2, command_docs, "Get array of specific Redis command documentation", "7.0.0",
-          "[command-name...]", "O(N) where N is the number of commands to look up"),
+          "[command-name...]", "O(N) where N is the number of commands to look up");
+  docs.tips = {"nondeterministic_output_order"};
+  auto list =
       sub("list", -2, command_list, "Get an array of Redis command names", "7.0.0",
           "[FILTERBY (filterby= MODULE module-name | ACLCAT category | PATTERN pattern:pattern)]",
-          "O(N) where N is the total number of Redis commands"),
-      sub("getkeys", -3, command_getkeys, "Extract keys given a full Redis command", "2.8.13",
-          "command arg...", "O(N) where N is the number of arguments to the command"),
+          "O(N) where N is the total number of Redis commands");
+  list.tips = {"nondeterministic_output_order"};
+  command.subcommands = {
       sub("help", 2, command_help, "Show helpful text about the different subcommands", "5.0.0", "",
           "O(1)"),
+      std::move(info),
+      std::move(docs),
+      std::move(list),
+      sub("count", 2, command_count, "Get total number of Redis commands", "2.8.13", "", "O(1)"),
+      sub("getkeys", -4, command_getkeys, "Extract keys given a full Redis command", "2.8.13", "",
+          "O(N) where N is the number of arguments to the command"),
+      sub("getkeysandflags", -4, command_getkeysandflags,
+          "Extract keys and access flags given a full Redis command", "7.0.0", "",
+          "O(N) where N is the number of arguments to the command"),
   };
   r.add(std::move(command));
 }

@@ -137,7 +137,9 @@ struct CommandSpec {
   const CommandSpec* find_subcommand(std::string_view lower_name) const;
   bool has(uint32_t flag) const { return (flag_bits & flag) != 0; }
   // Keys named by `args` per the key specs; false if args are malformed.
-  bool extract_keys(std::span<const std::string_view> args, std::vector<size_t>& positions) const;
+  // With `specs`, the index in `keys` of the spec that found each position.
+  bool extract_keys(std::span<const std::string_view> args, std::vector<size_t>& positions,
+                    std::vector<size_t>* specs = nullptr) const;
 };
 
 // Parses CommandDoc::args syntax; throws std::invalid_argument on a typo.
