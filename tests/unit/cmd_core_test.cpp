@@ -171,5 +171,23 @@ TEST(CommandTable, CommandInfoAndDocsShape) {
             "(error) ERR Invalid command specified");
 }
 
+TEST(CoreCommands, GetKeysAndFlags) {
+  // Replies recorded from redis-server 7.0.15.
+  Runner r;
+  EXPECT_EQ(S(r.run({"COMMAND", "GETKEYSANDFLAGS", "smove", "a", "b", "m"})),
+            "[[\"a\", [RW, access, delete]], [\"b\", [RW, insert]]]");
+  EXPECT_EQ(S(r.run({"COMMAND", "GETKEYSANDFLAGS", "sintercard", "2", "a", "b"})),
+            "[[\"a\", [RO, access]], [\"b\", [RO, access]]]");
+  EXPECT_EQ(S(r.run({"COMMAND", "GETKEYSANDFLAGS", "set", "k", "v"})), "[[\"k\", [OW, update]]]");
+  EXPECT_EQ(S(r.run({"COMMAND", "GETKEYSANDFLAGS", "set", "k", "v", "NX", "get"})),
+            "[[\"k\", [RW, access, update]]]");
+  EXPECT_EQ(S(r.run({"COMMAND", "GETKEYSANDFLAGS", "sadd"})),
+            "(error) ERR wrong number of arguments for 'command|getkeysandflags' command");
+  EXPECT_EQ(S(r.run({"COMMAND", "GETKEYS", "ping"})),
+            "(error) ERR wrong number of arguments for 'command|getkeys' command");
+  EXPECT_EQ(S(r.run({"COMMAND", "GETKEYSANDFLAGS", "ping", "x"})),
+            "(error) ERR The command has no key arguments");
+}
+
 }  // namespace
 }  // namespace setd::testing
