@@ -197,8 +197,8 @@ TEST(CommandTable, CommandInfoAndDocsShape) {
   const auto info = r.run({"COMMAND", "INFO", "echo", "nosuch", "client|list"});
   ASSERT_EQ(info.elements.size(), 3u);
   EXPECT_EQ(S(info.elements[0]),
-            "[\"echo\", (integer) 2, [fast], (integer) 0, (integer) 0, (integer) 0, "
-            "[@fast, @connection], [], [], []]");
+            "[\"echo\", (integer) 2, [loading, stale, fast], (integer) 0, (integer) 0, "
+            "(integer) 0, [@fast, @connection], [], [], []]");
   EXPECT_EQ(info.elements[1].kind, K::kNull);
   EXPECT_EQ(info.elements[2].elements[0].str, "client|list");
   const auto docs = r.run({"COMMAND", "DOCS", "echo"});
