@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 #include <stdexcept>
 
 #include "setd/base/strconv.hpp"
@@ -82,9 +83,10 @@ struct SyntaxParser {
         toks.emplace_back("...");
         i += 3;
       } else {
-        size_t j = i;
+        // A word, or an annotation starting with '@' (which also ends a word).
+        size_t j = i + 1;
         while (j < src.size() &&
-               std::string_view(" []()|").find(src[j]) == std::string_view::npos &&
+               std::string_view(" []()|@").find(src[j]) == std::string_view::npos &&
                src.compare(j, 3, "...") != 0)
           ++j;
         toks.emplace_back(src.substr(i, j - i));
@@ -138,14 +140,28 @@ struct SyntaxParser {
       // (PSUBSCRIBE's "(pattern= pattern:pattern)...").
       if (name.empty() || seq[0].type == "oneof" || seq[0].type == "block") return seq[0];
     }
-    if (seq.size() == 2 && seq[0].type == "pure-token" && seq[1].type != "pure-token" &&
-        seq[1].type != "block" && seq[1].token.empty() && !seq[0].multiple) {
+    const bool leading_token =
+        seq.size() >= 2 && seq[0].type == "pure-token" && !seq[0].multiple && !seq[0].optional;
+    // "TOKEN x": the token introduces x, unless the group's name says it
+    // is a block of its own.
+    if (leading_token && seq.size() == 2 && seq[1].type != "pure-token" && seq[1].type != "block" &&
+        seq[1].token.empty() && (name.empty() || name == seq[1].name)) {
       ArgDoc a = seq[1];
       a.token = seq[0].token;
+      if (a.since.empty()) a.since = seq[0].since;
       return a;
     }
     ArgDoc block;
     block.type = "block";
+    if (leading_token && (seq.size() > 2 || !name.empty())) {
+      // "TOKEN a b": a block introduced by TOKEN (HELLO's AUTH username password).
+      block.name = name.empty() ? seq[0].name : name;
+      block.token = seq[0].token;
+      block.since = seq[0].since;
+      block.children.assign(std::make_move_iterator(seq.begin() + 1),
+                            std::make_move_iterator(seq.end()));
+      return block;
+    }
     block.name = name.empty() ? (seq.empty() ? "block" : seq[0].name) : name;
     block.children = std::move(seq);
     return block;
@@ -158,7 +174,11 @@ struct SyntaxParser {
       if (tok == "]" || tok == ")" || tok == "|") break;
       if (tok[0] == '@') {
         if (out.empty()) throw std::invalid_argument("'@version' with nothing before it");
-        out.back().since = tok.substr(1);
+        constexpr std::string_view kDeprecated = "@deprecated:";
+        if (tok.starts_with(kDeprecated))
+          out.back().deprecated_since = tok.substr(kDeprecated.size());
+        else
+          out.back().since = tok.substr(1);
         ++t;
         continue;
       }

@@ -399,7 +399,7 @@ void register_connection_commands(Registry& r) {
          .tips = {"request_policy:all_shards", "response_policy:all_succeeded"}});
   r.add({.name = "echo",
          .arity = 2,
-         .flags = "fast",
+         .flags = "loading stale fast",
          .acl = "@connection",
          .handler = echo,
          .doc = {"Echo the given string", "1.0.0", "connection", "O(1)", "message"}});
@@ -427,9 +427,15 @@ void register_connection_commands(Registry& r) {
          .flags = "noscript loading stale fast no_auth allow_busy",
          .acl = "@connection",
          .handler = hello,
-         .doc = {"Handshake with Redis", "6.0.0", "connection", "O(1)",
-                 "[arguments= protover:integer [auth= AUTH username password] "
-                 "[SETNAME clientname]]"}});
+         .doc = {"Handshake with Redis",
+                 "6.0.0",
+                 "connection",
+                 "O(1)",
+                 "[arguments= protover:integer [username_password= AUTH username password] "
+                 "[SETNAME clientname]]",
+                 {{"6.2.0",
+                   "`protover` made optional; when called without arguments the "
+                   "command reports the current connection's context."}}}});
 
   CommandSpec client{.name = "client",
                      .arity = -2,
@@ -438,6 +444,38 @@ void register_connection_commands(Registry& r) {
                      .handler = nullptr,
                      .doc = {"A container for client connection commands", "2.4.0", "connection",
                              "Depends on subcommand.", ""}};
+  auto info = client_sub("info", 2, "noscript loading stale", client_info,
+                         "Returns information about the current client connection.", "6.2.0", "");
+  info.tips = {"nondeterministic_output"};
+  auto list = client_sub("list", -2, "admin noscript loading stale", client_list,
+                         "Get the list of client connections", "2.4.0",
+                         "[TYPE (normal_master_replica_pubsub= NORMAL | MASTER | REPLICA | "
+                         "PUBSUB)]@5.0.0 [id= ID client-id:integer...]@6.2.0",
+                         "O(N) where N is the number of client connections");
+  list.doc.history = {
+      {"2.8.12", "Added unique client `id` field."},
+      {"5.0.0", "Added optional `TYPE` filter."},
+      {"6.0.0", "Added `user` field."},
+      {"6.2.0",
+       "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter."},
+      {"7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."},
+      {"7.0.3", "Added `ssub` field."}};
+  list.tips = {"nondeterministic_output"};
+  auto kill = client_sub(
+      "kill", -3, "admin noscript loading stale", client_kill, "Kill the connection of a client",
+      "2.4.0",
+      "(filter= ip:port@deprecated:2.8.12 | (new-format= [ID client-id:integer]@2.8.12 | "
+      "[TYPE (normal_master_slave_pubsub= NORMAL | MASTER@3.2.0 | SLAVE | REPLICA@5.0.0 | "
+      "PUBSUB)]@2.8.12 | [USER username] | [ADDR ip:port] | [LADDR ip:port]@6.2.0 | "
+      "[SKIPME yes/no])...)",
+      "O(N) where N is the number of client connections");
+  kill.doc.history = {{"2.8.12", "Added new filter format."},
+                      {"2.8.12", "`ID` option."},
+                      {"3.2.0", "Added `master` type in for `TYPE` option."},
+                      {"5.0.0",
+                       "Replaced `slave` `TYPE` with `replica`. `slave` still supported for "
+                       "backward compatibility."},
+                      {"6.2.0", "`LADDR` option."}};
   client.subcommands = {
       client_sub("id", 2, "noscript loading stale", client_id,
                  "Returns the client ID for the current connection", "5.0.0", ""),
@@ -448,22 +486,12 @@ void register_connection_commands(Registry& r) {
       client_sub("setinfo", 4, "noscript loading stale", client_setinfo,
                  "Set client or connection specific info", "7.2.0",
                  "(attr= LIB-NAME libname | LIB-VER libver)"),
-      client_sub("info", 2, "noscript loading stale", client_info,
-                 "Returns information about the current client connection.", "6.2.0", ""),
-      client_sub(
-          "list", -2, "admin noscript loading stale", client_list,
-          "Get the list of client connections", "2.4.0",
-          "[TYPE (client-type= NORMAL | MASTER | REPLICA | PUBSUB)] [ID client-id:integer...]",
-          "O(N) where N is the number of client connections"),
-      client_sub("kill", -3, "admin noscript loading stale", client_kill,
-                 "Kill the connection of a client", "2.4.0",
-                 "(filter= ip:port | (new-format= [ID client-id:integer] [TYPE (client-type= "
-                 "NORMAL | MASTER | SLAVE | REPLICA | PUBSUB)] [USER username] [ADDR ip:port] "
-                 "[LADDR ip:port] [SKIPME yes/no])...)",
-                 "O(N) where N is the number of client connections"),
+      std::move(info),
+      std::move(list),
+      std::move(kill),
       client_sub("reply", 3, "noscript loading stale", client_reply,
                  "Instruct the server whether to reply to commands", "3.2.0",
-                 "(action= ON | OFF | SKIP)"),
+                 "(on_off_skip= ON | OFF | SKIP)"),
       client_sub("no-evict", 3, "admin noscript loading stale", client_no_evict,
                  "Set client eviction mode for the current connection", "7.0.0",
                  "(enabled= ON | OFF)"),

@@ -95,7 +95,7 @@ void reply_arg_doc(proto::ReplyBuilder& rb, const ArgDoc& a) {
   if (a.multiple) flags.push_back("multiple");
   if (a.multiple_token) flags.push_back("multiple_token");
   const size_t fields = 2 + (a.key_spec_index >= 0) + !a.token.empty() + !a.since.empty() +
-                        !flags.empty() + !a.children.empty();
+                        !a.deprecated_since.empty() + !flags.empty() + !a.children.empty();
   rb.map(fields);
   rb.bulk("name");
   rb.bulk(a.name);
@@ -113,6 +113,10 @@ void reply_arg_doc(proto::ReplyBuilder& rb, const ArgDoc& a) {
     rb.bulk("since");
     rb.bulk(a.since);
   }
+  if (!a.deprecated_since.empty()) {
+    rb.bulk("deprecated_since");
+    rb.bulk(a.deprecated_since);
+  }
   if (!flags.empty()) {
     rb.bulk("flags");
     rb.set(flags.size());
@@ -126,7 +130,11 @@ void reply_arg_doc(proto::ReplyBuilder& rb, const ArgDoc& a) {
 }
 
 void reply_command_doc(proto::ReplyBuilder& rb, const CommandSpec& c) {
-  const size_t fields = 4 + !c.doc.history.empty() + !c.arg_docs.empty() + !c.subcommands.empty();
+  // Redis's addReplyCommandDocs, field by field in its order.
+  const CommandDoc& d = c.doc;
+  const size_t fields = 4 + !d.doc_flags.empty() + !d.deprecated_since.empty() +
+                        !d.replaced_by.empty() + !d.history.empty() + !c.arg_docs.empty() +
+                        !c.subcommands.empty();
   rb.map(fields);
   rb.bulk("summary");
   rb.bulk(c.doc.summary);
@@ -136,6 +144,19 @@ void reply_command_doc(proto::ReplyBuilder& rb, const CommandSpec& c) {
   rb.bulk(c.doc.group);
   rb.bulk("complexity");
   rb.bulk(c.doc.complexity);
+  if (!d.doc_flags.empty()) {
+    rb.bulk("doc_flags");
+    rb.set(d.doc_flags.size());
+    for (const auto& f : d.doc_flags) rb.simple(f);
+  }
+  if (!d.deprecated_since.empty()) {
+    rb.bulk("deprecated_since");
+    rb.bulk(d.deprecated_since);
+  }
+  if (!d.replaced_by.empty()) {
+    rb.bulk("replaced_by");
+    rb.bulk(d.replaced_by);
+  }
   if (!c.doc.history.empty()) {
     rb.bulk("history");
     rb.set(c.doc.history.size());  // a RESP3 set in Redis 7.0

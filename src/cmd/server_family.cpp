@@ -377,21 +377,30 @@ CommandSpec config_sub(std::string name, int arity, std::string flags, Handler h
 }  // namespace
 
 void register_server_commands(Registry& r) {
+  const std::vector<std::pair<std::string, std::string>> kFlushHistory = {
+      {"4.0.0", "Added the `ASYNC` flushing mode modifier."},
+      {"6.2.0", "Added the `SYNC` flushing mode modifier."}};
   r.add({.name = "info",
          .arity = -1,
          .flags = "loading stale",
          .acl = "@dangerous",
          .handler = info,
-         .doc = {"Get information and statistics about the server", "1.0.0", "server", "O(1)",
-                 "[section...]"},
-         .tips = {"nondeterministic_output"}});
-  r.add({.name = "dbsize",
-         .arity = 1,
-         .flags = "readonly fast",
-         .acl = "@keyspace",
-         .handler = dbsize,
-         .doc = {"Return the number of keys in the selected database", "1.0.0", "server", "O(1)",
-                 ""}});
+         .doc = {"Get information and statistics about the server",
+                 "1.0.0",
+                 "server",
+                 "O(1)",
+                 "[section...]",
+                 {{"7.0.0", "Added support for taking multiple section arguments."}}},
+         .tips = {"nondeterministic_output", "request_policy:all_shards",
+                  "response_policy:special"}});
+  r.add(
+      {.name = "dbsize",
+       .arity = 1,
+       .flags = "readonly fast",
+       .acl = "@keyspace",
+       .handler = dbsize,
+       .doc = {"Return the number of keys in the selected database", "1.0.0", "server", "O(1)", ""},
+       .tips = {"request_policy:all_shards", "response_policy:agg_sum"}});
   r.add({.name = "time",
          .arity = 1,
          .flags = "loading stale fast",
@@ -405,7 +414,8 @@ void register_server_commands(Registry& r) {
          .handler = flushdb,
          .doc = {"Remove all keys from the current database", "1.0.0", "server",
                  "O(N) where N is the number of keys in the selected database",
-                 "[flush-type= ASYNC | SYNC]"}});
+                 "[async= ASYNC@4.0.0 | SYNC@6.2.0]", kFlushHistory},
+         .tips = {"request_policy:all_shards", "response_policy:all_succeeded"}});
   r.add({.name = "flushall",
          .arity = -1,
          .flags = "write",
@@ -413,14 +423,19 @@ void register_server_commands(Registry& r) {
          .handler = flushall,
          .doc = {"Remove all keys from all databases", "1.0.0", "server",
                  "O(N) where N is the total number of keys in all databases",
-                 "[flush-type= ASYNC | SYNC]"}});
+                 "[async= ASYNC@4.0.0 | SYNC@6.2.0]", kFlushHistory},
+         .tips = {"request_policy:all_shards", "response_policy:all_succeeded"}});
   r.add({.name = "shutdown",
          .arity = -1,
          .flags = "admin noscript loading stale no_multi sentinel allow_busy",
          .handler = shutdown,
-         .doc = {"Synchronously save the dataset to disk and then shut down the server", "1.0.0",
-                 "server", "O(N) when saving, where N is the total number of keys in all databases",
-                 "[save-selector= NOSAVE | SAVE] [NOW] [FORCE] [ABORT]"}});
+         .doc = {"Synchronously save the dataset to disk and then shut down the server",
+                 "1.0.0",
+                 "server",
+                 "O(N) when saving, where N is the total number of keys in all databases when "
+                 "saving data, otherwise O(1)",
+                 "[nosave_save= NOSAVE | SAVE] [NOW]@7.0.0 [FORCE]@7.0.0 [ABORT]@7.0.0",
+                 {{"7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers."}}}});
   CommandSpec config{.name = "config",
                      .arity = -2,
                      .flags = "",
@@ -428,14 +443,21 @@ void register_server_commands(Registry& r) {
                      .handler = nullptr,
                      .doc = {"A container for server configuration commands", "2.0.0", "server",
                              "Depends on subcommand.", ""}};
-  config.subcommands = {
+  auto get =
       config_sub("get", -3, "admin noscript loading stale", config_get,
-                 "Get the values of configuration parameters", "2.0.0", "parameter...",
-                 "O(N) when N is the number of configuration parameters provided"),
-      config_sub("set", -4, "admin noscript loading stale", config_set,
-                 "Set configuration parameters to the given values", "2.0.0",
-                 "(data= parameter value)...",
-                 "O(N) when N is the number of configuration parameters provided"),
+                 "Get the values of configuration parameters", "2.0.0", "(parameter= parameter)...",
+                 "O(N) when N is the number of configuration parameters provided");
+  get.doc.history = {
+      {"7.0.0", "Added the ability to pass multiple pattern parameters in one call"}};
+  auto set = config_sub("set", -4, "admin noscript loading stale", config_set,
+                        "Set configuration parameters to the given values", "2.0.0",
+                        "(parameter_value= parameter value)...",
+                        "O(N) when N is the number of configuration parameters provided");
+  set.doc.history = {{"7.0.0", "Added the ability to set multiple parameters in one call."}};
+  set.tips = {"request_policy:all_nodes", "response_policy:all_succeeded"};
+  config.subcommands = {
+      std::move(get),
+      std::move(set),
       config_sub("resetstat", 2, "admin noscript loading stale", config_resetstat,
                  "Reset the stats returned by INFO", "2.0.0", ""),
       config_sub("rewrite", 2, "admin noscript loading stale", config_rewrite,

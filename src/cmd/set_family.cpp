@@ -780,18 +780,25 @@ void register_set_commands(Registry& r) {
          .acl = "@set",
          .keys = {key1("RW insert")},
          .handler = sadd,
-         .doc = {"Add one or more members to a set", "1.0.0", "set",
+         .doc = {"Add one or more members to a set",
+                 "1.0.0",
+                 "set",
                  "O(1) for each element added, so O(N) to add N elements when the command is "
                  "called with multiple arguments.",
-                 "key member..."}});
+                 "key member...",
+                 {{"2.4.0", "Accepts multiple `member` arguments."}}}});
   r.add({.name = "srem",
          .arity = -3,
          .flags = "write fast",
          .acl = "@set",
          .keys = {key1("RW delete")},
          .handler = srem,
-         .doc = {"Remove one or more members from a set", "1.0.0", "set",
-                 "O(N) where N is the number of members to be removed.", "key member..."}});
+         .doc = {"Remove one or more members from a set",
+                 "1.0.0",
+                 "set",
+                 "O(N) where N is the number of members to be removed.",
+                 "key member...",
+                 {{"2.4.0", "Accepts multiple `member` arguments."}}}});
   r.add({.name = "smembers",
          .arity = 2,
          .flags = "readonly",
@@ -831,10 +838,13 @@ void register_set_commands(Registry& r) {
          .acl = "@set",
          .keys = {key1("RO access")},
          .handler = srandmember,
-         .doc = {"Get one or multiple random members from a set", "1.0.0", "set",
+         .doc = {"Get one or multiple random members from a set",
+                 "1.0.0",
+                 "set",
                  "Without the count argument O(1), otherwise O(N) where N is the absolute value "
                  "of the passed count.",
-                 "key [count:integer]"},
+                 "key [count:integer]@2.6.0",
+                 {{"2.6.0", "Added the optional `count` argument."}}},
          .tips = {"nondeterministic_output"}});
   r.add({.name = "spop",
          .arity = -2,
@@ -842,10 +852,13 @@ void register_set_commands(Registry& r) {
          .acl = "@set",
          .keys = {key1("RW access delete")},
          .handler = spop,
-         .doc = {"Remove and return one or multiple random members from a set", "1.0.0", "set",
+         .doc = {"Remove and return one or multiple random members from a set",
+                 "1.0.0",
+                 "set",
                  "Without the count argument O(1), otherwise O(N) where N is the value of the "
                  "passed count.",
-                 "key [count:integer]"},
+                 "key [count:integer]@3.2.0",
+                 {{"3.2.0", "Added the `count` argument."}}},
          .tips = {"nondeterministic_output"}});
   r.add({.name = "smove",
          .arity = 4,

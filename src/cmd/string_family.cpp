@@ -564,14 +564,24 @@ void register_string_commands(Registry& r) {
   const std::string kExpiration =
       "EX seconds:integer | PX milliseconds:integer | EXAT unix-time-seconds:unix-time | "
       "PXAT unix-time-milliseconds:unix-time";
+  // SET's, with the version that added each option.
+  const std::string kSetExpiration =
+      "EX seconds:integer@2.6.12 | PX milliseconds:integer@2.6.12 | "
+      "EXAT unix-time-seconds:unix-time@6.2.0 | PXAT unix-time-milliseconds:unix-time@6.2.0 | "
+      "KEEPTTL@6.0.0";
   r.add(string_cmd("get", 2, "readonly fast", spec1("RO access"), get_cmd, "Get the value of a key",
                    "1.0.0", "key"));
   {
     KeySpec k = spec1("RW access update variable_flags");
     k.notes = "RW and ACCESS due to the optional `GET` argument";
-    r.add(string_cmd(
+    CommandSpec s = string_cmd(
         "set", -3, "write denyoom", std::move(k), set_cmd, "Set the string value of a key", "1.0.0",
-        "key value [condition= NX | XX] [GET] [expiration= " + kExpiration + " | KEEPTTL]"));
+        "key value [condition= NX | XX]@2.6.12 [GET]@6.2.0 [expiration= " + kSetExpiration + "]");
+    s.doc.history = {{"2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."},
+                     {"6.0.0", "Added the `KEEPTTL` option."},
+                     {"6.2.0", "Added the `GET`, `EXAT` and `PXAT` option."},
+                     {"7.0.0", "Allowed the `NX` and `GET` options to be used together."}};
+    r.add(std::move(s));
   }
   r.add(string_cmd("setnx", 3, "write denyoom fast", spec1("OW insert"), setnx_cmd,
                    "Set the value of a key, only if the key does not exist", "1.0.0", "key value"));
@@ -612,8 +622,15 @@ void register_string_commands(Registry& r) {
                      "Get the value of a key and optionally set its expiration", "6.2.0",
                      "key [expiration= " + kExpiration + " | PERSIST]"));
   }
-  r.add(string_cmd("getset", 3, "write denyoom fast", spec1("RW access update"), getset_cmd,
-                   "Set the string value of a key and return its old value", "1.0.0", "key value"));
+  {
+    CommandSpec s =
+        string_cmd("getset", 3, "write denyoom fast", spec1("RW access update"), getset_cmd,
+                   "Set the string value of a key and return its old value", "1.0.0", "key value");
+    s.doc.doc_flags = {"deprecated"};
+    s.doc.deprecated_since = "6.2.0";
+    s.doc.replaced_by = "`SET` with the `!GET` argument";
+    r.add(std::move(s));
+  }
   r.add(string_cmd("incr", 2, "write denyoom fast", spec1("RW access update"), incr_cmd,
                    "Increment the integer value of a key by one", "1.0.0", "key"));
   r.add(string_cmd("decr", 2, "write denyoom fast", spec1("RW access update"), decr_cmd,

@@ -177,8 +177,11 @@ TEST_F(Core, CommandDocsGivesRedisCliItsHints) {
   ASSERT_EQ(docs.elements.size(), 2u);
   EXPECT_EQ(docs.elements[0].str, "client");
   EXPECT_GT(c.call({"COMMAND", "COUNT"}).integer, 10);
-  auto keys = c.call({"COMMAND", "GETKEYS", "ping"});
-  EXPECT_EQ(keys.str, "ERR The command has no key arguments");
+  // As redis-server 7.0.15: GETKEYS has arity -4, then PING has no keys.
+  EXPECT_EQ(c.call({"COMMAND", "GETKEYS", "ping"}).str,
+            "ERR wrong number of arguments for 'command|getkeys' command");
+  EXPECT_EQ(c.call({"COMMAND", "GETKEYS", "ping", "x"}).str,
+            "ERR The command has no key arguments");
 }
 
 TEST_F(Core, SlowReaderDoesNotStallOthers) {

@@ -20,6 +20,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "setd/proto/reply_reader.hpp"
@@ -100,6 +101,20 @@ class Client {
     auto v = read();
     if (!v) throw std::runtime_error("no reply to " + args[0]);
     return *v;
+  }
+
+  // The next reply's bytes exactly as the server sent them, and the reply.
+  std::pair<std::string, RespValue> call_raw(const std::vector<std::string>& args) {
+    send(args);
+    for (;;) {
+      size_t used = 0;
+      if (auto v = proto::read_reply(buf_, used)) {
+        std::string raw = buf_.substr(0, used);
+        buf_.erase(0, used);
+        return {std::move(raw), std::move(*v)};
+      }
+      if (!fill()) throw std::runtime_error("no reply to " + args[0]);
+    }
   }
 
   // Everything the server sends until it closes or `ms` pass in silence.

@@ -153,13 +153,52 @@ TEST(CommandTable, ArgumentSyntax) {
   EXPECT_THROW(cmd::parse_arg_syntax("[unclosed"), std::invalid_argument);
 }
 
+// The notations Redis 7.0's COMMAND DOCS needs beyond plain arguments: a
+// version on a word or group, a deprecated argument, a block introduced by a
+// token, and a repeatable oneof of optional alternatives (CLIENT KILL).
+TEST(CommandTable, ArgumentSyntaxVersionsAndTokenBlocks) {
+  auto args = cmd::parse_arg_syntax(
+      "[a= X@4.0.0 | Y] [id= ID client-id:integer...]@6.2.0 [AUTH user pass] "
+      "(f= ip:port@deprecated:2.8.12 | (new= [ID n:integer]@2.8.12 | [SKIPME yes/no])...)");
+  ASSERT_EQ(args.size(), 4u);
+  EXPECT_EQ(args[0].children[0].name, "x");
+  EXPECT_EQ(args[0].children[0].since, "4.0.0");
+  EXPECT_EQ(args[0].children[1].since, "");
+  // "id" names a block of its own, introduced by ID.
+  EXPECT_EQ(args[1].type, "block");
+  EXPECT_EQ(args[1].name, "id");
+  EXPECT_EQ(args[1].token, "ID");
+  EXPECT_EQ(args[1].since, "6.2.0");
+  EXPECT_TRUE(args[1].optional);
+  ASSERT_EQ(args[1].children.size(), 1u);
+  EXPECT_EQ(args[1].children[0].name, "client-id");
+  EXPECT_TRUE(args[1].children[0].multiple);
+  EXPECT_TRUE(args[1].children[0].token.empty());
+  EXPECT_EQ(args[2].type, "block");
+  EXPECT_EQ(args[2].name, "auth");
+  EXPECT_EQ(args[2].token, "AUTH");
+  EXPECT_EQ(args[2].children.size(), 2u);
+  EXPECT_EQ(args[3].type, "oneof");
+  ASSERT_EQ(args[3].children.size(), 2u);
+  EXPECT_EQ(args[3].children[0].name, "ip:port");
+  EXPECT_EQ(args[3].children[0].deprecated_since, "2.8.12");
+  const auto& alt = args[3].children[1];
+  EXPECT_EQ(alt.type, "oneof");
+  EXPECT_TRUE(alt.multiple);
+  ASSERT_EQ(alt.children.size(), 2u);
+  EXPECT_EQ(alt.children[0].token, "ID");
+  EXPECT_EQ(alt.children[0].since, "2.8.12");
+  EXPECT_TRUE(alt.children[0].optional);
+  EXPECT_EQ(alt.children[1].name, "yes/no");
+}
+
 TEST(CommandTable, CommandInfoAndDocsShape) {
   Runner r;
   const auto info = r.run({"COMMAND", "INFO", "echo", "nosuch", "client|list"});
   ASSERT_EQ(info.elements.size(), 3u);
   EXPECT_EQ(S(info.elements[0]),
-            "[\"echo\", (integer) 2, [fast], (integer) 0, (integer) 0, (integer) 0, "
-            "[@fast, @connection], [], [], []]");
+            "[\"echo\", (integer) 2, [loading, stale, fast], (integer) 0, (integer) 0, "
+            "(integer) 0, [@fast, @connection], [], [], []]");
   EXPECT_EQ(info.elements[1].kind, K::kNull);
   EXPECT_EQ(info.elements[2].elements[0].str, "client|list");
   const auto docs = r.run({"COMMAND", "DOCS", "echo"});

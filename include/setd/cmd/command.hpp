@@ -76,6 +76,7 @@ struct ArgDoc {
   std::string type;  // key string integer double pattern unix-time pure-token oneof block
   std::string token;
   std::string since;  // the version that added the argument ("" = always there)
+  std::string deprecated_since;
   int key_spec_index = -1;
   bool optional = false;
   bool multiple = false;
@@ -97,10 +98,19 @@ struct CommandDoc {
   //   [ ... ]         optional; ( ... ) required group
   //   a | b           alternatives (oneof); [name= a | b] names the group
   //   (name= x)       a block named `name` holding the single argument x
+  //   [name= TOKEN a b]  a block introduced by TOKEN; also [name= TOKEN a] when
+  //                   `name` differs from a's (CLIENT LIST's "id" block)
+  //   (name= [a] | [b])...  a oneof of optional alternatives, repeatable
   //   x@7.0.0         the argument (or group) before '@' appeared in 7.0.0
+  //   x@deprecated:2.8.12  ... and was deprecated in 2.8.12
   std::string args;
   // COMMAND DOCS "history": (version, what changed), oldest first.
   std::vector<std::pair<std::string, std::string>> history = {};
+  // COMMAND DOCS "doc_flags" ("deprecated", "syscmd"), "deprecated_since" and
+  // "replaced_by"; empty = not shown.
+  std::vector<std::string> doc_flags = {};
+  std::string deprecated_since = {};
+  std::string replaced_by = {};
 };
 
 class Context;
