@@ -376,7 +376,8 @@ void register_introspection_commands(Registry& r) {
                       .doc = {"Get array of Redis command details", "2.8.13", "server",
                               "O(N) where N is the total number of Redis commands", ""},
                       .tips = {"nondeterministic_output_order"}};
-  // In the order redis-server 7.0.15 lists them (its dict order).
+  // Redis lists these in its dict order, which changes from one process to
+  // the next (seeded hashing); this is the order one 7.0.15 showed.
   auto info =
       sub("info", -2, command_info,
           "Get array of specific Redis command details, or all when no argument is given.",
