@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side throughput of setd and redis-server 7.0 under the same
 # redis-benchmark workloads, started on free loopback ports and stopped at the
-# end. Prints requests/second for each and the setd/redis ratio.
+# end. Prints requests/second for each, the setd/redis ratio, and each
+# server's own CPU time per request.
 #
 # usage: bash bench/compare.sh [-n requests] [-c clients] [-r rounds] [workload ...]
 #   workloads: ping ping_p16 (default: all known)
@@ -57,13 +58,28 @@ prepare() {  # port, setup commands -> status (a setup may refuse: command missi
   eval "$setup"
 }
 
-run() {  # port, workload -> requests per second, or n/a
-  local port=$1 w=$2 out
+proc_ticks() {  # pid -> user+system clock ticks the process has used so far
+  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+requests() {  # workload -> how many requests it sends (a -n in its ARGS wins)
+  # shellcheck disable=SC2086
+  set -- -n "$N" ${ARGS[$1]}
+  local n=$N
+  while (($#)); do [[ $1 == -n ]] && n=$2; shift; done
+  echo "$n"
+}
+
+run() {  # port, pid, workload -> "rps cpu_us_per_request" (n/a when it failed)
+  local port=$1 pid=$2 w=$3 out t0 t1
+  t0=$(proc_ticks "$pid")
   # --csv before the workload: arguments after a command name belong to it.
   # shellcheck disable=SC2086
   out=$(redis-benchmark -p "$port" -n "$N" -c "$C" --csv ${ARGS[$w]} 2>/dev/null |
     awk -F'","' 'NR>1 {gsub(/"/,"",$2); print $2; exit}') || true
-  echo "${out:-n/a}"
+  t1=$(proc_ticks "$pid")
+  awk -v r="${out:-n/a}" -v d=$((t1 - t0)) -v hz="$HZ" -v n="$(requests "$w")" \
+    'BEGIN { if (r == "n/a") print "n/a n/a"; else printf "%s %.2f\n", r, d * 1e6 / hz / n }'
 }
 
 median() {  # numbers (or n/a) -> their median, n/a if any is n/a
@@ -72,18 +88,21 @@ median() {  # numbers (or n/a) -> their median, n/a if any is n/a
           else printf "%.2f\n", (v[NR/2] + v[NR/2+1]) / 2 }'
 }
 
+HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
 cpu_times() { awk '/^cpu / {t=0; for (i=2;i<=NF;i++) t+=$i; print t, $9; exit}' /proc/stat 2>/dev/null; }
 read -r T0 STEAL0 <<<"$(cpu_times)" || true
 
-printf '%-22s %14s %14s %8s\n' workload setd_rps redis_rps ratio
+printf '%-22s %14s %14s %8s %9s %9s\n' workload setd_rps redis_rps ratio setd_us redis_us
 self_rows=0
 for w in "${ORDER[@]}"; do
-  ss=() rr=()
+  ss=() rr=() sc=() rc=()
   if [[ -n ${SELF[$w]:-} ]]; then
     # Both columns are setd: the setups switch a setting, so redo them each round.
     for ((i = 0; i < ROUNDS; i++)); do
-      if PORT=$SP prepare "$SP" "${SETUP[$w]:-}"; then ss+=("$(run "$SP" "$w")"); else ss+=(n/a); fi
-      if PORT=$SP prepare "$SP" "${SETUP_B[$w]:-}"; then rr+=("$(run "$SP" "$w")"); else rr+=(n/a); fi
+      a=(n/a n/a) b=(n/a n/a)
+      PORT=$SP prepare "$SP" "${SETUP[$w]:-}" && read -r -a a <<<"$(run "$SP" "$SPID" "$w")"
+      PORT=$SP prepare "$SP" "${SETUP_B[$w]:-}" && read -r -a b <<<"$(run "$SP" "$SPID" "$w")"
+      ss+=("${a[0]}") sc+=("${a[1]}") rr+=("${b[0]}") rc+=("${b[1]}")
     done
     w="$w*"; self_rows=1
   else
@@ -91,15 +110,21 @@ for w in "${ORDER[@]}"; do
     PORT=$SP prepare "$SP" "${SETUP[$w]:-}" || okS=0
     PORT=$RP prepare "$RP" "${SETUP[$w]:-}" || okR=0
     for ((i = 0; i < ROUNDS; i++)); do
-      if ((okS)); then ss+=("$(run "$SP" "$w")"); else ss+=(n/a); fi
-      if ((okR)); then rr+=("$(run "$RP" "$w")"); else rr+=(n/a); fi
+      a=(n/a n/a) b=(n/a n/a)
+      ((okS)) && read -r -a a <<<"$(run "$SP" "$SPID" "$w")"
+      ((okR)) && read -r -a b <<<"$(run "$RP" "$RPID" "$w")"
+      ss+=("${a[0]}") sc+=("${a[1]}") rr+=("${b[0]}") rc+=("${b[1]}")
     done
   fi
-  [[ -n ${COMPARE_DEBUG:-} ]] && echo "  $w: setd ${ss[*]} | redis ${rr[*]}" >&2
+  [[ -n ${COMPARE_DEBUG:-} ]] && echo "  $w: setd ${ss[*]} (${sc[*]} us) | redis ${rr[*]} (${rc[*]} us)" >&2
   s=$(median "${ss[@]}"); r=$(median "${rr[@]}")
   ratio=$(awk -v a="$s" -v b="$r" 'BEGIN{ if (a+0>0 && b+0>0) printf "%.2f", a/b; else print "n/a" }')
-  printf '%-22s %14s %14s %8s\n' "$w" "$s" "$r" "$ratio"
+  printf '%-22s %14s %14s %8s %9s %9s\n' "$w" "$s" "$r" "$ratio" "$(median "${sc[@]}")" \
+    "$(median "${rc[@]}")"
 done
+echo "setd_us / redis_us: the server's own CPU time per request in microseconds (user +"
+echo "system, median). At -P 1 redis-benchmark itself saturates a core, so the rps columns"
+echo "measure the client as much as the server; these two measure the server alone."
 ((self_rows)) && echo "* setd only: first column after SETUP, second after SETUP_B (see bench/workloads.d)"
 # A virtual machine whose host is busy loses CPU time to it ("steal"): the
 # figures above are then noise, whatever the ratio says.
