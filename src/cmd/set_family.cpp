@@ -92,15 +92,15 @@ bool read_set(Context& ctx, std::string_view key, SetObject*& out) {
   return true;
 }
 
-// Looks up every key (read or write lookup, as Redis's *STORE variants use
-// lookupKeyWrite) before anything else; any string key is WRONGTYPE, even
-// after a missing one. Returns false after replying the error.
-bool collect_sets(Context& ctx, std::span<const std::string_view> keys, bool for_write,
-                  SetList& out) {
+// Looks up every key before anything else, as reads (the *STORE variants
+// too, as in Redis 7.0: hits and misses are counted and a missing source
+// key emits "keymiss"); any string key is WRONGTYPE, even after a missing
+// one. Returns false after replying the error.
+bool collect_sets(Context& ctx, std::span<const std::string_view> keys, SetList& out) {
   out.clear();
   out.reserve(keys.size());
   for (const std::string_view key : keys) {
-    db::Value* v = for_write ? lookup_write(ctx, key) : lookup_read(ctx, key);
+    db::Value* v = lookup_read(ctx, key);
     if (v != nullptr && v->type() != db::Type::kSet) {
       ctx.wrong_type();
       return false;
@@ -435,7 +435,7 @@ void publish_stored(Context& ctx, SetEvent e, std::string_view dst, size_t n) {
 void sinter(Context& ctx) {
   const auto keys = ctx.args.subspan(1);
   SetList sets;
-  if (!collect_sets(ctx, keys, false, sets)) return;
+  if (!collect_sets(ctx, keys, sets)) return;
   Scratch out(ctx);
   const size_t n = ds::intersect(sets, 0, [&](std::string_view m) { out.rb().bulk(m); });
   publish_event(ctx, SetEvent::kIntersection, [&](auto& j) {
@@ -449,7 +449,7 @@ void sinter(Context& ctx) {
 void sinterstore(Context& ctx) {
   const std::string_view dst = ctx.arg(1);
   SetList sets;
-  if (!collect_sets(ctx, ctx.args.subspan(2), true, sets)) return;
+  if (!collect_sets(ctx, ctx.args.subspan(2), sets)) return;
   SetObject result = ds::intersection(sets, max_intset(ctx));
   const size_t n = result.size();
   store_result(ctx, dst, std::move(result), "sinterstore");
@@ -478,7 +478,7 @@ const SetObject* sole_input(const SetList& sets, bool* single) {
 void sunion(Context& ctx) {
   const auto keys = ctx.args.subspan(1);
   SetList sets;
-  if (!collect_sets(ctx, keys, false, sets)) return;
+  if (!collect_sets(ctx, keys, sets)) return;
   bool single;
   const SetObject* only = sole_input(sets, &single);
   SetObject result;
@@ -498,7 +498,7 @@ void sunion(Context& ctx) {
 void sunionstore(Context& ctx) {
   const std::string_view dst = ctx.arg(1);
   SetList sets;
-  if (!collect_sets(ctx, ctx.args.subspan(2), true, sets)) return;
+  if (!collect_sets(ctx, ctx.args.subspan(2), sets)) return;
   SetObject result = ds::set_union(sets, max_intset(ctx));
   const size_t n = result.size();
   store_result(ctx, dst, std::move(result), "sunionstore");
@@ -509,7 +509,7 @@ void sunionstore(Context& ctx) {
 // SDIFF key...: the first set minus the others (Redis's algorithm choice).
 void sdiff(Context& ctx) {
   SetList sets;
-  if (!collect_sets(ctx, ctx.args.subspan(1), false, sets)) return;
+  if (!collect_sets(ctx, ctx.args.subspan(1), sets)) return;
   // Nothing to subtract: the first set is the answer as it is.
   const bool nothing_else =
       std::all_of(sets.begin() + 1, sets.end(), [](const SetObject* s) { return s == nullptr; });
@@ -531,7 +531,7 @@ void sdiff(Context& ctx) {
 void sdiffstore(Context& ctx) {
   const std::string_view dst = ctx.arg(1);
   SetList sets;
-  if (!collect_sets(ctx, ctx.args.subspan(2), true, sets)) return;
+  if (!collect_sets(ctx, ctx.args.subspan(2), sets)) return;
   SetObject result = ds::set_difference(sets, max_intset(ctx));
   const size_t n = result.size();
   store_result(ctx, dst, std::move(result), "sdiffstore");
@@ -595,7 +595,7 @@ void sintercard(Context& ctx) {
   CardArgs a;
   if (!parse_card_args(ctx, false, a)) return;
   SetList sets;
-  if (!collect_sets(ctx, a.keys, false, sets)) return;
+  if (!collect_sets(ctx, a.keys, sets)) return;
   const size_t n = ds::intersect(sets, a.limit, [](std::string_view) {});
   publish_card(ctx, SetEvent::kIntercard, a.keys, n);
   ctx.rb.integer(static_cast<long long>(n));
@@ -607,7 +607,7 @@ void sunioncard(Context& ctx) {
   CardArgs a;
   if (!parse_card_args(ctx, true, a)) return;
   SetList sets;
-  if (!collect_sets(ctx, a.keys, false, sets)) return;
+  if (!collect_sets(ctx, a.keys, sets)) return;
   size_t n;
   if (a.approx) {
     n = static_cast<size_t>(ds::union_cardinality_approx(sets));
@@ -624,7 +624,7 @@ void sdiffcard(Context& ctx) {
   CardArgs a;
   if (!parse_card_args(ctx, false, a)) return;
   SetList sets;
-  if (!collect_sets(ctx, a.keys, false, sets)) return;
+  if (!collect_sets(ctx, a.keys, sets)) return;
   const size_t n = ds::difference_cardinality(sets, a.limit);
   publish_card(ctx, SetEvent::kDiffCard, a.keys, n);
   ctx.rb.integer(static_cast<long long>(n));

@@ -768,6 +768,31 @@ TEST(SetCommands, NewKeyEventsAsRedis) {
   }
 }
 
+TEST(SetCommands, StoreSourcesAreReadLookups) {
+  // Redis 7.0 reads the sources of SINTERSTORE/SUNIONSTORE/SDIFFSTORE with
+  // lookupKeyRead: a missing one emits "keymiss" and every one is counted
+  // (redis-server 7.0.15: these steps give 5 hits and 5 misses).
+  Runner r;
+  KeyEvents ev(r);
+  r.run({"sadd", "u", "1"});
+  r.run({"set", "str", "x"});
+  r.run({"config", "set", "notify-keyspace-events", "Em"});
+  const auto hits = r.state().stats().keyspace_hits;
+  const auto misses = r.state().stats().keyspace_misses;
+  r.run({"sinterstore", "d", "u", "nokey"});
+  EXPECT_EQ(ev.take(), "keymiss:nokey");
+  r.run({"sunionstore", "d", "u", "u", "nokey", "nokey"});
+  EXPECT_EQ(ev.take(), "keymiss:nokey keymiss:nokey");
+  r.run({"sdiffstore", "d", "nokey", "u"});
+  EXPECT_EQ(ev.take(), "keymiss:nokey");
+  EXPECT_EQ(S(r.run({"sunionstore", "d2", "str"})),
+            "(error) WRONGTYPE Operation against a key holding the wrong kind of value");
+  r.run({"sinterstore", "u", "nokey2"});
+  EXPECT_EQ(ev.take(), "keymiss:nokey2");
+  EXPECT_EQ(r.state().stats().keyspace_hits - hits, 5u);
+  EXPECT_EQ(r.state().stats().keyspace_misses - misses, 5u);
+}
+
 TEST(SetCommands, WritesSignalWatchers) {
   Runner r;
   auto& watcher = r.new_client();
