@@ -96,6 +96,25 @@ TEST(CoreCommands, ConfigThroughCommands) {
             "(error) ERR unknown subcommand 'NOPE'. Try CONFIG HELP.");
 }
 
+// Exact bytes of one command's reply.
+std::string raw_reply(Runner& r, std::initializer_list<std::string_view> args) {
+  std::vector<std::string_view> v(args);
+  auto& c = r.client();
+  const size_t before = c.out.size();
+  r.dispatcher().dispatch(c, v);
+  std::string out = c.out.substr(before);
+  c.out.resize(before);
+  return out;
+}
+
+// Recorded from redis-server 7.0.15.
+TEST(CoreCommands, CommandInfoOfUnknownIsNullBulk) {
+  Runner r;
+  EXPECT_EQ(raw_reply(r, {"COMMAND", "INFO", "nosuch", "client|foo"}), "*2\r\n$-1\r\n$-1\r\n");
+  r.run({"HELLO", "3"});
+  EXPECT_EQ(raw_reply(r, {"COMMAND", "INFO", "nosuch"}), "*1\r\n_\r\n");
+}
+
 TEST(CoreCommands, InfoStatsAndErrorstats) {
   Runner r;
   r.run({"nosuch"});
