@@ -10,6 +10,7 @@
 // namespace of their own (as Redis outside cluster mode): SPUBLISH reaches
 // only SSUBSCRIBE subscribers, with "smessage", and patterns never see them.
 // Confirmations are pushes, so CLIENT REPLY OFF|SKIP does not hide them.
+#include <algorithm>
 #include <cctype>
 #include <string>
 #include <unordered_set>
@@ -70,6 +71,7 @@ void add_subscription(Context& ctx, Kind k, std::string_view name) {
       break;
     case Kind::kPattern:
       ctx.server.hub().psubscribe(&c, name);
+      c.pattern_order.emplace_back(name);
       break;
     case Kind::kShard:
       ctx.server.shard_hub().subscribe(c.shard_subscriber(), name);
@@ -89,6 +91,7 @@ void remove_subscription(Context& ctx, Kind k, std::string_view name) {
       break;
     case Kind::kPattern:
       ctx.server.hub().punsubscribe(&c, name);
+      std::erase(c.pattern_order, name);
       break;
     case Kind::kShard:
       ctx.server.shard_hub().unsubscribe(c.shard_subscriber(), name);
@@ -124,7 +127,10 @@ void unsubscribe_generic(Context& ctx, Kind k, std::string_view kind) {
     confirm(c, kind, nullptr, count_for(c, k));
     return;
   }
-  const std::vector<std::string> all(names.begin(), names.end());
+  // Patterns in subscription order, as Redis; channels in hash order (Redis
+  // walks a dict there, whose order is not defined either).
+  const std::vector<std::string> all =
+      k == Kind::kPattern ? c.pattern_order : std::vector<std::string>(names.begin(), names.end());
   for (const std::string& name : all) {
     remove_subscription(ctx, k, name);
     const std::string_view view = name;
