@@ -155,16 +155,6 @@ void spublish(Context& ctx) {
   ctx.rb.integer(static_cast<long long>(ctx.server.shard_hub().publish(ctx.arg(1), ctx.arg(2))));
 }
 
-// Redis's addReplySubcommandSyntaxError, for PUBSUB (SHARD)CHANNELS with
-// too many arguments.
-void subcommand_syntax_error(Context& ctx) {
-  std::string container(ctx.arg(0));
-  for (auto& ch : container) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  const std::string_view sub = ctx.arg(1).substr(0, 128);
-  ctx.rb.error("ERR unknown subcommand or wrong number of arguments for '" + std::string(sub) +
-               "'. Try " + container + " HELP.");
-}
-
 // PUBSUB (SHARD)CHANNELS [pattern]: active channels of `hub`.
 void channels_of(Context& ctx, const pubsub::Hub& hub) {
   if (ctx.argc() > 3) {

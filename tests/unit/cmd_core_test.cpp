@@ -184,6 +184,47 @@ TEST(CoreCommands, ConfigSetSaveValidatesLikeRedis) {
   EXPECT_EQ(set_get(""), "");
 }
 
+// Client-side caching is not implemented: the subcommands answer as Redis
+// 7.0.15 does with tracking off and no client blocked.
+TEST(CoreCommands, ClientTrackingRelatedSubcommands) {
+  Runner r;
+  EXPECT_EQ(raw_reply(r, {"CLIENT", "GETREDIR"}), ":-1\r\n");
+  EXPECT_EQ(S(r.run({"CLIENT", "GETREDIR", "x"})),
+            "(error) ERR wrong number of arguments for 'client|getredir' command");
+  EXPECT_EQ(raw_reply(r, {"CLIENT", "TRACKINGINFO"}),
+            "*6\r\n$5\r\nflags\r\n*1\r\n$3\r\noff\r\n$8\r\nredirect\r\n:-1\r\n$8\r\nprefixes\r\n*"
+            "0\r\n");
+  EXPECT_EQ(S(r.run({"CLIENT", "TRACKINGINFO", "x"})),
+            "(error) ERR wrong number of arguments for 'client|trackinginfo' command");
+  for (auto id : {"1", "999", "-1", "0"})
+    EXPECT_EQ(raw_reply(r, {"CLIENT", "UNBLOCK", id}), ":0\r\n");
+  EXPECT_EQ(raw_reply(r, {"CLIENT", "UNBLOCK", "1", "TIMEOUT"}), ":0\r\n");
+  EXPECT_EQ(raw_reply(r, {"CLIENT", "UNBLOCK", "1", "error"}), ":0\r\n");
+  for (auto id : {"abc", "99999999999999999999", " 1"})
+    EXPECT_EQ(S(r.run({"CLIENT", "UNBLOCK", id})),
+              "(error) ERR value is not an integer or out of range");
+  EXPECT_EQ(S(r.run({"CLIENT", "UNBLOCK", "1", "foo"})),
+            "(error) ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+  EXPECT_EQ(S(r.run({"CLIENT", "UNBLOCK", "abc", "foo"})),
+            "(error) ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+  EXPECT_EQ(S(r.run({"CLIENT", "UNBLOCK", "1", "timeout", "x"})),
+            "(error) ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT "
+            "HELP.");
+  EXPECT_EQ(S(r.run({"CLIENT", "UNBLOCK"})),
+            "(error) ERR wrong number of arguments for 'client|unblock' command");
+  for (auto mode : {"yes", "no", "maybe"})
+    EXPECT_EQ(S(r.run({"CLIENT", "CACHING", mode})),
+              "(error) ERR CLIENT CACHING can be called only when the client is in tracking mode "
+              "with OPTIN or OPTOUT mode enabled");
+  EXPECT_EQ(S(r.run({"CLIENT", "CACHING", "yes", "no"})),
+            "(error) ERR wrong number of arguments for 'client|caching' command");
+  r.run({"HELLO", "3"});
+  EXPECT_EQ(raw_reply(r, {"CLIENT", "TRACKINGINFO"}),
+            "%3\r\n$5\r\nflags\r\n~1\r\n$3\r\noff\r\n$8\r\nredirect\r\n:-1\r\n$8\r\nprefixes\r\n*"
+            "0\r\n");
+  EXPECT_EQ(raw_reply(r, {"CLIENT", "GETREDIR"}), ":-1\r\n");
+}
+
 TEST(CoreCommands, InfoStatsAndErrorstats) {
   Runner r;
   r.run({"nosuch"});
