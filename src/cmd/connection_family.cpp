@@ -337,9 +337,56 @@ void client_no_evict(Context& ctx) {
     ctx.syntax_error();
 }
 
+// Client-side caching (CLIENT TRACKING) is not implemented, so tracking is
+// always off; these answer as Redis 7.0 does for a client without it.
+
+// CLIENT GETREDIR: -1, "not tracking".
+void client_getredir(Context& ctx) { ctx.rb.integer(-1); }
+
+// CLIENT TRACKINGINFO: flags {off}, redirect -1, no prefixes.
+void client_trackinginfo(Context& ctx) {
+  ctx.rb.map(3);
+  ctx.rb.bulk("flags");
+  ctx.rb.set(1);
+  ctx.rb.bulk("off");
+  ctx.rb.bulk("redirect");
+  ctx.rb.integer(-1);
+  ctx.rb.bulk("prefixes");
+  ctx.rb.array(0);
+}
+
+// CLIENT CACHING YES|NO: only valid while tracking, so always refused (the
+// argument is not even looked at, as in Redis).
+void client_caching(Context& ctx) {
+  ctx.rb.error(
+      "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or "
+      "OPTOUT mode enabled");
+}
+
+// CLIENT UNBLOCK id [TIMEOUT|ERROR]: setd has no blocking commands, so no
+// client is ever blocked: 0 once the arguments parse. Redis checks the
+// reason before the id.
+void client_unblock(Context& ctx) {
+  if (ctx.argc() > 4) {
+    subcommand_syntax_error(ctx);
+    return;
+  }
+  if (ctx.argc() == 4 && !is(ctx.arg(3), "TIMEOUT") && !is(ctx.arg(3), "ERROR")) {
+    ctx.rb.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+    return;
+  }
+  long long id = 0;
+  if (!parse_ll(ctx, ctx.arg(2), id)) return;
+  ctx.rb.integer(0);
+}
+
 void client_help(Context& ctx) {
   reply_help(ctx, "client",
-             {"GETNAME",
+             {"CACHING (YES|NO)",
+              "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+              "GETREDIR",
+              "    Return the client ID we are redirecting to when tracking is enabled.",
+              "GETNAME",
               "    Return the name of the current connection.",
               "ID",
               "    Return the ID of the current connection.",
@@ -369,6 +416,10 @@ void client_help(Context& ctx) {
               "    Assign the name <name> to the current connection.",
               "SETINFO <LIB-NAME|LIB-VER> <value>",
               "    Set client meta attributes (library name and version).",
+              "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+              "    Unblock the specified blocked client.",
+              "TRACKINGINFO",
+              "    Report tracking status for the current connection.",
               "NO-EVICT (ON|OFF)",
               "    Protect current client connection from eviction."});
 }
@@ -495,6 +546,19 @@ void register_connection_commands(Registry& r) {
       client_sub("no-evict", 3, "admin noscript loading stale", client_no_evict,
                  "Set client eviction mode for the current connection", "7.0.0",
                  "(enabled= ON | OFF)"),
+      client_sub("getredir", 2, "noscript loading stale", client_getredir,
+                 "Get tracking notifications redirection client ID if any", "6.0.0", ""),
+      client_sub("trackinginfo", 2, "noscript loading stale", client_trackinginfo,
+                 "Return information about server assisted client side caching for the current "
+                 "connection",
+                 "6.2.0", ""),
+      client_sub("caching", 3, "noscript loading stale", client_caching,
+                 "Instruct the server about tracking or not keys in the next request", "6.0.0",
+                 "(mode= YES | NO)"),
+      client_sub("unblock", -3, "admin noscript loading stale", client_unblock,
+                 "Unblock a client blocked in a blocking command from a different connection",
+                 "5.0.0", "client-id:integer [timeout_error= TIMEOUT | ERROR]",
+                 "O(log N) where N is the number of client connections"),
       client_sub("help", 2, "loading stale", client_help,
                  "Show helpful text about the different subcommands", "5.0.0", ""),
   };

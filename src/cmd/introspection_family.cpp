@@ -203,7 +203,7 @@ void command_info(Context& ctx) {
     if (c)
       reply_command_info(ctx.rb, *c);
     else
-      ctx.rb.null_array();
+      ctx.rb.null();  // addReplyNull: $-1 in RESP2, as Redis 7.0 sends
   }
 }
 

@@ -10,6 +10,7 @@
 // namespace of their own (as Redis outside cluster mode): SPUBLISH reaches
 // only SSUBSCRIBE subscribers, with "smessage", and patterns never see them.
 // Confirmations are pushes, so CLIENT REPLY OFF|SKIP does not hide them.
+#include <algorithm>
 #include <cctype>
 #include <string>
 #include <unordered_set>
@@ -70,6 +71,7 @@ void add_subscription(Context& ctx, Kind k, std::string_view name) {
       break;
     case Kind::kPattern:
       ctx.server.hub().psubscribe(&c, name);
+      c.pattern_order.emplace_back(name);
       break;
     case Kind::kShard:
       ctx.server.shard_hub().subscribe(c.shard_subscriber(), name);
@@ -89,6 +91,7 @@ void remove_subscription(Context& ctx, Kind k, std::string_view name) {
       break;
     case Kind::kPattern:
       ctx.server.hub().punsubscribe(&c, name);
+      std::erase(c.pattern_order, name);
       break;
     case Kind::kShard:
       ctx.server.shard_hub().unsubscribe(c.shard_subscriber(), name);
@@ -124,7 +127,10 @@ void unsubscribe_generic(Context& ctx, Kind k, std::string_view kind) {
     confirm(c, kind, nullptr, count_for(c, k));
     return;
   }
-  const std::vector<std::string> all(names.begin(), names.end());
+  // Patterns in subscription order, as Redis; channels in hash order (Redis
+  // walks a dict there, whose order is not defined either).
+  const std::vector<std::string> all =
+      k == Kind::kPattern ? c.pattern_order : std::vector<std::string>(names.begin(), names.end());
   for (const std::string& name : all) {
     remove_subscription(ctx, k, name);
     const std::string_view view = name;
@@ -147,16 +153,6 @@ void publish(Context& ctx) {
 // SPUBLISH shardchannel message: the number of shard subscribers reached.
 void spublish(Context& ctx) {
   ctx.rb.integer(static_cast<long long>(ctx.server.shard_hub().publish(ctx.arg(1), ctx.arg(2))));
-}
-
-// Redis's addReplySubcommandSyntaxError, for PUBSUB (SHARD)CHANNELS with
-// too many arguments.
-void subcommand_syntax_error(Context& ctx) {
-  std::string container(ctx.arg(0));
-  for (auto& ch : container) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  const std::string_view sub = ctx.arg(1).substr(0, 128);
-  ctx.rb.error("ERR unknown subcommand or wrong number of arguments for '" + std::string(sub) +
-               "'. Try " + container + " HELP.");
 }
 
 // PUBSUB (SHARD)CHANNELS [pattern]: active channels of `hub`.

@@ -321,8 +321,8 @@ void config_get(Context& ctx) {
 }
 
 void config_set(Context& ctx) {
-  if ((ctx.argc() - 2) % 2 != 0) {
-    ctx.wrong_args();
+  if ((ctx.argc() - 2) % 2 != 0) {  // the arity (-4) already ensured one pair
+    ctx.syntax_error();
     return;
   }
   const std::string err = ctx.server.config().set_many(ctx.args.subspan(2));

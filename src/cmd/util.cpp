@@ -32,6 +32,14 @@ bool parse_ll(Context& ctx, std::string_view arg, long long& out) {
   return false;
 }
 
+void subcommand_syntax_error(Context& ctx) {
+  std::string container(ctx.arg(0));
+  for (auto& ch : container) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  const std::string_view sub = ctx.arg(1).substr(0, 128);
+  ctx.rb.error("ERR unknown subcommand or wrong number of arguments for '" + std::string(sub) +
+               "'. Try " + container + " HELP.");
+}
+
 db::Value* lookup_read(Context& ctx, std::string_view key, unsigned flags) {
   db::Value* v = ctx.db().find(key);
   auto& stats = ctx.server.stats();

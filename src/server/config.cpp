@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdint>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -92,6 +93,67 @@ std::function<std::string(Settings&, std::string_view)> string_parser(
     s.*field = std::string(v);
     return "";
   };
+}
+
+// strtoll(text, &end, 10) with end at the string's end, as Redis checks save
+// fields: leading whitespace and a sign are allowed, "" reads as 0 and values
+// beyond 64 bits saturate.
+std::optional<long long> c_strtoll(const std::string& text) {
+  size_t i = 0;
+  while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+  bool neg = false;
+  if (i < text.size() && (text[i] == '+' || text[i] == '-')) neg = text[i++] == '-';
+  const size_t digits_at = i;
+  unsigned long long mag = 0;
+  bool overflow = false;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    const unsigned d = static_cast<unsigned>(text[i] - '0');
+    if (mag > (ULLONG_MAX - d) / 10)
+      overflow = true;
+    else
+      mag = mag * 10 + d;
+  }
+  if (i == digits_at) return text.empty() ? std::optional<long long>(0) : std::nullopt;
+  if (i != text.size()) return std::nullopt;
+  if (neg) {
+    if (overflow || mag > static_cast<unsigned long long>(LLONG_MAX) + 1) return LLONG_MIN;
+    return static_cast<long long>(0 - mag);
+  }
+  if (overflow || mag > static_cast<unsigned long long>(LLONG_MAX)) return LLONG_MAX;
+  return static_cast<long long>(mag);
+}
+
+// save: Redis 7.0's setConfigSaveOption. The value is split on single
+// spaces; "" means no save points; otherwise seconds (>= 1) and changes
+// (>= 0) pairs. Stored as CONFIG GET prints it: "%jd %d" per pair, so changes
+// are truncated to an int as Redis does.
+std::string parse_save(Settings& s, std::string_view v) {
+  std::vector<std::string> fields;
+  if (!v.empty()) {
+    size_t start = 0;
+    for (;;) {
+      const size_t sp = v.find(' ', start);
+      fields.emplace_back(v.substr(start, sp == std::string_view::npos ? sp : sp - start));
+      if (sp == std::string_view::npos) break;
+      start = sp + 1;
+    }
+  }
+  if (fields.size() == 1 && fields[0].empty()) fields.clear();
+  if (fields.size() % 2 != 0) return "Invalid save parameters";
+  std::vector<long long> nums;
+  for (size_t j = 0; j < fields.size(); ++j) {
+    auto n = c_strtoll(fields[j]);
+    if (!n || (j % 2 == 0 && *n < 1) || (j % 2 == 1 && *n < 0)) return "Invalid save parameters";
+    nums.push_back(*n);
+  }
+  std::string out;
+  for (size_t j = 0; j < nums.size(); j += 2) {
+    if (j) out += ' ';
+    out += std::to_string(nums[j]) + ' ' +
+           std::to_string(static_cast<int32_t>(static_cast<uint32_t>(nums[j + 1])));
+  }
+  s.save = out;
+  return "";
 }
 
 const char* const kClassNames[] = {"normal", "slave", "pubsub"};
@@ -385,10 +447,12 @@ Config::Config() {
            if (cls == "normal") idx = 0;
            if (cls == "slave" || cls == "replica") idx = 1;
            if (cls == "pubsub") idx = 2;
+           // "master" is a client class too, but has no limit of its own.
+           if (idx < 0) return "Invalid client class specified in buffer limit configuration.";
            auto hard = parse_memory((*words)[i + 1]);
            auto soft = parse_memory((*words)[i + 2]);
            long long secs = 0;
-           if (idx < 0 || !hard || !soft || !base::string_to_ll((*words)[i + 3], secs) || secs < 0)
+           if (!hard || !soft || !base::string_to_ll((*words)[i + 3], secs) || secs < 0)
              return "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
            limits[idx] = {static_cast<unsigned long long>(*hard),
                           static_cast<unsigned long long>(*soft), secs};
@@ -407,13 +471,7 @@ Config::Config() {
          return out;
        },
        ""});
-  add({"save",
-       {},
-       false,
-       true,
-       string_parser(&Settings::save),
-       [](const Settings& s) { return s.save; },
-       ""});
+  add({"save", {}, false, true, parse_save, [](const Settings& s) { return s.save; }, ""});
   add({"appendonly",
        {},
        false,
@@ -470,17 +528,49 @@ std::string Config::set_many(std::span<const std::string_view> pairs) {
 
 std::vector<std::pair<std::string, std::string>> Config::get(
     std::span<const std::string_view> patterns) const {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& d : directives_) {
-    auto matches = [&](const std::string& n) {
-      for (auto p : patterns)
-        if (base::glob_match(p, n, true)) return true;
-      return false;
-    };
-    if (matches(d.name)) out.emplace_back(d.name, d.format(settings_));
-    for (const auto& a : d.aliases)
-      if (matches(a)) out.emplace_back(a, d.format(settings_));
+  // As Redis 7.0's configGetCommand: a name without glob characters is looked
+  // up directly and echoed as the client wrote it; a pattern is matched
+  // against every name (directives and aliases) and yields the table's name.
+  // Matches are kept in a case-insensitive dict, so the first spelling of a
+  // name wins. Pairs come out in table order (Redis's is its dict order).
+  struct Match {
+    const Directive* d;
+    size_t rank;  // position in the table, aliases after their directive
+    std::string shown;
+  };
+  std::vector<Match> found;
+  auto has = [&](std::string_view name) {
+    const std::string l = lower(name);
+    for (const auto& m : found)
+      if (lower(m.shown) == l) return true;
+    return false;
+  };
+  auto rank_of = [&](const Directive* d, std::string_view key) {
+    const size_t base = static_cast<size_t>(d - directives_.data()) * 64;
+    for (size_t i = 0; i < d->aliases.size(); ++i)
+      if (d->aliases[i] == key) return base + 1 + i;
+    return base;
+  };
+  for (auto p : patterns) {
+    if (p.find_first_of("[*?") == std::string_view::npos) {
+      if (has(p)) continue;
+      if (const Directive* d = find(p)) found.push_back({d, rank_of(d, lower(p)), std::string(p)});
+      continue;
+    }
+    for (const auto& d : directives_) {
+      auto consider = [&](const std::string& key) {
+        if (has(d.name)) return;
+        if (base::glob_match(p, key, true)) found.push_back({&d, rank_of(&d, key), key});
+      };
+      consider(d.name);
+      for (const auto& a : d.aliases) consider(a);
+    }
   }
+  std::stable_sort(found.begin(), found.end(),
+                   [](const Match& a, const Match& b) { return a.rank < b.rank; });
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(found.size());
+  for (const auto& m : found) out.emplace_back(m.shown, m.d->format(settings_));
   return out;
 }
 
@@ -527,13 +617,20 @@ std::string Config::load(const std::string& file_text, const std::vector<std::st
         return fatal("Bad directive or wrong number of arguments");
     }
     std::vector<std::string> values(words->begin() + 1, words->end());
+    // Redis splits a lone save value on spaces (`save "900 1"`), but takes
+    // several words as they are, so a word with a space is not a number.
+    if (d->name == "save" && values.size() > 1)
+      for (const auto& w : values)
+        if (w.find(' ') != std::string::npos) return fatal("Invalid save parameters");
     std::string value = values.size() == 1 ? values[0] : join(values);
-    if (d->multi_line && d->name == "save" && multi_seen.count(d)) {
-      value = settings_.save.empty() ? value : settings_.save + " " + value;
-    }
+    // Later save lines add save points, except `save ""`, which clears them.
+    const std::string kept =
+        d->multi_line && d->name == "save" && multi_seen.count(d) ? settings_.save : "";
     multi_seen.insert(d);
     std::string err = d->parse(settings_, value);
     if (!err.empty()) return fatal(err);
+    if (!kept.empty() && !value.empty() && !settings_.save.empty())
+      settings_.save = kept + " " + settings_.save;
   }
   return "";
 }

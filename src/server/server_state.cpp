@@ -195,6 +195,7 @@ void ServerState::drop_subscriptions(Client& c) {
   for (const auto& ch : c.shard_channels) shard_hub_.unsubscribe(c.shard_subscriber(), ch);
   c.channels.clear();
   c.patterns.clear();
+  c.pattern_order.clear();
   c.shard_channels.clear();
 }
 

@@ -88,12 +88,141 @@ TEST(CoreCommands, ConfigThroughCommands) {
             "[\"set-max-intset-entries\", \"16\"]");
   EXPECT_EQ(S(r.run({"CONFIG", "SET", "hz"})),
             "(error) ERR wrong number of arguments for 'config|set' command");
-  EXPECT_EQ(S(r.run({"CONFIG", "SET", "hz", "1", "maxclients"})),
-            "(error) ERR wrong number of arguments for 'config|set' command");
+  EXPECT_EQ(S(r.run({"CONFIG", "SET", "hz", "1", "maxclients"})), "(error) ERR syntax error");
   EXPECT_EQ(S(r.run({"CONFIG", "REWRITE"})),
             "(error) ERR The server is running without a config file");
   EXPECT_EQ(S(r.run({"CONFIG", "NOPE"})),
             "(error) ERR unknown subcommand 'NOPE'. Try CONFIG HELP.");
+}
+
+// Exact bytes of one command's reply.
+std::string raw_reply(Runner& r, std::initializer_list<std::string_view> args) {
+  std::vector<std::string_view> v(args);
+  auto& c = r.client();
+  const size_t before = c.out.size();
+  r.dispatcher().dispatch(c, v);
+  std::string out = c.out.substr(before);
+  c.out.resize(before);
+  return out;
+}
+
+// Recorded from redis-server 7.0.15.
+TEST(CoreCommands, CommandInfoOfUnknownIsNullBulk) {
+  Runner r;
+  EXPECT_EQ(raw_reply(r, {"COMMAND", "INFO", "nosuch", "client|foo"}), "*2\r\n$-1\r\n$-1\r\n");
+  r.run({"HELLO", "3"});
+  EXPECT_EQ(raw_reply(r, {"COMMAND", "INFO", "nosuch"}), "*1\r\n_\r\n");
+}
+
+// A name without glob characters is echoed as written; a pattern yields the
+// canonical name; the first spelling of a name wins. Recorded from
+// redis-server 7.0.15 (whose pairs come in its dict order; setd's in table
+// order).
+TEST(CoreCommands, ConfigGetEchoesNamesAsWritten) {
+  Runner r;
+  r.state().config().settings().port = 7842;
+  EXPECT_EQ(raw_reply(r, {"CONFIG", "GET", "PORT"}), "*2\r\n$4\r\nPORT\r\n$4\r\n7842\r\n");
+  EXPECT_EQ(S(r.run({"CONFIG", "GET", "Hz", "TIMEOUT"})), "[\"TIMEOUT\", \"0\", \"Hz\", \"10\"]");
+  EXPECT_EQ(S(r.run({"CONFIG", "GET", "hz", "HZ", "Hz"})), "[\"hz\", \"10\"]");
+  EXPECT_EQ(S(r.run({"CONFIG", "GET", "POR*", "port"})), "[\"port\", \"7842\"]");
+  EXPECT_EQ(S(r.run({"CONFIG", "GET", "port", "POR*"})), "[\"port\", \"7842\"]");
+  EXPECT_EQ(S(r.run({"CONFIG", "GET", "P?RT"})), "[\"port\", \"7842\"]");
+  EXPECT_EQ(S(r.run({"CONFIG", "GET", "HZ", "hz*"})), "[\"HZ\", \"10\"]");
+  EXPECT_EQ(S(r.run({"CONFIG", "GET", "hz*", "HZ"})), "[\"hz\", \"10\"]");
+  EXPECT_EQ(S(r.run({"CONFIG", "GET", "nosuch", "SAVE"})), "[\"SAVE\", \"\"]");
+  EXPECT_EQ(S(r.run({"CONFIG", "GET", "PORT", "hz", "Hz", "HZ", "TIMEOUT", "P?RT", "Hz*"})),
+            "[\"PORT\", \"7842\", \"TIMEOUT\", \"0\", \"hz\", \"10\"]");
+}
+
+TEST(CoreCommands, ConfigSetArgumentErrors) {
+  Runner r;
+  EXPECT_EQ(S(r.run({"CONFIG", "SET", "hz", "10", "timeout"})), "(error) ERR syntax error");
+  EXPECT_EQ(S(r.run({"CONFIG", "SET", "hz", "10", "timeout", "0", "x"})),
+            "(error) ERR syntax error");
+  EXPECT_EQ(S(r.run({"CONFIG", "SET", "hz"})),
+            "(error) ERR wrong number of arguments for 'config|set' command");
+  EXPECT_EQ(S(r.run({"CONFIG", "GET", "hz"})), "[\"hz\", \"10\"]");
+  const std::string cobl =
+      "(error) ERR CONFIG SET failed (possibly related to argument 'client-output-buffer-limit') "
+      "- ";
+  for (auto v : {"foo 0 0 0", "master 1 1 1", "MASTER 1 1 1"})
+    EXPECT_EQ(S(r.run({"CONFIG", "SET", "client-output-buffer-limit", v})),
+              cobl + "Invalid client class specified in buffer limit configuration.")
+        << v;
+  EXPECT_EQ(S(r.run({"CONFIG", "SET", "client-output-buffer-limit", "normal x 0 0 foo 1 1 1"})),
+            cobl + "Error in hard, soft or soft_seconds setting in buffer limit configuration.");
+  EXPECT_EQ(S(r.run({"CONFIG", "SET", "client-output-buffer-limit", "foo 0 0"})),
+            cobl + "Wrong number of arguments in buffer limit configuration.");
+  EXPECT_EQ(S(r.run({"CONFIG", "SET", "client-output-buffer-limit",
+                     "Replica 1 1 1 PubSub 2 2 2 slave 3 3 3"})),
+            "OK");
+  EXPECT_EQ(S(r.run({"CONFIG", "GET", "client-output-buffer-limit"})),
+            "[\"client-output-buffer-limit\", \"normal 0 0 0 slave 3 3 3 pubsub 2 2 2\"]");
+}
+
+TEST(CoreCommands, ConfigSetSaveValidatesLikeRedis) {
+  Runner r;
+  const std::string bad =
+      "(error) ERR CONFIG SET failed (possibly related to argument 'save') - Invalid save "
+      "parameters";
+  for (auto v : {"abc", "3600", "3600 1 300", "-1 1", "0 1", "1 -1", "  3600   1  300 10 ", " ",
+                 "5 1x", "5\t1", "\"1 2\"", "0x10 1", "+ 1", "-99999999999999999999 1"})
+    EXPECT_EQ(S(r.run({"CONFIG", "SET", "save", v})), bad) << v;
+  auto set_get = [&](std::string_view v) {
+    EXPECT_EQ(S(r.run({"CONFIG", "SET", "save", v})), "OK") << v;
+    return r.run({"CONFIG", "GET", "save"}).elements.at(1).str;
+  };
+  EXPECT_EQ(set_get("1 0"), "1 0");
+  EXPECT_EQ(set_get("+5 007"), "5 7");
+  EXPECT_EQ(set_get("99999999999999999999 1"), "9223372036854775807 1");
+  EXPECT_EQ(set_get("5 99999999999999999999"), "5 -1");
+  EXPECT_EQ(set_get("1 1 1 1"), "1 1 1 1");
+  EXPECT_EQ(set_get("2147483648 1"), "2147483648 1");
+  EXPECT_EQ(set_get("3 4294967297"), "3 1");
+  EXPECT_EQ(set_get("\t5 1"), "5 1");
+  EXPECT_EQ(set_get("5 "), "5 0");  // an empty field reads as 0
+  EXPECT_EQ(set_get(""), "");
+}
+
+// Client-side caching is not implemented: the subcommands answer as Redis
+// 7.0.15 does with tracking off and no client blocked.
+TEST(CoreCommands, ClientTrackingRelatedSubcommands) {
+  Runner r;
+  EXPECT_EQ(raw_reply(r, {"CLIENT", "GETREDIR"}), ":-1\r\n");
+  EXPECT_EQ(S(r.run({"CLIENT", "GETREDIR", "x"})),
+            "(error) ERR wrong number of arguments for 'client|getredir' command");
+  EXPECT_EQ(raw_reply(r, {"CLIENT", "TRACKINGINFO"}),
+            "*6\r\n$5\r\nflags\r\n*1\r\n$3\r\noff\r\n$8\r\nredirect\r\n:-1\r\n$8\r\nprefixes\r\n*"
+            "0\r\n");
+  EXPECT_EQ(S(r.run({"CLIENT", "TRACKINGINFO", "x"})),
+            "(error) ERR wrong number of arguments for 'client|trackinginfo' command");
+  for (auto id : {"1", "999", "-1", "0"})
+    EXPECT_EQ(raw_reply(r, {"CLIENT", "UNBLOCK", id}), ":0\r\n");
+  EXPECT_EQ(raw_reply(r, {"CLIENT", "UNBLOCK", "1", "TIMEOUT"}), ":0\r\n");
+  EXPECT_EQ(raw_reply(r, {"CLIENT", "UNBLOCK", "1", "error"}), ":0\r\n");
+  for (auto id : {"abc", "99999999999999999999", " 1"})
+    EXPECT_EQ(S(r.run({"CLIENT", "UNBLOCK", id})),
+              "(error) ERR value is not an integer or out of range");
+  EXPECT_EQ(S(r.run({"CLIENT", "UNBLOCK", "1", "foo"})),
+            "(error) ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+  EXPECT_EQ(S(r.run({"CLIENT", "UNBLOCK", "abc", "foo"})),
+            "(error) ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+  EXPECT_EQ(S(r.run({"CLIENT", "UNBLOCK", "1", "timeout", "x"})),
+            "(error) ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT "
+            "HELP.");
+  EXPECT_EQ(S(r.run({"CLIENT", "UNBLOCK"})),
+            "(error) ERR wrong number of arguments for 'client|unblock' command");
+  for (auto mode : {"yes", "no", "maybe"})
+    EXPECT_EQ(S(r.run({"CLIENT", "CACHING", mode})),
+              "(error) ERR CLIENT CACHING can be called only when the client is in tracking mode "
+              "with OPTIN or OPTOUT mode enabled");
+  EXPECT_EQ(S(r.run({"CLIENT", "CACHING", "yes", "no"})),
+            "(error) ERR wrong number of arguments for 'client|caching' command");
+  r.run({"HELLO", "3"});
+  EXPECT_EQ(raw_reply(r, {"CLIENT", "TRACKINGINFO"}),
+            "%3\r\n$5\r\nflags\r\n~1\r\n$3\r\noff\r\n$8\r\nredirect\r\n:-1\r\n$8\r\nprefixes\r\n*"
+            "0\r\n");
+  EXPECT_EQ(raw_reply(r, {"CLIENT", "GETREDIR"}), ":-1\r\n");
 }
 
 TEST(CoreCommands, InfoStatsAndErrorstats) {

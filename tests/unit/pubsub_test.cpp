@@ -78,6 +78,35 @@ TEST(PubSub, UnsubscribeNamedAndAll) {
   EXPECT_EQ(r.state().hub().numpat(), 0u);
 }
 
+// Redis 7.0 keeps a client's patterns in a list: PUNSUBSCRIBE without
+// arguments drops them in subscription order (a re-subscribed pattern goes
+// last). Recorded from redis-server 7.0.15.
+TEST(PubSub, PunsubscribeAllFollowsSubscriptionOrder) {
+  Runner r;
+  auto& c = r.client();
+  raw(r, c, {"PSUBSCRIBE", "p1", "p2", "p3", "p4", "p5"});
+  raw(r, c, {"PUNSUBSCRIBE", "p3"});
+  raw(r, c, {"PSUBSCRIBE", "p3", "p1"});
+  raw(r, c, {"SUBSCRIBE", "c"});
+  EXPECT_EQ(raw(r, c, {"PUNSUBSCRIBE"}),
+            "*3\r\n$12\r\npunsubscribe\r\n$2\r\np1\r\n:5\r\n"
+            "*3\r\n$12\r\npunsubscribe\r\n$2\r\np2\r\n:4\r\n"
+            "*3\r\n$12\r\npunsubscribe\r\n$2\r\np4\r\n:3\r\n"
+            "*3\r\n$12\r\npunsubscribe\r\n$2\r\np5\r\n:2\r\n"
+            "*3\r\n$12\r\npunsubscribe\r\n$2\r\np3\r\n:1\r\n");
+  EXPECT_TRUE(c.pattern_order.empty());
+  raw(r, c, {"UNSUBSCRIBE"});
+  raw(r, c, {"HELLO", "3"});
+  raw(r, c, {"PSUBSCRIBE", "b", "a"});
+  EXPECT_EQ(raw(r, c, {"PUNSUBSCRIBE"}),
+            ">3\r\n$12\r\npunsubscribe\r\n$1\r\nb\r\n:1\r\n"
+            ">3\r\n$12\r\npunsubscribe\r\n$1\r\na\r\n:0\r\n");
+  raw(r, c, {"PSUBSCRIBE", "x", "y"});
+  raw(r, c, {"RESET"});
+  EXPECT_TRUE(c.pattern_order.empty());
+  EXPECT_EQ(r.state().hub().numpat(), 0u);
+}
+
 TEST(PubSub, UnsubscribeAllDropsEveryChannel) {
   Runner r;
   auto& c = r.client();

@@ -53,6 +53,33 @@ TEST(Config, BadLinesNameTheLine) {
             std::string::npos);
 }
 
+// Save lines as redis-server 7.0.15 reads them: each line adds save points,
+// `save ""` clears them, a bad line is fatal.
+TEST(Config, SaveLinesInTheFile) {
+  auto load = [](const std::string& text) {
+    Config c;
+    const std::string err = c.load(text, {});
+    return err.empty() ? c.settings().save : "error: " + err;
+  };
+  EXPECT_EQ(load("save 900 1\nsave 300 10\n"), "900 1 300 10");
+  EXPECT_EQ(load("save 900 1\nsave \"\"\nsave 300 10\n"), "300 10");
+  EXPECT_EQ(load("save 900 1\nsave \"\"\n"), "");
+  EXPECT_EQ(load("save 100 1\nsave \"900 1\"\n"), "100 1 900 1");
+  EXPECT_EQ(load("save\n"), "");
+  EXPECT_EQ(load("save 900 1\n"), "900 1");
+  for (const std::string bad :
+       {"save abc", "save 900", "save 900 1 300", "save 0 1", "save \"900 1\" 300 10"}) {
+    const std::string err = load(bad + "\n");
+    EXPECT_NE(err.find("at line 1\n>>> '" + bad + "'\nInvalid save parameters"), std::string::npos)
+        << err;
+  }
+  Config c;
+  EXPECT_EQ(c.load("", {"--save", "", "--port", "7000"}), "");
+  EXPECT_EQ(c.settings().save, "");
+  EXPECT_EQ(c.load("", {"--save", "60", "1000"}), "");
+  EXPECT_EQ(c.settings().save, "60 1000");
+}
+
 TEST(Config, SetManyIsAllOrNothing) {
   Config c;
   std::vector<std::string_view> args{"maxclients", "50", "hz", "nope"};

@@ -21,6 +21,11 @@ void reply_help(Context& ctx, std::string_view container,
 // returns false.
 bool parse_ll(Context& ctx, std::string_view arg, long long& out);
 
+// Redis's addReplySubcommandSyntaxError: "unknown subcommand or wrong number
+// of arguments for '<sub>'. Try <CONTAINER> HELP." (PUBSUB CHANNELS, CLIENT
+// UNBLOCK with too many arguments).
+void subcommand_syntax_error(Context& ctx);
+
 // Redis's lookup flags for lookup_read (LOOKUP_NOTOUCH, LOOKUP_NONOTIFY,
 // LOOKUP_NOSTATS): leave the LRU clock alone, skip the "keymiss"
 // notification, skip the hit/miss counters.

@@ -83,6 +83,9 @@ class Client final : public pubsub::Subscriber {
   // (SSUBSCRIBE) in ServerState::shard_hub().
   std::unordered_set<std::string> channels;
   std::unordered_set<std::string> patterns;
+  // `patterns` in subscription order: Redis 7.0 keeps a client's patterns in
+  // a list, and PUNSUBSCRIBE without arguments drops them in that order.
+  std::vector<std::string> pattern_order;
   std::unordered_set<std::string> shard_channels;
   // Every subscription, shard channels included (Redis's
   // clientTotalPubSubSubscriptionCount): decides the pub/sub client class.
