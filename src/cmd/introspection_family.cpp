@@ -266,18 +266,13 @@ void command_list(Context& ctx) {
 
 // The access flags of a key found by key spec `spec` of `c`, as Redis's
 // COMMAND GETKEYSANDFLAGS: the spec's flags, except where a spec says
-// variable_flags and the arguments decide (SET: with GET the old value is
-// read, RW access update; without, OW update).
+// variable_flags and the command's own rule decides from the arguments.
 std::vector<std::string_view> key_flags(const CommandSpec& c, size_t spec,
                                         std::span<const std::string_view> target) {
   std::vector<std::string_view> out;
   const std::string_view flags = c.keys[spec].flags;
-  if (flags.find("variable_flags") != std::string_view::npos && c.name == "set") {
-    const bool get = std::any_of(target.begin() + 3, target.end(),
-                                 [](std::string_view a) { return is(a, "GET"); });
-    if (get) return {"RW", "access", "update"};
-    return {"OW", "update"};
-  }
+  if (c.variable_key_flags && flags.find("variable_flags") != std::string_view::npos)
+    return c.variable_key_flags(target);
   size_t pos = 0;
   while (pos < flags.size()) {
     size_t end = flags.find(' ', pos);

@@ -2,6 +2,7 @@
 // GETDEL, GETEX, GETSET, INCR, DECR, INCRBY, DECRBY, INCRBYFLOAT, APPEND,
 // STRLEN, GETRANGE, SETRANGE — with Redis 7.0's replies, error texts,
 // keyspace notifications and value encodings (t_string.c).
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <string>
@@ -557,6 +558,16 @@ CommandSpec string_cmd(std::string name, int arity, std::string flags, KeySpec k
   return s;
 }
 
+// SET's key flags for COMMAND GETKEYSANDFLAGS (Redis's setGetKeys): with
+// GET the old value is read (RW access update), without it is only
+// overwritten (OW update).
+std::vector<std::string_view> set_key_flags(std::span<const std::string_view> args) {
+  const bool get = std::any_of(args.begin() + std::min<size_t>(3, args.size()), args.end(),
+                               [](std::string_view a) { return is(a, "GET"); });
+  if (get) return {"RW", "access", "update"};
+  return {"OW", "update"};
+}
+
 }  // namespace
 
 // Adds the string commands with Redis 7.0's COMMAND INFO / DOCS data.
@@ -577,6 +588,7 @@ void register_string_commands(Registry& r) {
     CommandSpec s = string_cmd(
         "set", -3, "write denyoom", std::move(k), set_cmd, "Set the string value of a key", "1.0.0",
         "key value [condition= NX | XX]@2.6.12 [GET]@6.2.0 [expiration= " + kSetExpiration + "]");
+    s.variable_key_flags = set_key_flags;
     s.doc.history = {{"2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."},
                      {"6.0.0", "Added the `KEEPTTL` option."},
                      {"6.2.0", "Added the `GET`, `EXAT` and `PXAT` option."},

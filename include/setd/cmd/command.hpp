@@ -116,6 +116,9 @@ struct CommandDoc {
 class Context;
 class Dispatcher;
 using Handler = void (*)(Context&);
+// For a key spec flagged variable_flags: the access flags the arguments
+// (the whole command line) give its keys (COMMAND GETKEYSANDFLAGS).
+using KeyFlagsFn = std::vector<std::string_view> (*)(std::span<const std::string_view> args);
 
 struct CommandStats {
   uint64_t calls = 0;
@@ -134,6 +137,7 @@ struct CommandSpec {
   CommandDoc doc;
   std::vector<std::string> tips;
   std::vector<CommandSpec> subcommands;
+  KeyFlagsFn variable_key_flags = nullptr;
 
   // Derived by finalize(): bitmasks, legacy key range, parsed argument docs.
   uint32_t flag_bits = 0;
