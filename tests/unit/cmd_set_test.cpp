@@ -693,11 +693,21 @@ class KeyEvents {
   server::Client& sub_;
 };
 
+using EventSteps = std::vector<std::pair<std::vector<std::string>, std::string>>;
+
+// Runs each command and checks the events it produced (KeyEvents::take form).
+void expect_events(Runner& r, KeyEvents& ev, const EventSteps& steps) {
+  for (const auto& [args, expected] : steps) {
+    r.run(args);
+    EXPECT_EQ(ev.take(), expected) << args[0] << " " << args[1];
+  }
+}
+
 TEST(SetCommands, KeyspaceNotificationsAsRedis) {
   // Expected sequences recorded from redis-server 7.0.15 (KEA).
   Runner r;
   KeyEvents ev(r);
-  const std::vector<std::pair<std::vector<std::string>, std::string>> steps = {
+  const EventSteps steps = {
       {{"sadd", "s", "1", "2", "3"}, "sadd:s"},
       {{"sadd", "s", "1"}, ""},
       {{"srem", "s", "9"}, ""},
@@ -735,10 +745,7 @@ TEST(SetCommands, KeyspaceNotificationsAsRedis) {
       {{"smembers", "a"}, ""},
       {{"srem", "a", "1", "2"}, "srem:a del:a"},
   };
-  for (const auto& [args, expected] : steps) {
-    r.run(args);
-    EXPECT_EQ(ev.take(), expected) << args[0] << " " << args[1];
-  }
+  expect_events(r, ev, steps);
 }
 
 TEST(SetCommands, NewKeyEventsAsRedis) {
@@ -748,7 +755,7 @@ TEST(SetCommands, NewKeyEventsAsRedis) {
   Runner r;
   KeyEvents ev(r);
   r.run({"config", "set", "notify-keyspace-events", "KEAn"});
-  const std::vector<std::pair<std::vector<std::string>, std::string>> steps = {
+  const EventSteps steps = {
       {{"sadd", "s", "a", "b"}, "new:s sadd:s"},
       {{"sadd", "s", "c"}, "sadd:s"},
       {{"sadd", "i", "1", "2"}, "new:i sadd:i"},
@@ -762,10 +769,7 @@ TEST(SetCommands, NewKeyEventsAsRedis) {
       {{"set", "str", "v"}, "new:str set:str"},
       {{"sinterstore", "str", "d"}, "sinterstore:str"},
   };
-  for (const auto& [args, expected] : steps) {
-    r.run(args);
-    EXPECT_EQ(ev.take(), expected) << args[0] << " " << args[1];
-  }
+  expect_events(r, ev, steps);
 }
 
 TEST(SetCommands, StoreSourcesAreReadLookups) {
