@@ -124,7 +124,8 @@ for w in "${ORDER[@]}"; do
 done
 echo "setd_us / redis_us: the server's own CPU time per request in microseconds (user +"
 echo "system, median). At -P 1 redis-benchmark itself saturates a core, so the rps columns"
-echo "measure the client as much as the server; these two measure the server alone."
+echo "measure the client as much as the server; these two measure the server alone (setd's"
+echo "includes its polling for busy-poll-us after each input, time Redis spends asleep)."
 ((self_rows)) && echo "* setd only: first column after SETUP, second after SETUP_B (see bench/workloads.d)"
 # A virtual machine whose host is busy loses CPU time to it ("steal"): the
 # figures above are then noise, whatever the ratio says.

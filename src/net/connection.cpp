@@ -1,10 +1,9 @@
 #include "setd/net/connection.hpp"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -36,12 +35,7 @@ std::string endpoint_string(const asio::ip::tcp::endpoint& ep) {
 Connection::Connection(asio::ip::tcp::socket socket, Server& server)
     : socket_(std::move(socket)), server_(server) {}
 
-Connection::~Connection() {
-  if (fd_ >= 0) {
-    server_.poller().remove(token_, fd_);
-    ::close(fd_);
-  }
-}
+Connection::~Connection() = default;  // the socket closes itself
 
 void Connection::start() {
   auto& state = server_.state();
@@ -57,26 +51,15 @@ void Connection::start() {
   in_.resize(kReadChunk);
   spdlog::debug("Accepted {}", client_->addr);
 
-  fd_ = socket_.release(ec);
-  if (ec) {
-    fd_ = -1;
-    spdlog::warn("Taking over client socket: {}", ec.message());
-    close();
-    return;
-  }
+  fd_ = socket_.native_handle();
   client_->fd = fd_;
-  const int flags = ::fcntl(fd_, F_GETFL);
-  if (flags < 0 || ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK) < 0) {
-    spdlog::warn("Making client socket non-blocking: {}", std::strerror(errno));
+  socket_.non_blocking(true, ec);
+  if (ec) {
+    spdlog::warn("Making client socket non-blocking: {}", ec.message());
     close();
     return;
   }
-  token_ = server_.poller().add(fd_, this, true, false);
-  if (token_ == 0) {
-    close();
-    return;
-  }
-  watch_read_ = true;
+  read_input();  // the client may have written before we got here
 }
 
 bool Connection::backlogged() const { return client_ && client_->output_bytes() > kBacklogLimit; }
@@ -85,29 +68,8 @@ bool Connection::wants_input() const {
   return !closed_ && !client_->close_after_reply && !client_->killed && !backlogged();
 }
 
-void Connection::on_ready(bool readable, bool writable, bool hangup) {
-  auto self = shared_from_this();  // a command may close us
-  if (closed_) return;
-  if (writable) {
-    flush();
-    if (closed_) return;
-    if (rpos_ < wpos_ && wants_input()) {
-      // Requests left unparsed while we were backlogged.
-      process();
-      if (closed_) return;
-      flush();
-      if (closed_) return;
-    }
-  }
-  if (readable && wants_input()) {
-    receive();
-  } else if (hangup) {
-    close();  // nothing more will come, and we are not reading anyway
-  }
-  if (!closed_) update_interest();
-}
-
-void Connection::receive() {
+void Connection::read_input() {
+  if (closed_ || read_waiting_ || read_posted_ || !wants_input()) return;
   // Make room: move unparsed bytes to the front, grow for big requests.
   if (rpos_ > 0 && (rpos_ == wpos_ || in_.size() - wpos_ < kReadChunk)) {
     std::memmove(in_.data(), in_.data() + rpos_, wpos_ - rpos_);
@@ -117,15 +79,51 @@ void Connection::receive() {
   size_t want = wpos_ + kReadChunk;
   if (parser_.bytes_hint() > wpos_ - rpos_) want = std::max(want, rpos_ + parser_.bytes_hint());
   if (in_.size() < want) in_.resize(std::max(want, in_.size() * 2));
-  const ssize_t n = ::recv(fd_, in_.data() + wpos_, in_.size() - wpos_, 0);
+  const size_t room = in_.size() - wpos_;
+  const ssize_t n = ::recv(fd_, in_.data() + wpos_, room, 0);
+  bool drained = true;
   if (n > 0) {
+    server_.note_activity();
+    drained = static_cast<size_t>(n) < room;
     on_input(static_cast<size_t>(n));
+  } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+    if (n < 0 && errno != ECONNRESET)
+      spdlog::debug("read error from {}: {}", client_->addr, std::strerror(errno));
+    close();  // end of stream or a failed socket
+    return;
+  } else if (errno == EINTR) {
+    drained = false;
+  }
+  if (closed_ || !wants_input()) return;  // resume() reads again later
+  if (!drained) {
+    // More may be waiting, and no edge will announce it: read again once
+    // the other clients had their turn.
+    read_posted_ = true;
+    asio::post(server_.io(), [self = shared_from_this()] {
+      self->read_posted_ = false;
+      self->read_input();
+    });
     return;
   }
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
-  if (n < 0 && errno != ECONNRESET)
-    spdlog::debug("read error from {}: {}", client_->addr, std::strerror(errno));
-  close();  // end of stream or a failed socket
+  read_waiting_ = true;
+  socket_.async_wait(asio::socket_base::wait_read,
+                     [self = shared_from_this()](const error_code& ec) {
+                       self->read_waiting_ = false;
+                       if (ec) return;  // closed
+                       self->read_input();
+                     });
+}
+
+void Connection::resume() {
+  if (closed_ || !wants_input()) return;
+  if (rpos_ < wpos_) {
+    // Requests left unparsed while we were backlogged.
+    process();
+    if (closed_) return;
+    flush();
+    if (closed_ || !wants_input()) return;
+  }
+  read_input();
 }
 
 void Connection::on_input(size_t n) {
@@ -148,7 +146,7 @@ void Connection::on_input(size_t n) {
   }
   client_->query_buffer_len = wpos_ - rpos_;
   client_->query_buffer_cap = in_.size();
-  flush();
+  if (!client_->out.empty() || client_->close_after_reply) queue_flush();
   // Shrink a buffer that grew for one huge request.
   if (!closed_ && rpos_ == wpos_ && in_.size() > 1024 * 1024) {
     std::vector<char>(kReadChunk).swap(in_);
@@ -198,14 +196,20 @@ void Connection::wake() {
   // Checked on every delivery (as Redis checks on every reply), so a stuck
   // subscriber is cut off as soon as it crosses its limit.
   if (enforce_output_limit()) return;
-  if (flush_posted_) return;
   // Deferred: the client may be in the middle of building a reply.
-  flush_posted_ = true;
-  asio::post(server_.io(), [self = shared_from_this()] {
-    self->flush_posted_ = false;
-    self->flush();
-    if (!self->closed_) self->update_interest();
-  });
+  queue_flush();
+}
+
+void Connection::queue_flush() {
+  if (flush_queued_ || closed_) return;
+  flush_queued_ = true;
+  server_.defer_flush(shared_from_this());
+}
+
+void Connection::deferred_flush() {
+  flush_queued_ = false;
+  flush();
+  resume();  // reading may have paused for a backlog that is now out
 }
 
 void Connection::close_soon() {
@@ -240,31 +244,28 @@ void Connection::flush() {
     return;
   }
   c.pending_write = writing_buf_.size() - woff_;
-  if (c.pending_write == 0 && c.out.empty() && (c.close_after_reply || c.killed)) close();
-}
-
-void Connection::update_interest() {
-  const bool want_read = wants_input();
-  const bool want_write = woff_ < writing_buf_.size();
-  if (want_read == watch_read_ && want_write == watch_write_) return;
-  if (!server_.poller().modify(token_, fd_, want_read, want_write)) {
-    spdlog::debug("epoll_ctl(MOD) for {}: {}", client_->addr, std::strerror(errno));
-    close();
+  if (c.pending_write == 0) {
+    if (c.out.empty() && (c.close_after_reply || c.killed)) close();
     return;
   }
-  watch_read_ = want_read;
-  watch_write_ = want_write;
+  if (write_waiting_) return;
+  write_waiting_ = true;
+  socket_.async_wait(asio::socket_base::wait_write,
+                     [self = shared_from_this()](const error_code& ec) {
+                       self->write_waiting_ = false;
+                       if (ec) return;  // closed
+                       self->flush();
+                       self->resume();  // reading may have paused for us
+                     });
 }
 
 void Connection::close() {
   if (closed_) return;
   closed_ = true;
-  if (fd_ >= 0) {
-    server_.poller().remove(token_, fd_);
-    ::shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
-    fd_ = -1;
-  }
+  error_code ec;
+  socket_.shutdown(asio::socket_base::shutdown_both, ec);
+  socket_.close(ec);  // pending waits end with operation_aborted
+  fd_ = -1;
   if (client_) {
     client_->transport = nullptr;
     spdlog::debug("Client closed connection {}", client_->addr);

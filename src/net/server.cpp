@@ -13,7 +13,7 @@ using asio::ip::tcp;
 using boost::system::error_code;
 
 Server::Server(asio::io_context& io, server::ServerState& state, cmd::Dispatcher& dispatcher)
-    : io_(io), state_(state), dispatcher_(dispatcher), cron_timer_(io), signals_(io), poller_(io) {
+    : io_(io), state_(state), dispatcher_(dispatcher), cron_timer_(io), signals_(io) {
   state_.request_shutdown = [this] {
     // Never tear connections down from inside a command: post it.
     asio::post(io_, [this] { stop(); });
@@ -21,7 +21,6 @@ Server::Server(asio::io_context& io, server::ServerState& state, cmd::Dispatcher
 }
 
 std::string Server::listen() {
-  if (!poller_.error().empty()) return poller_.error();
   const auto& s = state_.settings();
   for (std::string addr : s.bind) {
     bool optional = false;
@@ -60,7 +59,6 @@ std::string Server::listen() {
 }
 
 void Server::start() {
-  poller_.start();
   for (size_t i = 0; i < acceptors_.size(); ++i) accept(i);
   signals_.add(SIGINT);
   signals_.add(SIGTERM);
@@ -96,6 +94,41 @@ void Server::accept(size_t index) {
   });
 }
 
+void Server::note_activity() {
+  const long long window = state_.settings().busy_poll_us;
+  if (window <= 0) return;
+  poll_until_ = std::chrono::steady_clock::now() + std::chrono::microseconds(window);
+  if (polling_) return;
+  polling_ = true;
+  asio::post(io_, [this] { busy_poll(); });
+}
+
+void Server::busy_poll() {
+  // While this handler is queued the io_context checks its sockets without
+  // blocking, so a request that arrives now is found without a wake-up.
+  if (stopping_ || std::chrono::steady_clock::now() >= poll_until_) {
+    polling_ = false;
+    return;
+  }
+  asio::post(io_, [this] { busy_poll(); });
+}
+
+void Server::defer_flush(std::shared_ptr<Connection> c) {
+  to_flush_.push_back(std::move(c));
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  asio::post(io_, [this] { flush_deferred(); });
+}
+
+void Server::flush_deferred() {
+  flush_posted_ = false;
+  std::vector<std::shared_ptr<Connection>> batch;
+  batch.swap(to_flush_);
+  for (auto& c : batch) c->deferred_flush();
+  batch.clear();
+  if (to_flush_.empty()) to_flush_.swap(batch);  // keep the capacity
+}
+
 void Server::schedule_cron() {
   const auto hz = std::max<long long>(state_.settings().hz, 1);
   cron_timer_.expires_after(std::chrono::milliseconds(1000 / hz));
@@ -114,7 +147,6 @@ void Server::stop() {
   for (auto& acc : acceptors_) acc->close(ec);
   cron_timer_.cancel();
   signals_.cancel();
-  poller_.stop();
   std::vector<std::shared_ptr<Connection>> open;
   for (auto& [ptr, conn] : connections_) open.push_back(conn);
   for (auto& c : open) c->shutdown();

@@ -317,6 +317,13 @@ Config::Config() {
        int_parser(&Settings::tcp_keepalive, 0, INT_MAX),
        int_formatter(&Settings::tcp_keepalive),
        ""});
+  add({"busy-poll-us",
+       {},
+       false,
+       false,
+       int_parser(&Settings::busy_poll_us, 0, 1000000),
+       int_formatter(&Settings::busy_poll_us),
+       ""});
   add({"databases",
        {},
        true,

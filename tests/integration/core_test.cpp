@@ -28,6 +28,40 @@ class Core : public ::testing::Test {
 };
 ServerProcess* Core::server_ = nullptr;
 
+// Replies far beyond the socket buffers: sends stop part-way, reading
+// pauses while the backlog is over its limit, and the rest of the pipeline
+// runs when the client catches up. Nothing may be lost or reordered.
+void expect_slow_reader_gets_every_reply(int port) {
+  Client slow(port, 10000);
+  std::string burst;
+  for (int i = 0; i < 200; ++i)
+    burst += Client::encode({"ECHO", std::to_string(i) + std::string(64 * 1024, 'x')});
+  std::thread sender([&] { slow.send_raw(burst); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  for (int i = 0; i < 200; ++i) {
+    auto r = slow.read();
+    ASSERT_TRUE(r.has_value()) << "reply " << i;
+    ASSERT_EQ(r->str, std::to_string(i) + std::string(64 * 1024, 'x')) << "reply " << i;
+  }
+  sender.join();
+  EXPECT_EQ(slow.call({"PING"}).str, "PONG");
+}
+
+// Interleaved readiness of many sockets in one wake-up of the loop.
+void expect_many_clients_get_their_own_replies(int port) {
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 60; ++i) clients.push_back(std::make_unique<Client>(port));
+  for (int round = 0; round < 20; ++round) {
+    for (size_t i = 0; i < clients.size(); ++i)
+      clients[i]->send({"ECHO", std::to_string(round) + ":" + std::to_string(i)});
+    for (size_t i = 0; i < clients.size(); ++i) {
+      auto r = clients[i]->read();
+      ASSERT_TRUE(r.has_value());
+      ASSERT_EQ(r->str, std::to_string(round) + ":" + std::to_string(i));
+    }
+  }
+}
+
 TEST_F(Core, PingThroughRedisCli) {
   EXPECT_EQ(cli("ping"), "PONG\n");
   EXPECT_EQ(cli("ping hello"), "hello\n");
@@ -204,24 +238,7 @@ TEST_F(Core, SlowReaderDoesNotStallOthers) {
   sender.join();
 }
 
-TEST_F(Core, SlowReaderGetsEveryReplyOnceItReads) {
-  // Replies far beyond the socket buffers: sends stop part-way, reading
-  // pauses while the backlog is over its limit, and the rest of the pipeline
-  // runs when the client catches up. Nothing may be lost or reordered.
-  Client slow(port(), 10000);
-  std::string burst;
-  for (int i = 0; i < 200; ++i)
-    burst += Client::encode({"ECHO", std::to_string(i) + std::string(64 * 1024, 'x')});
-  std::thread sender([&] { slow.send_raw(burst); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  for (int i = 0; i < 200; ++i) {
-    auto r = slow.read();
-    ASSERT_TRUE(r.has_value()) << "reply " << i;
-    ASSERT_EQ(r->str, std::to_string(i) + std::string(64 * 1024, 'x')) << "reply " << i;
-  }
-  sender.join();
-  EXPECT_EQ(slow.call({"PING"}).str, "PONG");
-}
+TEST_F(Core, SlowReaderGetsEveryReplyOnceItReads) { expect_slow_reader_gets_every_reply(port()); }
 
 TEST_F(Core, HalfClosedClientStillGetsItsReplies) {
   // Like `printf 'PING\r\nPING\r\n' | nc`: the requests and the end of the
@@ -233,18 +250,38 @@ TEST_F(Core, HalfClosedClientStillGetsItsReplies) {
 }
 
 TEST_F(Core, ManyClientsAtOnceEachGetTheirOwnReplies) {
-  // Interleaved readiness of many sockets in one wake-up of the loop.
-  std::vector<std::unique_ptr<Client>> clients;
-  for (int i = 0; i < 60; ++i) clients.push_back(std::make_unique<Client>(port()));
-  for (int round = 0; round < 20; ++round) {
-    for (size_t i = 0; i < clients.size(); ++i)
-      clients[i]->send({"ECHO", std::to_string(round) + ":" + std::to_string(i)});
-    for (size_t i = 0; i < clients.size(); ++i) {
-      auto r = clients[i]->read();
-      ASSERT_TRUE(r.has_value());
-      ASSERT_EQ(r->str, std::to_string(round) + ":" + std::to_string(i));
-    }
-  }
+  expect_many_clients_get_their_own_replies(port());
+}
+
+TEST(CoreStandalone, WithoutBusyPollingTheLoopSleepsBetweenRequests) {
+  // busy-poll-us 0: every request finds the loop asleep. Same traffic,
+  // same replies.
+  ServerProcess s(setd_binary(), {"--busy-poll-us", "0"});
+  Client c(s.port());
+  auto r = c.call({"CONFIG", "GET", "busy-poll-us"});
+  ASSERT_EQ(r.elements.size(), 2u);
+  EXPECT_EQ(r.elements[1].str, "0");
+  for (int i = 0; i < 50; ++i)
+    ASSERT_EQ(c.call({"ECHO", std::to_string(i)}).str, std::to_string(i));
+  expect_many_clients_get_their_own_replies(s.port());
+  expect_slow_reader_gets_every_reply(s.port());
+}
+
+TEST(CoreStandalone, BusyPollingStopsWhenTrafficStops) {
+  ServerProcess s(setd_binary(), {"--busy-poll-us", "1000", "--hz", "1"});
+  Client c(s.port());
+  auto r = c.call({"CONFIG", "GET", "busy-poll-us"});
+  ASSERT_EQ(r.elements.size(), 2u);
+  EXPECT_EQ(r.elements[1].str, "1000");
+  EXPECT_EQ(c.call({"CONFIG", "SET", "busy-poll-us", "-1"}).str,
+            "ERR CONFIG SET failed (possibly related to argument 'busy-poll-us') - argument must "
+            "be between 0 and 1000000 inclusive");
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(c.call({"PING"}).str, "PONG");
+  // Idle for a second: a loop still polling would use all of it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const double before = s.cpu_seconds();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_LT(s.cpu_seconds() - before, 0.3);
 }
 
 TEST(CoreStandalone, MaxClientsRefusesWithRedisText) {

@@ -208,6 +208,23 @@ class ServerProcess {
 
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
+  // CPU time (user + system) the server has used so far, from /proc.
+  double cpu_seconds() const {
+    FILE* f = std::fopen(("/proc/" + std::to_string(pid_) + "/stat").c_str(), "r");
+    if (!f) return 0;
+    char buf[1024] = {};
+    const size_t n = std::fread(buf, 1, sizeof(buf) - 1, f);
+    std::fclose(f);
+    // Fields after the ")" that closes the command name; utime and stime
+    // are the 12th and 13th of them.
+    const char* p = std::strrchr(buf, ')');
+    if (!p || n == 0) return 0;
+    unsigned long long utime = 0, stime = 0;
+    if (std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                    &stime) != 2)
+      return 0;
+    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  }
   bool running() {
     if (pid_ <= 0) return false;
     int status = 0;

@@ -107,6 +107,17 @@ TEST(Config, GetMatchesGlobsOnce) {
             "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60");
 }
 
+TEST(Config, BusyPollWindowDefaultsTo50AndIsMutable) {
+  Config c;
+  EXPECT_EQ(c.settings().busy_poll_us, 50);
+  EXPECT_EQ(c.set("busy-poll-us", "0", true), "");
+  EXPECT_EQ(c.settings().busy_poll_us, 0);
+  EXPECT_EQ(c.set("busy-poll-us", "-5", true), "argument must be between 0 and 1000000 inclusive");
+  EXPECT_EQ(c.set("busy-poll-us", "1000001", true),
+            "argument must be between 0 and 1000000 inclusive");
+  EXPECT_EQ(c.settings().busy_poll_us, 0);
+}
+
 TEST(Config, OutputBufferLimitClasses) {
   Config c;
   EXPECT_EQ(c.set("client-output-buffer-limit", "pubsub 1mb 512kb 10", true), "");

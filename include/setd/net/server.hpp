@@ -5,21 +5,21 @@
 // main are the only places that touch Asio. A Connection owns the socket and
 // the byte buffers; it hands bytes to the RESP parser and argument vectors to
 // the dispatcher, and writes whatever replies accumulated, once per batch.
-// Client sockets are watched by the Poller (an epoll set of our own), the
-// acceptors, the cron timer and the signals by Asio.
+// Everything waits on the one io_context: acceptors, client sockets (see
+// connection.hpp for how they are read), the cron timer and the signals.
 #pragma once
 
 // clang-format off
 #include <utility>  // before Asio: Boost 1.74 misses it under C++20
 #include <boost/asio.hpp>
 // clang-format on
+#include <chrono>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "setd/cmd/dispatcher.hpp"
-#include "setd/net/poller.hpp"
 #include "setd/server/server_state.hpp"
 
 namespace setd::net {
@@ -41,13 +41,22 @@ class Server {
   server::ServerState& state() { return state_; }
   cmd::Dispatcher& dispatcher() { return dispatcher_; }
   boost::asio::io_context& io() { return io_; }
-  Poller& poller() { return poller_; }
+  // A client sent input: keep the loop polling instead of sleeping for
+  // busy-poll-us (see conf/setd.conf for why).
+  void note_activity();
+  // Queues `c` to have its output sent once the requests that are ready now
+  // have all run (Redis writes replies before it sleeps, not after each
+  // read: the clients then find several replies per wake-up, and we find
+  // several requests per wake-up).
+  void defer_flush(std::shared_ptr<Connection> c);
   // Drops the server's reference to a closed connection.
   void forget(Connection* c) { connections_.erase(c); }
 
  private:
   void accept(size_t index);
   void schedule_cron();
+  void busy_poll();
+  void flush_deferred();
 
   boost::asio::io_context& io_;
   server::ServerState& state_;
@@ -55,11 +64,14 @@ class Server {
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   boost::asio::steady_timer cron_timer_;
   boost::asio::signal_set signals_;
-  Poller poller_;
   // The owners of the open connections (nothing else keeps one alive while
   // it waits for input).
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
   bool stopping_ = false;
+  std::vector<std::shared_ptr<Connection>> to_flush_;
+  bool flush_posted_ = false;
+  bool polling_ = false;  // a busy_poll() is queued
+  std::chrono::steady_clock::time_point poll_until_{};
 
   friend class Connection;
 };

@@ -60,6 +60,7 @@ struct Settings {
   int tcp_backlog = 511;
   long long timeout = 0;
   long long tcp_keepalive = 300;
+  long long busy_poll_us = 50;
   int databases = 16;
   long long maxclients = 10000;
   std::string loglevel = "notice";
