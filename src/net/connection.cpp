@@ -96,8 +96,8 @@ void Connection::read_input() {
   }
   if (closed_ || !wants_input()) return;  // resume() reads again later
   if (!drained) {
-    // More may be waiting, and no edge will announce it: read again once
-    // the other clients had their turn.
+    // More may be waiting: read again once the other clients had their
+    // turn (cheaper than a wait, which would complete at once).
     read_posted_ = true;
     asio::post(server_.io(), [self = shared_from_this()] {
       self->read_posted_ = false;
@@ -116,11 +116,11 @@ void Connection::read_input() {
 
 void Connection::resume() {
   if (closed_ || !wants_input()) return;
-  if (rpos_ < wpos_) {
-    // Requests left unparsed while we were backlogged.
-    process();
-    if (closed_) return;
-    flush();
+  if (paused_) {
+    // Requests that were already here when reading paused. They may fill
+    // the backlog again: then the flush they queue brings us back here.
+    paused_ = false;
+    run_requests();
     if (closed_ || !wants_input()) return;
   }
   read_input();
@@ -129,10 +129,17 @@ void Connection::resume() {
 void Connection::on_input(size_t n) {
   wpos_ += n;
   server_.state().stats().net_input_bytes += n;
-  client_->query_buffer_len = wpos_ - rpos_;
-  client_->query_buffer_cap = in_.size();
   // proto-max-bulk-len may change at run time (CONFIG SET).
   parser_.set_limits({server_.state().settings().proto_max_bulk_len, 64 * 1024});
+  run_requests();
+  // Shrink a buffer that grew for one huge request.
+  if (!closed_ && rpos_ == wpos_ && in_.size() > 1024 * 1024) {
+    std::vector<char>(kReadChunk).swap(in_);
+    rpos_ = wpos_ = 0;
+  }
+}
+
+void Connection::run_requests() {
   process();
   if (closed_) return;
   // Its own replies count too (normal class), once per batch of requests.
@@ -147,18 +154,16 @@ void Connection::on_input(size_t n) {
   client_->query_buffer_len = wpos_ - rpos_;
   client_->query_buffer_cap = in_.size();
   if (!client_->out.empty() || client_->close_after_reply) queue_flush();
-  // Shrink a buffer that grew for one huge request.
-  if (!closed_ && rpos_ == wpos_ && in_.size() > 1024 * 1024) {
-    std::vector<char>(kReadChunk).swap(in_);
-    rpos_ = wpos_ = 0;
-  }
 }
 
 void Connection::process() {
   auto& dispatcher = server_.dispatcher();
   server::Client& c = *client_;
   while (rpos_ < wpos_ && !c.close_after_reply && !c.killed && !closed_) {
-    if (backlogged()) break;
+    if (backlogged()) {
+      paused_ = true;  // resume() runs the rest once the output drained
+      break;
+    }
     size_t consumed = 0;
     const std::string_view view(in_.data() + rpos_, wpos_ - rpos_);
     const auto status = parser_.parse(view, consumed);
@@ -275,6 +280,9 @@ void Connection::close() {
   server_.forget(this);
 }
 
-void Connection::shutdown() { close(); }
+void Connection::shutdown() {
+  flush();  // best effort: replies already made, e.g. in the round that stopped us
+  close();
+}
 
 }  // namespace setd::net

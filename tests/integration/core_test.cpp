@@ -47,6 +47,31 @@ void expect_slow_reader_gets_every_reply(int port) {
   EXPECT_EQ(slow.call({"PING"}).str, "PONG");
 }
 
+// Small requests with big replies, all sent at once and read as fast as they
+// come: reading pauses at the backlog limit with requests still in the
+// input buffer, and each time the output drains those must run although
+// the client sends nothing more.
+void expect_fast_reader_gets_every_reply(int port) {
+  Client c(port, 10000);
+  c.call({"DEL", "fastreader"});
+  for (int base = 0; base < 20000; base += 1000) {
+    std::vector<std::string> args{"SADD", "fastreader"};
+    for (int i = base; i < base + 1000; ++i) args.push_back("member:" + std::to_string(100000 + i));
+    ASSERT_EQ(c.call(args).integer, 1000);
+  }
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::string burst;
+    for (int i = 0; i < 100; ++i) burst += "SMEMBERS fastreader\r\n";
+    c.send_raw(burst);
+    // Each reply: *20000, then 20000 times $13 member:1ddddd.
+    const size_t reply = 8 + 20000 * 20;
+    const std::string got = c.read_bytes(100 * reply);
+    ASSERT_EQ(got.size(), 100 * reply) << "attempt " << attempt;
+    for (int i = 0; i < 100; ++i) ASSERT_EQ(got.compare(i * reply, 8, "*20000\r\n"), 0) << i;
+  }
+  EXPECT_EQ(c.call({"DEL", "fastreader"}).integer, 1);
+}
+
 // Interleaved readiness of many sockets in one wake-up of the loop.
 void expect_many_clients_get_their_own_replies(int port) {
   std::vector<std::unique_ptr<Client>> clients;
@@ -240,6 +265,10 @@ TEST_F(Core, SlowReaderDoesNotStallOthers) {
 
 TEST_F(Core, SlowReaderGetsEveryReplyOnceItReads) { expect_slow_reader_gets_every_reply(port()); }
 
+TEST_F(Core, FastReaderOfHugePipelineGetsEveryReply) {
+  expect_fast_reader_gets_every_reply(port());
+}
+
 TEST_F(Core, HalfClosedClientStillGetsItsReplies) {
   // Like `printf 'PING\r\nPING\r\n' | nc`: the requests and the end of the
   // client's stream arrive together; the replies still go out before we close.
@@ -265,6 +294,7 @@ TEST(CoreStandalone, WithoutBusyPollingTheLoopSleepsBetweenRequests) {
     ASSERT_EQ(c.call({"ECHO", std::to_string(i)}).str, std::to_string(i));
   expect_many_clients_get_their_own_replies(s.port());
   expect_slow_reader_gets_every_reply(s.port());
+  expect_fast_reader_gets_every_reply(s.port());
 }
 
 TEST(CoreStandalone, BusyPollingStopsWhenTrafficStops) {

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -85,6 +86,22 @@ class Client {
   void send(const std::vector<std::string>& args) { send_raw(encode(args)); }
 
   // Next reply; nullopt on timeout or when the server closed the connection.
+  // Exactly `n` raw bytes (after anything already buffered), read in big
+  // gulps without parsing; shorter if the peer stops or goes quiet.
+  std::string read_bytes(size_t n) {
+    std::string out = std::move(buf_);
+    buf_.clear();
+    std::vector<char> tmp(1 << 20);
+    while (out.size() < n) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, timeout_ms_) <= 0) break;
+      const ssize_t k = ::recv(fd_, tmp.data(), std::min(tmp.size(), n - out.size()), 0);
+      if (k <= 0) break;
+      out.append(tmp.data(), static_cast<size_t>(k));
+    }
+    return out;
+  }
+
   std::optional<RespValue> read() {
     for (;;) {
       size_t used = 0;

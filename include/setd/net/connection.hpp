@@ -1,21 +1,20 @@
 // One client connection: the socket, its input buffer and parser, and the
 // output pump.
 //
-// Readiness comes from Asio's own reactor (socket waits, no Asio reads or
-// writes); the reads and writes are plain non-blocking system calls. Why not
-// Asio's async_read_some: a receive started after the socket was emptied is
-// tried at once and fails with EAGAIN, one wasted system call per request at
-// pipeline depth 1 (`perf trace -s`: 1.9 receives per request). Why not an
-// epoll set of our own watched by Asio as one descriptor (tried): every
-// packet a client sends then wakes two epoll sets, and the nested wake-up is
-// paid by the sending client (perf: 9.3% of redis-benchmark's time in the
-// socket wake-up against setd, 4.7% against Redis).
+// Readiness comes from Asio's reactor (socket waits, no Asio reads or
+// writes); reads and writes are plain non-blocking system calls. A request at
+// pipeline depth 1 costs one recv, one send and the epoll_ctl(MOD) with which
+// Asio arms a wait. That MOD also re-checks readiness, so a wait armed while
+// input is already buffered completes at once: no input can be missed.
+// Alternatives measured: Asio's async_read_some makes a receive after each
+// reply that fails with EAGAIN (`perf trace -s`: 1.9 receives per request),
+// the same count; an epoll set of our own, watched by Asio as one
+// descriptor, saves the epoll_ctl but has every client packet wake two epoll
+// sets, in the sending client's time.
 //
-// The reactor's registration is edge-triggered, so the rule that keeps us
-// from missing input is: the read wait is armed only in the same handler
-// that saw the socket empty (a receive shorter than its buffer, or EAGAIN);
-// any other time reading resumes (after a pause for a slow reader, or after a
-// receive that filled its buffer) it starts with a receive, not a wait.
+// After a receive that filled the buffer, reading goes on with a posted
+// receive (other clients get their turn first, and no epoll_ctl is spent);
+// after a pause for a slow reader it restarts with a receive.
 #pragma once
 
 // clang-format off
@@ -53,14 +52,17 @@ class Connection : public std::enable_shared_from_this<Connection>, public serve
   void close_soon() override;
 
  private:
-  // Receives and runs input until the socket is empty (then waits for
-  // more), reading pauses, or a receive fills the buffer (then continues
-  // after other clients had their turn).
+  // One receive, and runs what came. Then: waits for more input if the
+  // socket is empty; posts itself if the receive filled the buffer (more may
+  // be there); does nothing if reading paused (resume() restarts it).
   void read_input();
   // Continues after output drained: leftover requests, then reading.
   void resume();
   void on_input(size_t n);
-  // Parses and runs every complete request in the buffer.
+  // process(), then the client's limits, then queue_flush() of the replies.
+  void run_requests();
+  // Parses and runs every complete request in the buffer, or stops (paused_)
+  // when the client's unsent output crosses the backlog limit.
   void process();
   // Sends pending output until done or the socket is full (then waits until
   // it is writable); closes the connection once everything is out if it is
@@ -92,6 +94,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public serve
   bool read_waiting_ = false;   // a wait for input is armed
   bool read_posted_ = false;    // a read_input() is queued
   bool write_waiting_ = false;  // a wait for room to write is armed
+  bool paused_ = false;         // process() stopped at the backlog limit
   bool closed_ = false;
   bool flush_queued_ = false;  // waiting in the server's deferred flush
 };

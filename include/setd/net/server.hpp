@@ -64,8 +64,8 @@ class Server {
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   boost::asio::steady_timer cron_timer_;
   boost::asio::signal_set signals_;
-  // The owners of the open connections (nothing else keeps one alive while
-  // it waits for input).
+  // The owners of the open connections. Pending waits and posted handlers
+  // hold them too, but only until close(), which ends every wait.
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
   bool stopping_ = false;
   std::vector<std::shared_ptr<Connection>> to_flush_;
