@@ -8,7 +8,7 @@
 #   workloads: ping ping_p16 (default: all known)
 #
 # Each workload is set up once on each server, then measured in `rounds`
-# alternating runs (setd, redis, setd, redis, ...; default 3) and the median of
+# alternating runs (setd, redis, setd, redis, ...; default 5) and the median of
 # each server's runs is printed: on a small shared machine a single run swings
 # by ±20%, and alternating keeps a slow minute from landing on one side only.
 # Needs: a built setd (bash .ci/build setd), redis-server and redis-benchmark.
@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=200000
 C=50
-ROUNDS=3
+ROUNDS=5
 while getopts "n:c:r:" opt; do
   case $opt in
     n) N=$OPTARG ;;
