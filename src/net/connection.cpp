@@ -51,8 +51,7 @@ void Connection::start() {
   in_.resize(kReadChunk);
   spdlog::debug("Accepted {}", client_->addr);
 
-  fd_ = socket_.native_handle();
-  client_->fd = fd_;
+  client_->fd = socket_.native_handle();
   socket_.non_blocking(true, ec);
   if (ec) {
     spdlog::warn("Making client socket non-blocking: {}", ec.message());
@@ -80,7 +79,7 @@ void Connection::read_input() {
   if (parser_.bytes_hint() > wpos_ - rpos_) want = std::max(want, rpos_ + parser_.bytes_hint());
   if (in_.size() < want) in_.resize(std::max(want, in_.size() * 2));
   const size_t room = in_.size() - wpos_;
-  const ssize_t n = ::recv(fd_, in_.data() + wpos_, room, 0);
+  const ssize_t n = ::recv(socket_.native_handle(), in_.data() + wpos_, room, 0);
   bool drained = true;
   if (n > 0) {
     server_.note_activity();
@@ -105,13 +104,18 @@ void Connection::read_input() {
     });
     return;
   }
-  read_waiting_ = true;
-  socket_.async_wait(asio::socket_base::wait_read,
-                     [self = shared_from_this()](const error_code& ec) {
-                       self->read_waiting_ = false;
-                       if (ec) return;  // closed
-                       self->read_input();
-                     });
+  arm_wait(asio::socket_base::wait_read, &Connection::read_waiting_, &Connection::read_input);
+}
+
+void Connection::arm_wait(asio::socket_base::wait_type what, bool Connection::*armed,
+                          void (Connection::*then)()) {
+  if (this->*armed) return;
+  this->*armed = true;
+  socket_.async_wait(what, [self = shared_from_this(), armed, then](const error_code& ec) {
+    self.get()->*armed = false;
+    if (ec) return;  // closed
+    (self.get()->*then)();
+  });
 }
 
 void Connection::resume() {
@@ -213,6 +217,10 @@ void Connection::queue_flush() {
 
 void Connection::deferred_flush() {
   flush_queued_ = false;
+  flush_and_resume();
+}
+
+void Connection::flush_and_resume() {
   flush();
   resume();  // reading may have paused for a backlog that is now out
 }
@@ -236,8 +244,8 @@ void Connection::flush() {
       if (c.out.empty()) break;
       writing_buf_.swap(c.out);
     }
-    const ssize_t k =
-        ::send(fd_, writing_buf_.data() + woff_, writing_buf_.size() - woff_, MSG_NOSIGNAL);
+    const ssize_t k = ::send(socket_.native_handle(), writing_buf_.data() + woff_,
+                             writing_buf_.size() - woff_, MSG_NOSIGNAL);
     if (k > 0) {
       woff_ += static_cast<size_t>(k);
       stats.net_output_bytes += static_cast<size_t>(k);
@@ -253,15 +261,8 @@ void Connection::flush() {
     if (c.out.empty() && (c.close_after_reply || c.killed)) close();
     return;
   }
-  if (write_waiting_) return;
-  write_waiting_ = true;
-  socket_.async_wait(asio::socket_base::wait_write,
-                     [self = shared_from_this()](const error_code& ec) {
-                       self->write_waiting_ = false;
-                       if (ec) return;  // closed
-                       self->flush();
-                       self->resume();  // reading may have paused for us
-                     });
+  arm_wait(asio::socket_base::wait_write, &Connection::write_waiting_,
+           &Connection::flush_and_resume);
 }
 
 void Connection::close() {
@@ -270,7 +271,6 @@ void Connection::close() {
   error_code ec;
   socket_.shutdown(asio::socket_base::shutdown_both, ec);
   socket_.close(ec);  // pending waits end with operation_aborted
-  fd_ = -1;
   if (client_) {
     client_->transport = nullptr;
     spdlog::debug("Client closed connection {}", client_->addr);

@@ -13,20 +13,19 @@
 namespace setd::testing {
 namespace {
 
-class Core : public ::testing::Test {
+class Core : public SetdSuite {
  protected:
-  static void SetUpTestSuite() { server_ = new ServerProcess(setd_binary()); }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  static int port() { return server_->port(); }
   static std::string cli(const std::string& args) {
     return shell("redis-cli -p " + std::to_string(port()) + " " + args + " 2>&1");
   }
-  static ServerProcess* server_;
 };
-ServerProcess* Core::server_ = nullptr;
+
+// CONFIG GET of one parameter: its value, or a text no value can equal.
+std::string config_get(Client& c, const std::string& name) {
+  const auto r = c.call({"CONFIG", "GET", name});
+  if (r.elements.size() != 2) return "<CONFIG GET " + name + ": " + r.to_string() + ">";
+  return r.elements[1].str;
+}
 
 // Replies far beyond the socket buffers: sends stop part-way, reading
 // pauses while the backlog is over its limit, and the rest of the pipeline
@@ -206,9 +205,7 @@ TEST_F(Core, ClientListShowsNamesAndLibInfo) {
 TEST_F(Core, ConfigGetSetRoundTrip) {
   Client c(port());
   EXPECT_EQ(c.call({"CONFIG", "SET", "maxclients", "500", "timeout", "30"}).str, "OK");
-  auto r = c.call({"CONFIG", "GET", "maxclients"});
-  ASSERT_EQ(r.elements.size(), 2u);
-  EXPECT_EQ(r.elements[1].str, "500");
+  EXPECT_EQ(config_get(c, "maxclients"), "500");
   EXPECT_EQ(c.call({"CONFIG", "SET", "maxclients", "abc"}).str,
             "ERR CONFIG SET failed (possibly related to argument 'maxclients') - argument "
             "couldn't be parsed into an integer");
@@ -287,9 +284,7 @@ TEST(CoreStandalone, WithoutBusyPollingTheLoopSleepsBetweenRequests) {
   // same replies.
   ServerProcess s(setd_binary(), {"--busy-poll-us", "0"});
   Client c(s.port());
-  auto r = c.call({"CONFIG", "GET", "busy-poll-us"});
-  ASSERT_EQ(r.elements.size(), 2u);
-  EXPECT_EQ(r.elements[1].str, "0");
+  EXPECT_EQ(config_get(c, "busy-poll-us"), "0");
   for (int i = 0; i < 50; ++i)
     ASSERT_EQ(c.call({"ECHO", std::to_string(i)}).str, std::to_string(i));
   expect_many_clients_get_their_own_replies(s.port());
@@ -300,9 +295,7 @@ TEST(CoreStandalone, WithoutBusyPollingTheLoopSleepsBetweenRequests) {
 TEST(CoreStandalone, BusyPollingStopsWhenTrafficStops) {
   ServerProcess s(setd_binary(), {"--busy-poll-us", "1000", "--hz", "1"});
   Client c(s.port());
-  auto r = c.call({"CONFIG", "GET", "busy-poll-us"});
-  ASSERT_EQ(r.elements.size(), 2u);
-  EXPECT_EQ(r.elements[1].str, "1000");
+  EXPECT_EQ(config_get(c, "busy-poll-us"), "1000");
   EXPECT_EQ(c.call({"CONFIG", "SET", "busy-poll-us", "-1"}).str,
             "ERR CONFIG SET failed (possibly related to argument 'busy-poll-us') - argument must "
             "be between 0 and 1000000 inclusive");
@@ -376,8 +369,7 @@ TEST(CoreStandalone, ConfigRewriteKeepsComments) {
   // And the rewritten file starts a server again.
   ServerProcess again(setd_binary(), {}, file.string());
   Client c(again.port());
-  auto r = c.call({"CONFIG", "GET", "set-max-intset-entries"});
-  EXPECT_EQ(r.elements[1].str, "1000");
+  EXPECT_EQ(config_get(c, "set-max-intset-entries"), "1000");
   std::filesystem::remove(file);
 }
 

@@ -70,6 +70,11 @@ class Connection : public std::enable_shared_from_this<Connection>, public serve
   void flush();
   // flush() once the requests ready now have run (Server::defer_flush).
   void queue_flush();
+  void flush_and_resume();
+  // Waits (once: `armed` says a wait is pending) until the socket is
+  // readable or writable, then calls `then`; nothing if the socket closes.
+  void arm_wait(boost::asio::socket_base::wait_type what, bool Connection::*armed,
+                void (Connection::*then)());
   void close();
   // Reading pauses while too much output waits for a slow reader.
   bool backlogged() const;
@@ -83,7 +88,6 @@ class Connection : public std::enable_shared_from_this<Connection>, public serve
   Server& server_;
   server::Client* client_ = nullptr;
   proto::RequestParser parser_;
-  int fd_ = -1;
 
   std::vector<char> in_;  // [rpos_, wpos_) holds unparsed bytes
   size_t rpos_ = 0;
