@@ -233,9 +233,7 @@ void client_list(Context& ctx) {
 }
 
 void kill_client(server::ServerState& state, server::Client& target) {
-  target.killed = true;
-  if (target.transport) target.transport->close_soon();
-  (void)state;
+  state.close_async(target, server::CloseReason::kKilled);
 }
 
 void client_kill(Context& ctx) {

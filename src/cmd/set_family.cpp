@@ -154,9 +154,7 @@ bool delete_if_empty(Context& ctx, std::string_view key, const SetObject& s) {
 bool output_overflow(Context& ctx, size_t reply_start) {
   if (!ctx.server.output_limit_reached(ctx.client)) return false;
   ctx.client.out.resize(reply_start);
-  ctx.client.killed = true;
-  ++ctx.server.stats().client_output_limit_disconnections;
-  if (ctx.client.transport != nullptr) ctx.client.transport->close_soon();
+  ctx.server.close_async(ctx.client, server::CloseReason::kOutputBufferLimit);
   return true;
 }
 

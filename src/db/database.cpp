@@ -1,6 +1,7 @@
 #include "setd/db/database.hpp"
 
 #include "setd/base/clock.hpp"
+#include "setd/base/memory.hpp"
 
 namespace setd::db {
 
@@ -9,7 +10,7 @@ bool Database::expire_if_needed(std::string_view key) {
   const int64_t* when = expires_.find(key);
   if (!when || *when > base::now_ms()) return false;
   // Tell the hook first: it may want to read the key's name before it goes.
-  keys_.erase(key);
+  if (auto v = keys_.take(key)) base::note_freed(v->heap_bytes());
   expires_.erase(key);
   if (on_expired) on_expired(*this, key);
   return true;
@@ -35,6 +36,7 @@ Value& Database::set(std::string_view key, Value v, bool keep_ttl) {
   v.lru_seconds = lru_clock();
   if (!keep_ttl) expires_.erase(key);
   if (Value* existing = keys_.find(key)) {
+    base::note_freed(existing->heap_bytes());
     *existing = std::move(v);
     return *existing;
   }
@@ -48,7 +50,9 @@ Value& Database::add(std::string_view key, Value v) {
 
 bool Database::erase(std::string_view key) {
   if (expire_if_needed(key)) return false;
-  if (!keys_.erase(key)) return false;
+  auto v = keys_.take(key);
+  if (!v) return false;
+  base::note_freed(v->heap_bytes());
   expires_.erase(key);
   return true;
 }
@@ -63,6 +67,7 @@ std::optional<std::pair<Value, int64_t>> Database::take(std::string_view key) {
 }
 
 void Database::clear() {
+  base::note_freed(keys_.size() * 64);  // an estimate: entries, buckets, small values
   keys_.clear();
   expires_.clear();
   avg_ttl_ = 0;

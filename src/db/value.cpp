@@ -49,4 +49,10 @@ const char* Value::encoding_name() const {
   return "raw";
 }
 
+size_t Value::heap_bytes() const {
+  if (type() == Type::kSet) return as_set().memory_bytes();
+  const auto& b = as_string().bytes;
+  return b.capacity() > 15 ? b.capacity() : 0;  // beyond the small-string buffer
+}
+
 }  // namespace setd::db

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "setd/base/memory.hpp"
 #include "setd/net/server.hpp"
 
 namespace setd::net {
@@ -16,11 +17,29 @@ using boost::system::error_code;
 
 namespace {
 
+// Reads go into the server's shared buffer of this size whenever the
+// connection holds no partial request (see connection.hpp).
 constexpr size_t kReadChunk = 16 * 1024;
+// Output buffers bigger than this are freed once they have been sent; idle
+// clients give back the rest (trim_buffers(), from the cron).
+constexpr size_t kKeepOutputCapacity = 16 * 1024;
 // Output waiting for a client beyond this stops us reading its requests
 // until it catches up, so a client that never reads cannot grow our memory
 // with its own replies.
 constexpr size_t kBacklogLimit = 4 * 1024 * 1024;
+
+// Frees a string's buffer (telling the heap trimmer about big ones).
+void free_string(std::string& s) {
+  if (s.capacity() > kKeepOutputCapacity) base::note_freed(s.capacity());
+  std::string().swap(s);
+}
+
+// Frees an input buffer that holds nothing unread.
+void free_input(base::ByteBuffer& b) {
+  if (!b.empty()) return;
+  if (b.capacity() > kKeepOutputCapacity) base::note_freed(b.capacity());
+  b.release();
+}
 
 std::string endpoint_string(const asio::ip::tcp::endpoint& ep) {
   const auto addr = ep.address();
@@ -48,7 +67,6 @@ void Connection::start() {
   if (state.settings().tcp_keepalive > 0)
     socket_.set_option(asio::socket_base::keep_alive(true), ec);
   ++state.stats().connections_received;
-  in_.resize(kReadChunk);
   spdlog::debug("Accepted {}", client_->addr);
 
   client_->fd = socket_.native_handle();
@@ -69,22 +87,31 @@ bool Connection::wants_input() const {
 
 void Connection::read_input() {
   if (closed_ || read_waiting_ || read_posted_ || !wants_input()) return;
-  // Make room: move unparsed bytes to the front, grow for big requests.
-  if (rpos_ > 0 && (rpos_ == wpos_ || in_.size() - wpos_ < kReadChunk)) {
-    std::memmove(in_.data(), in_.data() + rpos_, wpos_ - rpos_);
-    wpos_ -= rpos_;
-    rpos_ = 0;
+  // With no partial request pending, receive into the server's shared
+  // buffer: an idle connection then owns no input memory at all, and only
+  // the tail of a request that did not arrive whole is copied into in_.
+  // Otherwise append to in_, which grows with the bytes that arrive (at
+  // most doubling per receive), never with the size a request announces.
+  const bool shared = in_.empty();
+  char* dst;
+  size_t room;
+  if (shared) {
+    dst = server_.shared_read_buffer(kReadChunk);
+    room = kReadChunk;
+  } else {
+    size_t want = kReadChunk;
+    if (parser_.bytes_hint() > in_.size()) want = std::max(want, parser_.bytes_hint() - in_.size());
+    dst = in_.reserve_for_write(kReadChunk, want);
+    room = in_.room();
   }
-  size_t want = wpos_ + kReadChunk;
-  if (parser_.bytes_hint() > wpos_ - rpos_) want = std::max(want, rpos_ + parser_.bytes_hint());
-  if (in_.size() < want) in_.resize(std::max(want, in_.size() * 2));
-  const size_t room = in_.size() - wpos_;
-  const ssize_t n = ::recv(socket_.native_handle(), in_.data() + wpos_, room, 0);
+  const ssize_t n = ::recv(socket_.native_handle(), dst, room, 0);
   bool drained = true;
   if (n > 0) {
     server_.note_activity();
     drained = static_cast<size_t>(n) < room;
-    on_input(static_cast<size_t>(n));
+    if (!shared) in_.commit(static_cast<size_t>(n));
+    on_input(static_cast<size_t>(n),
+             shared ? std::string_view(dst, static_cast<size_t>(n)) : std::string_view());
   } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
     if (n < 0 && errno != ECONNRESET)
       spdlog::debug("read error from {}: {}", client_->addr, std::strerror(errno));
@@ -130,47 +157,47 @@ void Connection::resume() {
   read_input();
 }
 
-void Connection::on_input(size_t n) {
-  wpos_ += n;
+void Connection::on_input(size_t n, std::string_view shared) {
   server_.state().stats().net_input_bytes += n;
   // proto-max-bulk-len may change at run time (CONFIG SET).
   parser_.set_limits({server_.state().settings().proto_max_bulk_len, 64 * 1024});
-  run_requests();
-  // Shrink a buffer that grew for one huge request.
-  if (!closed_ && rpos_ == wpos_ && in_.size() > 1024 * 1024) {
-    std::vector<char>(kReadChunk).swap(in_);
-    rpos_ = wpos_ = 0;
-  }
+  run_requests(shared);
 }
 
-void Connection::run_requests() {
-  process();
+void Connection::run_requests(std::string_view shared) {
+  if (!shared.empty()) {
+    // Fresh input in the server's shared buffer: whatever is not run now (a
+    // partial request, or the rest after a backlog pause) moves to in_.
+    const size_t used = process(shared);
+    if (!closed_ && used < shared.size()) in_.append(shared.substr(used));
+  } else {
+    in_.consume(process(in_.view()));
+  }
   if (closed_) return;
+  free_input(in_);  // nothing pending: hold no input memory
   // Its own replies count too (normal class), once per batch of requests.
   if (!client_->killed && client_->output_bytes() > 0 && enforce_output_limit()) return;
   const auto& s = server_.state().settings();
-  if (wpos_ - rpos_ > static_cast<size_t>(s.client_query_buffer_limit)) {
-    spdlog::warn("Closing client that reached max query buffer length: {}", client_->addr);
-    ++server_.state().stats().client_query_buffer_limit_disconnections;
-    close();
+  if (in_.size() > static_cast<size_t>(s.client_query_buffer_limit)) {
+    server_.state().close_async(*client_, server::CloseReason::kQueryBufferLimit);
     return;
   }
-  client_->query_buffer_len = wpos_ - rpos_;
-  client_->query_buffer_cap = in_.size();
+  client_->query_buffer_len = in_.size();
+  client_->query_buffer_cap = in_.capacity();
   if (!client_->out.empty() || client_->close_after_reply) queue_flush();
 }
 
-void Connection::process() {
+size_t Connection::process(std::string_view buf) {
   auto& dispatcher = server_.dispatcher();
   server::Client& c = *client_;
-  while (rpos_ < wpos_ && !c.close_after_reply && !c.killed && !closed_) {
+  size_t pos = 0;
+  while (pos < buf.size() && !c.close_after_reply && !c.killed && !closed_) {
     if (backlogged()) {
       paused_ = true;  // resume() runs the rest once the output drained
       break;
     }
     size_t consumed = 0;
-    const std::string_view view(in_.data() + rpos_, wpos_ - rpos_);
-    const auto status = parser_.parse(view, consumed);
+    const auto status = parser_.parse(buf.substr(pos), consumed);
     if (status == proto::RequestParser::Status::kNeedMore) break;
     if (status == proto::RequestParser::Status::kError) {
       const uint64_t before = c.reply.error_count();
@@ -180,23 +207,19 @@ void Connection::process() {
       ++stats.errors["ERR"];
       spdlog::debug("Protocol error ({}) from client: {}", parser_.error(), c.addr);
       c.close_after_reply = true;
-      rpos_ = wpos_;
-      break;
+      return buf.size();  // nothing after a protocol error is read
     }
     if (status == proto::RequestParser::Status::kCommand) dispatcher.dispatch(c, parser_.args());
-    rpos_ += consumed;
+    pos += consumed;
   }
-  if (rpos_ == wpos_) rpos_ = wpos_ = 0;
+  // A client that is going away runs nothing more.
+  if (c.close_after_reply || c.killed) return buf.size();
+  return pos;
 }
 
 bool Connection::enforce_output_limit() {
   if (!server_.state().output_limit_reached(*client_)) return false;
-  spdlog::warn("Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
-               client_->addr);
-  ++server_.state().stats().client_output_limit_disconnections;
-  client_->killed = true;
-  client_->out.clear();
-  close_soon();
+  server_.state().close_async(*client_, server::CloseReason::kOutputBufferLimit);
   return true;
 }
 
@@ -237,8 +260,8 @@ void Connection::flush() {
   for (;;) {
     if (woff_ == writing_buf_.size()) {
       woff_ = 0;
-      if (writing_buf_.capacity() > 1024 * 1024)
-        std::string().swap(writing_buf_);
+      if (writing_buf_.capacity() > kKeepOutputCapacity)
+        free_string(writing_buf_);
       else
         writing_buf_.clear();
       if (c.out.empty()) break;
@@ -258,11 +281,25 @@ void Connection::flush() {
   }
   c.pending_write = writing_buf_.size() - woff_;
   if (c.pending_write == 0) {
+    // Everything is out: a big reply buffer goes back to the allocator.
+    if (c.out.capacity() > kKeepOutputCapacity) free_string(c.out);
     if (c.out.empty() && (c.close_after_reply || c.killed)) close();
     return;
   }
   arm_wait(asio::socket_base::wait_write, &Connection::write_waiting_,
            &Connection::flush_and_resume);
+}
+
+void Connection::trim_buffers() {
+  if (closed_) return;
+  free_input(in_);  // only if no partial request is pending
+  if (woff_ == writing_buf_.size()) {
+    free_string(writing_buf_);
+    woff_ = 0;
+  }
+  if (client_->out.empty()) free_string(client_->out);
+  client_->query_buffer_len = in_.size();
+  client_->query_buffer_cap = in_.capacity();
 }
 
 void Connection::close() {

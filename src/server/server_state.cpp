@@ -1,8 +1,11 @@
 #include "setd/server/server_state.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "setd/base/clock.hpp"
+#include "setd/base/memory.hpp"
 #include "setd/base/random.hpp"
 
 namespace setd::server {
@@ -169,18 +172,51 @@ void ServerState::cron() {
       }
     }
   }
-  // Idle clients (timeout) and soft output-buffer limits.
+  // Idle clients (timeout), soft output-buffer limits, and buffer memory of
+  // clients idle for 2 s or more (once a second, as Redis's clientsCron
+  // resizes query and reply buffers).
   const long long timeout = settings().timeout;
+  const bool trim = now - last_trim_ms_ >= 1000;
+  if (trim) {
+    last_trim_ms_ = now;
+    // Memory freed inside the heap (a deleted big set, a drained buffer)
+    // goes back to the kernel, as jemalloc's decay does for Redis.
+    base::trim_heap_if_worthwhile(1024 * 1024);
+  }
   for (auto& [id, c] : clients_) {
     if (c->killed) continue;
-    const bool idle = timeout > 0 && c->subscriptions() == 0 && !c->in_multi &&
-                      (now - c->last_interaction_ms) / 1000 > timeout;
-    if (idle || (c->output_bytes() > 0 && output_limit_reached(*c))) {
-      if (!idle) ++stats_.client_output_limit_disconnections;
-      c->killed = true;
-      if (c->transport) c->transport->close_soon();
+    const int64_t idle_ms = now - c->last_interaction_ms;
+    if (timeout > 0 && c->subscriptions() == 0 && !c->in_multi && idle_ms / 1000 > timeout) {
+      close_async(*c, CloseReason::kIdleTimeout);
+    } else if (c->output_bytes() > 0 && output_limit_reached(*c)) {
+      close_async(*c, CloseReason::kOutputBufferLimit);
+    } else if (trim && idle_ms >= 2000 && c->transport) {
+      c->transport->trim_buffers();
     }
   }
+}
+
+void ServerState::close_async(Client& c, CloseReason why) {
+  if (c.killed) return;
+  c.killed = true;
+  switch (why) {
+    case CloseReason::kKilled:
+      break;
+    case CloseReason::kOutputBufferLimit:
+      spdlog::warn("Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                   c.addr);
+      ++stats_.client_output_limit_disconnections;
+      c.out.clear();  // nothing more is sent to it
+      break;
+    case CloseReason::kQueryBufferLimit:
+      spdlog::warn("Closing client that reached max query buffer length: {}", c.addr);
+      ++stats_.client_query_buffer_limit_disconnections;
+      break;
+    case CloseReason::kIdleTimeout:
+      spdlog::debug("Closing idle client {}", c.addr);
+      break;
+  }
+  if (c.transport) c.transport->close_soon();
 }
 
 Client& ServerState::add_client() {

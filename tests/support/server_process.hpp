@@ -242,6 +242,17 @@ class ServerProcess {
       return 0;
     return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
   }
+  // Resident memory of the server process in KiB (VmRSS), 0 if unknown.
+  long rss_kb() const {
+    FILE* f = std::fopen(("/proc/" + std::to_string(pid_) + "/status").c_str(), "r");
+    if (!f) return 0;
+    char line[256];
+    long kb = 0;
+    while (std::fgets(line, sizeof(line), f))
+      if (std::sscanf(line, "VmRSS: %ld kB", &kb) == 1) break;
+    std::fclose(f);
+    return kb;
+  }
   bool running() {
     if (pid_ <= 0) return false;
     int status = 0;

@@ -45,6 +45,10 @@ class Value {
   ds::SetObject& as_set() { return std::get<ds::SetObject>(data_); }
   const ds::SetObject& as_set() const { return std::get<ds::SetObject>(data_); }
 
+  // Approximate heap bytes the value owns beyond itself (string buffer, set
+  // tables and members).
+  size_t heap_bytes() const;
+
   // Last access time (seconds, for OBJECT IDLETIME) and access counter
   // (OBJECT FREQ).
   uint32_t lru_seconds = 0;

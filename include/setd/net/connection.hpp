@@ -12,6 +12,14 @@
 // descriptor, saves the epoll_ctl but has every client packet wake two epoll
 // sets, in the sending client's time.
 //
+// Memory: a connection with no partial request holds no input buffer. It
+// receives into the server's shared buffer (Server::shared_read_buffer()),
+// requests are parsed and run from there, and only an incomplete tail is
+// copied into the connection's own ByteBuffer, which then grows with the
+// bytes that arrive (never with the length a request announces) and is
+// freed as soon as it is empty. Output buffers above 16 KB are freed once
+// sent; trim_buffers() (cron, clients idle for 2 s) frees the rest.
+//
 // After a receive that filled the buffer, reading goes on with a posted
 // receive (other clients get their turn first, and no epoll_ctl is spent);
 // after a pause for a slow reader it restarts with a receive.
@@ -26,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "setd/base/byte_buffer.hpp"
 #include "setd/proto/request_parser.hpp"
 #include "setd/server/client.hpp"
 
@@ -50,6 +59,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public serve
   // server::ClientTransport
   void wake() override;
   void close_soon() override;
+  void trim_buffers() override;
 
  private:
   // One receive, and runs what came. Then: waits for more input if the
@@ -58,12 +68,16 @@ class Connection : public std::enable_shared_from_this<Connection>, public serve
   void read_input();
   // Continues after output drained: leftover requests, then reading.
   void resume();
-  void on_input(size_t n);
-  // process(), then the client's limits, then queue_flush() of the replies.
-  void run_requests();
-  // Parses and runs every complete request in the buffer, or stops (paused_)
-  // when the client's unsent output crosses the backlog limit.
-  void process();
+  // `n` bytes arrived: in `shared` (the server's buffer) or appended to in_.
+  void on_input(size_t n, std::string_view shared);
+  // process() of `shared` (or of in_ when empty), keeping what is left in
+  // in_; then the client's limits, then queue_flush() of the replies.
+  void run_requests(std::string_view shared = {});
+  // Parses and runs every complete request in `buf`, or stops (paused_)
+  // when the client's unsent output crosses the backlog limit. Returns the
+  // bytes used (all of them after a protocol error or once the client is
+  // to close).
+  size_t process(std::string_view buf);
   // Sends pending output until done or the socket is full (then waits until
   // it is writable); closes the connection once everything is out if it is
   // to close after replying.
@@ -89,9 +103,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public serve
   server::Client* client_ = nullptr;
   proto::RequestParser parser_;
 
-  std::vector<char> in_;  // [rpos_, wpos_) holds unparsed bytes
-  size_t rpos_ = 0;
-  size_t wpos_ = 0;
+  base::ByteBuffer in_;      // unparsed bytes of a request that is not complete
   std::string writing_buf_;  // [woff_, size) is still to be sent
   size_t woff_ = 0;
 

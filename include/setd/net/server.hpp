@@ -49,6 +49,13 @@ class Server {
   // read: the clients then find several replies per wake-up, and we find
   // several requests per wake-up).
   void defer_flush(std::shared_ptr<Connection> c);
+  // The buffer every connection receives into when it has no partial
+  // request pending (at least `size` bytes; one per server, as only one
+  // connection reads at a time). Its contents are valid until the next call.
+  char* shared_read_buffer(size_t size) {
+    if (shared_in_.size() < size) shared_in_.resize(size);
+    return shared_in_.data();
+  }
   // Drops the server's reference to a closed connection.
   void forget(Connection* c) { connections_.erase(c); }
 
@@ -68,6 +75,7 @@ class Server {
   // hold them too, but only until close(), which ends every wait.
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
   bool stopping_ = false;
+  std::vector<char> shared_in_;
   std::vector<std::shared_ptr<Connection>> to_flush_;
   bool flush_posted_ = false;
   bool polling_ = false;  // a busy_poll() is queued

@@ -26,8 +26,10 @@ class ClientTransport {
   // Output was appended to the client's buffer outside of its own command
   // (a published message): schedule a write.
   virtual void wake() = 0;
-  // Close the connection as soon as possible (CLIENT KILL, output limits).
+  // Close the connection as soon as possible (ServerState::close_async).
   virtual void close_soon() = 0;
+  // The client is idle: give buffer memory back (the cron calls this).
+  virtual void trim_buffers() = 0;
 };
 
 enum class ReplyMode : uint8_t { kOn, kOff, kSkipNext, kSkipThis };

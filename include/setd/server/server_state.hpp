@@ -24,6 +24,14 @@ inline constexpr const char* kSetdVersion = "0.1.0";
 // The Redis version setd reports to clients (INFO redis_version, HELLO).
 inline constexpr const char* kRedisCompatVersion = "7.2.4";
 
+// Why a client is closed from the server's side (close_async).
+enum class CloseReason : uint8_t {
+  kKilled,             // CLIENT KILL
+  kOutputBufferLimit,  // client-output-buffer-limit (or a reply too big to build)
+  kQueryBufferLimit,   // client-query-buffer-limit
+  kIdleTimeout,        // timeout
+};
+
 class ServerState {
  public:
   explicit ServerState(Config config = Config());
@@ -89,6 +97,12 @@ class ServerState {
   Client* find_client(uint64_t id);
   const std::map<uint64_t, std::unique_ptr<Client>>& clients() const { return clients_; }
 
+  // Closes `c` as soon as possible, whatever it is doing: marks it killed
+  // (it runs nothing more), drops its pending output when it went over an
+  // output limit, counts and logs the reason as Redis does, and asks its
+  // transport to close the connection once the current work is done.
+  void close_async(Client& c, CloseReason why);
+
   // Drops every channel, pattern and shard-channel subscription of `c` (no
   // replies).
   void drop_subscriptions(Client& c);
@@ -130,6 +144,7 @@ class ServerState {
   Stats stats_;
   std::map<uint64_t, std::unique_ptr<Client>> clients_;
   uint64_t next_client_id_ = 1;
+  int64_t last_trim_ms_ = 0;
 };
 
 }  // namespace setd::server

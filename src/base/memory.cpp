@@ -1,0 +1,23 @@
+#include "setd/base/memory.hpp"
+
+#include <malloc.h>
+
+namespace setd::base {
+
+namespace {
+size_t noted_freed = 0;  // the event loop's thread only
+}  // namespace
+
+void note_freed(size_t bytes) noexcept { noted_freed += bytes; }
+
+bool trim_heap_if_worthwhile(size_t min_noted) {
+  if (noted_freed < min_noted) return false;
+  noted_freed = 0;
+#if defined(__GLIBC__)
+  return malloc_trim(0) != 0;
+#else
+  return false;
+#endif
+}
+
+}  // namespace setd::base
