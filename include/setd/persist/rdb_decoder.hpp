@@ -1,0 +1,163 @@
+// RDB decoding: dump files of Redis 2.6 to 8.x (RDB versions 1-12), the AOF's
+// RDB preamble, a replica's full-sync payload and DUMP payloads.
+//
+// Dependency rule (module persist): see rdb_format.hpp.
+//
+// setd holds strings and sets. It reads every encoding Redis ever used for
+// them: strings (raw, INT8/16/32, LZF), sets as RDB_TYPE_SET,
+// RDB_TYPE_SET_INTSET and RDB_TYPE_SET_LISTPACK (Redis 7.2+). Loaded sets
+// get the encoding Redis 7.0 would give them (set-max-intset-entries: an
+// intset while every member is an integer and there are few enough,
+// otherwise a hashtable). Values of every other type (list, hash, zset,
+// stream, module) are parsed far enough to be skipped when the caller asks
+// for that, and otherwise stop decoding with an error naming the key and its
+// type.
+//
+// Hostile input: every length is checked against what can still be read
+// before anything is allocated for it (strings grow with the bytes actually
+// read; element counts never reserve more than the input can hold), LZF
+// lengths are checked against LZF's maximum expansion, intsets and
+// listpacks are validated entry by entry (sizes, ordering, terminators), a
+// set with duplicate members is an error, and nesting is bounded. A decode
+// error never leaves a partial value behind: values reach the visitor only
+// whole.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "setd/db/value.hpp"
+#include "setd/persist/rdb_format.hpp"
+
+namespace setd::persist {
+
+// Where RDB bytes come from. read() returns how many bytes it produced
+// (fewer than asked only at the end of the input); on an I/O error it sets
+// error() and returns 0. offset() is the number of bytes produced so far.
+class Source {
+ public:
+  virtual ~Source() = default;
+  virtual size_t read(char* buf, size_t n) = 0;
+  // How many bytes at most remain, if known (a file); SIZE_MAX if not (a
+  // socket). Lets the decoder refuse impossible lengths at once.
+  virtual uint64_t remaining_hint() const { return UINT64_MAX; }
+  uint64_t offset() const { return offset_; }
+  const std::string& error() const { return error_; }
+
+ protected:
+  uint64_t offset_ = 0;
+  std::string error_;
+};
+
+// Bytes in memory (DUMP payloads, tests).
+class StringSource final : public Source {
+ public:
+  explicit StringSource(std::string_view bytes) : bytes_(bytes) {}
+  size_t read(char* buf, size_t n) override;
+  uint64_t remaining_hint() const override { return bytes_.size() - pos_; }
+
+ private:
+  std::string_view bytes_;
+  size_t pos_ = 0;
+};
+
+// A file descriptor, read through a buffer (the fd is not closed). read()
+// never reads ahead more than it keeps buffered, and the bytes it buffered
+// but did not hand out are available through unread() (an AOF whose RDB
+// preamble is followed by commands).
+class FdSource final : public Source {
+ public:
+  // `size` is the file's size when known (UINT64_MAX otherwise).
+  explicit FdSource(int fd, uint64_t size = UINT64_MAX, size_t buffer_bytes = 1 << 20);
+  size_t read(char* buf, size_t n) override;
+  uint64_t remaining_hint() const override;
+  // Buffered bytes not yet handed out.
+  std::string_view unread() const { return {buf_.data() + pos_, len_ - pos_}; }
+
+ private:
+  int fd_;
+  uint64_t size_;
+  std::string buf_;
+  size_t pos_ = 0;
+  size_t len_ = 0;
+};
+
+struct DecodeOptions {
+  // set-max-intset-entries: the encoding loaded sets get.
+  size_t max_intset_entries = 512;
+  // Skip values of types setd cannot hold instead of failing.
+  bool skip_unsupported = false;
+  // Check the trailing CRC-64 (RDB version >= 5) when the file has one
+  // (a checksum of 0 means the writer did not compute it: accepted).
+  bool verify_checksum = true;
+};
+
+// One key read from the input.
+struct LoadedKey {
+  int db = 0;
+  std::string key;
+  db::Value value;
+  int64_t expire_ms = -1;  // absolute unix time in ms, -1 = no TTL
+  int64_t idle_seconds = -1;  // RDB_OPCODE_IDLE, -1 if absent
+  int freq = -1;              // RDB_OPCODE_FREQ, -1 if absent
+};
+
+// Receives what decode_rdb() reads, in file order.
+class RdbVisitor {
+ public:
+  virtual ~RdbVisitor() = default;
+  virtual void on_aux(std::string_view /*key*/, std::string_view /*value*/) {}
+  virtual void on_select_db(int /*db*/) {}
+  virtual void on_resize_db(uint64_t /*keys*/, uint64_t /*expires*/) {}
+  // A key with a value setd holds. Returning a non-empty string stops
+  // decoding with that error (e.g. a database index out of range).
+  virtual std::string on_key(LoadedKey&& k) = 0;
+  // A key skipped because its type is unsupported (only with
+  // DecodeOptions::skip_unsupported).
+  virtual void on_skipped(int /*db*/, std::string_view /*key*/, std::string_view /*type_name*/) {}
+  // A set or value found empty (Redis skips those with a warning).
+  virtual void on_empty_key(int /*db*/, std::string_view /*key*/) {}
+  // Called every few MB of input: lets a server answer clients while it
+  // loads. Returning false aborts with "loading aborted".
+  virtual bool on_progress(uint64_t /*offset*/) { return true; }
+};
+
+struct DecodeResult {
+  bool ok = false;
+  std::string error;    // what is wrong, e.g. "Unknown RDB value type 31 for key 'k'"
+  uint64_t offset = 0;  // where in the input (bytes from the start) the error was found
+  int version = 0;      // the RDB version read from the header
+  uint64_t keys = 0;    // keys handed to on_key
+  uint64_t skipped = 0; // keys skipped (unsupported types and empty values)
+  // Function libraries (RDB_OPCODE_FUNCTION2) met and skipped.
+  uint64_t functions_skipped = 0;
+};
+
+// Reads one whole RDB stream from `src`: the "REDIS" magic and version
+// (1..kMaxReadVersion), opcodes and keys up to RDB_OPCODE_EOF, then the
+// checksum (version >= 5). Stops right after the checksum: the source is
+// positioned there (an AOF may go on with commands). A function library
+// (RDB_OPCODE_FUNCTION2) is skipped when skip_unsupported is set, and is an
+// error otherwise ("... contains Lua functions, which setd does not
+// support"); module aux data (RDB_OPCODE_MODULE_AUX) is skipped.
+DecodeResult decode_rdb(Source& src, RdbVisitor& visitor, const DecodeOptions& opts);
+
+// DUMP / RESTORE payloads: <type> <value> <RDB version: 2 bytes LE>
+// <CRC-64 of everything before: 8 bytes LE>.
+std::string dump_payload(const db::Value& v, bool compress);
+
+struct RestoreResult {
+  std::optional<db::Value> value;
+  // Redis 7.0's texts: "DUMP payload version or checksum are wrong" (footer
+  // missing, version newer than kMaxReadVersion, CRC mismatch) or "Bad data
+  // format" (the value does not decode, trailing bytes); for a type setd
+  // cannot hold: "Bad data format: setd cannot hold a <type> value".
+  std::string error;
+};
+RestoreResult restore_payload(std::string_view payload, const DecodeOptions& opts);
+
+}  // namespace setd::persist
