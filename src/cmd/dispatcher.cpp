@@ -216,10 +216,35 @@ void Dispatcher::call(server::Client& client, const CommandSpec& spec,
   auto& stats = state_.stats();
   const uint64_t errors_before = client.reply.error_count();
   const uint64_t accounted_before = accounted_errors_;
+  const uint64_t dirty_before = state_.dirty;
   const int64_t start = base::monotonic_us();
   Context ctx(*this, state_, client, args, spec);
+  ++call_depth_;
   spec.handler(ctx);
+  --call_depth_;
   const int64_t elapsed = base::monotonic_us() - start;
+  // The one place effects are propagated (Redis's call()): a command that
+  // changed something propagates its arguments, or what it rewrote them to.
+  // EXEC propagates nothing itself: the commands it ran did.
+  if (!ctx.prevent_propagation_ && &spec != exec_spec_) {
+    uint8_t targets = ctx.forced_targets_;
+    if (state_.dirty != dirty_before) targets |= server::kToAll;
+    if (targets != 0) {
+      state_.also_propagate(client.db,
+                            ctx.propagate_args_
+                                ? std::move(*ctx.propagate_args_)
+                                : std::vector<std::string>(args.begin(), args.end()),
+                            targets);
+    }
+  }
+  // At the top level, hand the effects on: several at once (EXEC, or a
+  // command that met expired keys) as one MULTI/EXEC block, except for the
+  // commands that touch arbitrary keys (KEYS, SCAN, RANDOMKEY), whose
+  // expirations go out one by one, as in Redis 7.0.
+  if (call_depth_ == 0 && state_.has_pending_propagation()) {
+    const std::string_view n = spec.name;
+    state_.propagate_pending(!(n == "keys" || n == "scan" || n == "randomkey"));
+  }
   ++spec.stats.calls;
   spec.stats.usec += static_cast<uint64_t>(elapsed);
   ++stats.commands_processed;

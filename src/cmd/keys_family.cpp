@@ -202,6 +202,7 @@ void copy(Context& ctx) {
   add_key(ctx, dst_id, newkey, std::move(copied));
   if (expire != -1) dst.set_expire(newkey, expire);
   ctx.server.signal_modified_key(dst_id, newkey);
+  ctx.dirty();
   ctx.server.notify_keyspace_event(kGeneric, "copy_to", newkey, dst_id);
   ctx.rb.integer(1);
 }
@@ -227,6 +228,7 @@ void move(Context& ctx) {
   if (taken->second != -1) dst.set_expire(key, taken->second);
   ctx.server.signal_modified_key(src_id, key);
   ctx.server.signal_modified_key(dst_id, key);
+  ctx.dirty();
   ctx.server.notify_keyspace_event(kGeneric, "move_from", key, src_id);
   ctx.server.notify_keyspace_event(kGeneric, "move_to", key, dst_id);
   ctx.rb.integer(1);
@@ -245,6 +247,7 @@ void swapdb(Context& ctx) {
     return;
   }
   if (a != b) ctx.server.swap_dbs(a, b);
+  ctx.dirty();
   ctx.rb.ok();
 }
 
@@ -495,10 +498,13 @@ void expire_generic(Context& ctx, bool relative, bool seconds) {
       return;
     }
   }
-  if (when <= base::now_ms()) {
+  // A time already past deletes the key, except while loading (an AOF
+  // replays PEXPIREAT as written; the key expires afterwards).
+  if (when <= base::now_ms() && !ctx.server.loading) {
     db.erase(key);
     key_modified(ctx, key);
     notify(ctx, kGeneric, "del", key);
+    ctx.propagate_as({"DEL", std::string(key)});
     ctx.rb.integer(1);
     return;
   }
@@ -506,6 +512,13 @@ void expire_generic(Context& ctx, bool relative, bool seconds) {
   ctx.rb.integer(1);
   key_modified(ctx, key);
   notify(ctx, kGeneric, "expire", key);
+  // Propagated as PEXPIREAT <absolute ms>, the NX/XX/GT/LT flags kept.
+  if (relative || seconds) {
+    std::vector<std::string> args(ctx.args.begin(), ctx.args.end());
+    args[0] = "PEXPIREAT";
+    args[2] = std::to_string(when);
+    ctx.propagate_as(std::move(args));
+  }
 }
 
 // EXPIRE key seconds / PEXPIRE key ms / EXPIREAT key unix-s / PEXPIREAT key

@@ -284,15 +284,23 @@ bool parse_flush_mode(Context& ctx) {
   return false;
 }
 
+// FLUSHDB and FLUSHALL count every key they drop as a change and are always
+// propagated, even when nothing was there (Redis 7.0).
 void flushdb(Context& ctx) {
   if (!parse_flush_mode(ctx)) return;
+  ctx.dirty(ctx.db().size());
   ctx.server.flush_db(ctx.client.db);
+  ctx.force_propagation(server::kToAll);
   ctx.rb.ok();
 }
 
 void flushall(Context& ctx) {
   if (!parse_flush_mode(ctx)) return;
-  for (int i = 0; i < ctx.server.db_count(); ++i) ctx.server.flush_db(i);
+  for (int i = 0; i < ctx.server.db_count(); ++i) {
+    ctx.dirty(ctx.server.db(i).size());
+    ctx.server.flush_db(i);
+  }
+  ctx.force_propagation(server::kToAll);
   ctx.rb.ok();
 }
 

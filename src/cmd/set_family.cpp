@@ -173,6 +173,7 @@ void sadd(Context& ctx) {
   for (size_t i = 2; i < ctx.argc(); ++i) added += s.add(ctx.arg(i), max) ? 1 : 0;
   if (added > 0) {
     key_modified(ctx, key);
+    ctx.dirty(static_cast<uint64_t>(added) - 1);  // one change per member, as Redis
     notify(ctx, server::notify::kSet, "sadd", key);
     publish_event(ctx, SetEvent::kAdded, [&](auto& j) {
       j.str("key", key)
@@ -206,6 +207,7 @@ void srem(Context& ctx) {
     remaining = deleted ? 0 : static_cast<long long>(s.size());
     if (deleted) ctx.db().erase(key);
     key_modified(ctx, key);
+    ctx.dirty(static_cast<uint64_t>(removed) - 1);
     notify(ctx, server::notify::kSet, "srem", key);
     if (deleted) notify(ctx, server::notify::kGeneric, "del", key);
     publish_event(ctx, SetEvent::kRemoved, [&](auto& j) {
@@ -367,6 +369,7 @@ void spop(Context& ctx) {
     const size_t remaining = s.size();
     delete_if_empty(ctx, key, s);
     key_modified(ctx, key);
+    ctx.propagate_as({"SREM", std::string(key), member});  // replay is not random
     publish_popped(ctx, key, 1, remaining);
     return ctx.rb.bulk(member);
   }
@@ -380,11 +383,23 @@ void spop(Context& ctx) {
   SetObject& s = v->as_set();
   notify(ctx, server::notify::kSet, "spop", key);
   Scratch out(ctx);
-  const size_t n = ds::pop_members(s, static_cast<uint64_t>(l), max_intset(ctx), base::rng(),
-                                   [&](std::string_view m) { out.rb().bulk(m); });
+  // Replay is not random: the whole set popped propagates as DEL, fewer
+  // members as one SREM each (Redis 7.0).
+  const bool whole = static_cast<uint64_t>(l) >= s.size();
+  const bool propagating = !whole && ctx.server.propagating();
+  const size_t n = ds::pop_members(
+      s, static_cast<uint64_t>(l), max_intset(ctx), base::rng(), [&](std::string_view m) {
+        out.rb().bulk(m);
+        if (propagating) ctx.also_propagate({"SREM", std::string(key), std::string(m)});
+      });
   const size_t remaining = s.size();
   delete_if_empty(ctx, key, s);
   key_modified(ctx, key);
+  ctx.dirty(n - 1);
+  if (whole)
+    ctx.propagate_as({"DEL", std::string(key)});
+  else
+    ctx.prevent_propagation();
   publish_popped(ctx, key, n, remaining);
   ctx.rb.set(n);
   ctx.rb.raw(out.bytes());

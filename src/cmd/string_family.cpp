@@ -192,6 +192,10 @@ void set_generic(Context& ctx, const StringOptions& o, std::string_view key, std
   if (o.has_expire) {
     ctx.db().set_expire(key, when);
     notify(ctx, nf::kGeneric, "expire", key);
+    // Replayed later, a relative time would mean another instant: the AOF
+    // and replicas get SET key value PXAT <ms> (GET dropped), as Redis 7.0.
+    if (!(o.flags & kPxAt))
+      ctx.propagate_as({"SET", std::string(key), std::string(value), "PXAT", std::to_string(when)});
   }
   if (!get) {
     if (ok_as_int)
@@ -282,6 +286,7 @@ void getdel_cmd(Context& ctx) {
   if (ctx.db().erase(key)) {
     key_modified(ctx, key);
     notify(ctx, nf::kGeneric, "del", key);
+    ctx.propagate_as({"DEL", std::string(key)});
   }
 }
 
@@ -308,14 +313,17 @@ void getex_cmd(Context& ctx) {
     ctx.db().erase(key);
     key_modified(ctx, key);
     notify(ctx, nf::kGeneric, "del", key);
+    ctx.propagate_as({"DEL", std::string(key)});
   } else if (o.has_expire) {
     ctx.db().set_expire(key, when);
     key_modified(ctx, key);
     notify(ctx, nf::kGeneric, "expire", key);
+    ctx.propagate_as({"PEXPIREAT", std::string(key), std::to_string(when)});
   } else if (o.flags & kPersist) {
     if (ctx.db().persist(key)) {
       key_modified(ctx, key);
       notify(ctx, nf::kGeneric, "persist", key);
+      ctx.propagate_as({"PERSIST", std::string(key)});
     }
   }
 }
@@ -327,6 +335,7 @@ void getset_cmd(Context& ctx) {
   const bool found = lookup_write(ctx, key) != nullptr;
   set_key(ctx, key, Value::string(std::string(ctx.arg(2))), found);
   notify(ctx, nf::kString, "set", key);
+  ctx.propagate_as({"SET", std::string(key), std::string(ctx.arg(2))});
 }
 
 // Redis's incrDecrCommand: adds `incr` to the integer at `key` (0 when
@@ -409,6 +418,8 @@ void incrbyfloat_cmd(Context& ctx) {
     set_key(ctx, key, plain_string(text), false);
   }
   notify(ctx, nf::kString, "incrbyfloat", key);
+  // Replayed, a float sum could round differently: the result is stored.
+  ctx.propagate_as({"SET", std::string(key), text, "KEEPTTL"});
   ctx.rb.bulk(text);
 }
 

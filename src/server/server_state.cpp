@@ -19,6 +19,10 @@ ServerState::ServerState(Config config) : config_(std::move(config)) {
     dbs_.push_back(std::make_unique<db::Database>(i));
     dbs_.back()->on_expired = [this](db::Database& d, std::string_view key) {
       ++stats_.expired_keys;
+      // Replicas and the AOF learn of an expiry as a DEL (Redis's
+      // propagateDeletion), queued before the effects of the command that
+      // met the expired key.
+      also_propagate(d.id(), {"DEL", std::string(key)});
       notify_keyspace_event(notify::kExpired, "expired", key, d.id());
       signal_modified_key(d.id(), key);
     };
@@ -68,7 +72,7 @@ void ServerState::touch_watched_key(int db, std::string_view key) {
   auto& m = watched_[static_cast<size_t>(db)];
   auto it = m.find(key);
   if (it == m.end()) return;
-  std::vector<Client*> dirty;
+  std::vector<Client*> to_dirty;
   for (Watcher& w : it->second) {
     if (w.expired) {
       // Watched while already expired: the key going away is no change.
@@ -78,14 +82,14 @@ void ServerState::touch_watched_key(int db, std::string_view key) {
       }
       break;  // as Redis 7.0: the remaining watchers are left alone
     }
-    dirty.push_back(w.client);
+    to_dirty.push_back(w.client);
   }
-  dirty_and_unwatch(dirty);
+  dirty_and_unwatch(to_dirty);
 }
 
 void ServerState::touch_watched_keys_in_db(int db, int also_db) {
   if (watched_count_ == 0) return;
-  std::vector<Client*> dirty;
+  std::vector<Client*> to_dirty;
   for (auto& [key, watchers] : watched_[static_cast<size_t>(db)]) {
     const bool in_db = key_present(db, key);
     const bool in_other = also_db >= 0 && key_present(also_db, key);
@@ -102,12 +106,12 @@ void ServerState::touch_watched_keys_in_db(int db, int also_db) {
         w.expired = true;  // a missing key replaced by an expired one
         continue;
       }
-      dirty.push_back(w.client);
+      to_dirty.push_back(w.client);
     }
   }
-  std::sort(dirty.begin(), dirty.end());
-  dirty.erase(std::unique(dirty.begin(), dirty.end()), dirty.end());
-  dirty_and_unwatch(dirty);
+  std::sort(to_dirty.begin(), to_dirty.end());
+  to_dirty.erase(std::unique(to_dirty.begin(), to_dirty.end()), to_dirty.end());
+  dirty_and_unwatch(to_dirty);
 }
 
 bool ServerState::watched_key_expired(const Client& c) const {
@@ -165,6 +169,7 @@ void ServerState::cron() {
     auto& d = db(i);
     for (int round = 0; round < 64 && d.expires_size() > 0; ++round) {
       auto [sampled, expired] = d.expire_cycle_step(base::rng(), 20);
+      propagate_pending(false);  // each expired key's DEL on its own, as Redis
       if (sampled == 0 || expired * 4 <= sampled) break;
       if (base::monotonic_us() - start > budget_us) {
         out_of_time = true;  // the client checks below still run
@@ -217,6 +222,36 @@ void ServerState::close_async(Client& c, CloseReason why) {
       break;
   }
   if (c.transport) c.transport->close_soon();
+}
+
+void ServerState::also_propagate(int db, std::vector<std::string> args, uint8_t targets) {
+  if (loading || sinks_.empty()) return;
+  pending_ops_.push_back({db, std::move(args), targets});
+}
+
+void ServerState::propagate_pending(bool wrap) {
+  if (pending_ops_.empty()) return;
+  std::vector<PropagatedOp> ops;
+  ops.swap(pending_ops_);
+  const bool transaction = wrap && ops.size() > 1;
+  static const std::vector<std::string> kMulti{"MULTI"}, kExec{"EXEC"};
+  for (auto& [targets, sink] : sinks_) {
+    const auto wanted = std::count_if(ops.begin(), ops.end(),
+                                      [t = targets](const auto& op) { return op.targets & t; });
+    if (wanted == 0) continue;
+    if (transaction) sink->feed(ops.front().db, kMulti);
+    for (const auto& op : ops)
+      if (op.targets & targets) sink->feed(op.db, op.args);
+    if (transaction) sink->feed(ops.back().db, kExec);
+  }
+}
+
+void ServerState::add_propagation_sink(uint8_t targets, PropagationSink* sink) {
+  sinks_.emplace_back(targets, sink);
+}
+
+void ServerState::remove_propagation_sink(PropagationSink* sink) {
+  std::erase_if(sinks_, [&](const auto& s) { return s.second == sink; });
 }
 
 Client& ServerState::add_client() {

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -184,6 +185,28 @@ class Context {
   }
   void not_integer() { rb.error("ERR value is not an integer or out of range"); }
   void wrong_args() { rb.error("ERR wrong number of arguments for '" + spec.name + "' command"); }
+
+  // What call() propagates (AOF, replicas) after the handler. By default a
+  // command that changed something (server.dirty moved) propagates its own
+  // arguments; a handler may say otherwise, as Redis's
+  // rewriteClientCommandVector / preventCommandPropagation /
+  // forceCommandPropagation / alsoPropagate do.
+  void propagate_as(std::vector<std::string> argv) { propagate_args_ = std::move(argv); }
+  void prevent_propagation() { prevent_propagation_ = true; }
+  void force_propagation(uint8_t targets) { forced_targets_ |= targets; }
+  // An extra effect in the client's database, queued now (so before the
+  // command's own).
+  void also_propagate(std::vector<std::string> argv) {
+    server.also_propagate(client.db, std::move(argv));
+  }
+  // Counts `n` changes (server.dirty).
+  void dirty(uint64_t n = 1) { server.dirty += n; }
+
+ private:
+  friend class Dispatcher;
+  std::optional<std::vector<std::string>> propagate_args_;
+  bool prevent_propagation_ = false;
+  uint8_t forced_targets_ = 0;
 };
 
 }  // namespace setd::cmd

@@ -78,6 +78,7 @@ class Dispatcher {
   Registry registry_;
   const CommandSpec* exec_spec_ = nullptr;  // EXEC, which manages its own replies
   uint64_t accounted_errors_ = 0;
+  int call_depth_ = 0;  // call() nesting: EXEC runs its commands through call()
 };
 
 }  // namespace setd::cmd

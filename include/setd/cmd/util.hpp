@@ -52,9 +52,12 @@ inline db::Value& add_key(Context& ctx, std::string_view key, db::Value v) {
   return add_key(ctx, ctx.client.db, key, std::move(v));
 }
 
-// After a key changed: WATCH invalidation (Redis's signalModifiedKey).
+// After a key changed: WATCH invalidation (Redis's signalModifiedKey), and
+// one change counted (server.dirty; handlers that change several things at
+// once add the rest with ctx.dirty()).
 inline void key_modified(Context& ctx, std::string_view key) {
   ctx.server.signal_modified_key(ctx.client.db, key);
+  ctx.dirty();
 }
 // Keyspace notification about `key` in the client's database.
 inline void notify(Context& ctx, int type, std::string_view event, std::string_view key) {

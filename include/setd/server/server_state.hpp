@@ -15,6 +15,7 @@
 #include "setd/pubsub/hub.hpp"
 #include "setd/server/client.hpp"
 #include "setd/server/config.hpp"
+#include "setd/server/propagation.hpp"
 #include "setd/server/set_events.hpp"
 #include "setd/server/stats.hpp"
 
@@ -91,6 +92,25 @@ class ServerState {
   bool watched_key_expired(const Client& c) const;
   Stats& stats() { return stats_; }
 
+  // Changes since the last successful save (Redis's server.dirty): handlers
+  // add what they changed; save points and INFO read it; call() propagates
+  // a command whose run moved it.
+  uint64_t dirty = 0;
+
+  // Propagation (see propagation.hpp). also_propagate() queues an effect;
+  // propagate_pending() hands the queue to the sinks, wrapped in MULTI/EXEC
+  // when it holds more than one effect and `wrap` is set (Redis 7.0's
+  // propagatePendingCommands), and empties it. Nothing is queued while
+  // `loading` (replaying an AOF, loading a dump).
+  void also_propagate(int db, std::vector<std::string> args, uint8_t targets = kToAll);
+  void propagate_pending(bool wrap = true);
+  bool has_pending_propagation() const { return !pending_ops_.empty(); }
+  // True when effects are being collected (some sink listens, not loading).
+  bool propagating() const { return !loading && !sinks_.empty(); }
+  void add_propagation_sink(uint8_t targets, PropagationSink* sink);
+  void remove_propagation_sink(PropagationSink* sink);
+  bool loading = false;
+
   // Client registry (the network layer adds and removes its clients).
   Client& add_client();
   void remove_client(Client& c);
@@ -145,6 +165,8 @@ class ServerState {
   std::map<uint64_t, std::unique_ptr<Client>> clients_;
   uint64_t next_client_id_ = 1;
   int64_t last_trim_ms_ = 0;
+  std::vector<PropagatedOp> pending_ops_;
+  std::vector<std::pair<uint8_t, PropagationSink*>> sinks_;
 };
 
 }  // namespace setd::server
