@@ -1,5 +1,6 @@
 #include "setd/ds/intset.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -97,6 +98,24 @@ IntSet::Width IntSet::width_for(int64_t v) noexcept {
     return Width::k32;
   }
   return Width::k64;
+}
+
+IntSet IntSet::from_sorted_unique(std::span<const int64_t> values, Width min_width) {
+  if (values.size() > std::numeric_limits<uint32_t>::max())
+    throw std::length_error("IntSet: too many members");
+  for (size_t i = 1; i < values.size(); ++i) {
+    if (values[i - 1] >= values[i])
+      throw std::invalid_argument("IntSet::from_sorted_unique: values not strictly ascending");
+  }
+  IntSet s;
+  if (values.empty()) return s;
+  // Ascending: the extremes need the widest width.
+  Width w = std::max({min_width, width_for(values.front()), width_for(values.back())});
+  s.resize_buffer(values.size(), w);
+  s.width_ = w;
+  for (size_t i = 0; i < values.size(); ++i) store_at(s.data_, i, w, values[i]);
+  s.size_ = static_cast<uint32_t>(values.size());
+  return s;
 }
 
 int64_t IntSet::at(size_t i) const noexcept { return load(data_, i, width_); }

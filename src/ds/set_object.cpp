@@ -12,6 +12,18 @@ SetObject SetObject::create_for(std::string_view first_member) {
   return s;
 }
 
+SetObject SetObject::from_intset(IntSet members) {
+  SetObject s;
+  s.rep_.emplace<IntSet>(std::move(members));
+  return s;
+}
+
+SetObject SetObject::empty_hashtable(size_t expected) {
+  SetObject s;
+  s.rep_.emplace<HashSet>().reserve(expected);
+  return s;
+}
+
 SetObject SetObject::clone() const {
   SetObject c;
   if (const IntSet* is = as_intset()) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <limits>
 #include <set>
+#include <stdexcept>
 #include <vector>
 
 #include "setd/base/random.hpp"
@@ -166,6 +167,33 @@ TEST(IntSet, CopyAndMove) {
   EXPECT_TRUE(b.contains(4));
   a = c;
   EXPECT_EQ(contents(a), contents(c));
+}
+
+TEST(IntSet, FromSortedUniqueKeepsTheWiderOfMinimumAndNeededWidth) {
+  const std::vector<int64_t> small = {-5, 0, 7, 32767};
+  IntSet a = IntSet::from_sorted_unique(small);
+  EXPECT_EQ(a.width(), W::k16);
+  EXPECT_EQ(contents(a), small);
+  IntSet b = IntSet::from_sorted_unique(small, W::k64);  // the width it was saved with
+  EXPECT_EQ(b.width(), W::k64);
+  EXPECT_EQ(b.memory_bytes(), small.size() * 8);
+  EXPECT_EQ(contents(b), small);
+  EXPECT_TRUE(b.contains(32767));
+  EXPECT_TRUE(b.insert(8));  // still a normal set afterwards
+  EXPECT_EQ(b.width(), W::k64);
+  const std::vector<int64_t> wide = {-40000, 1, 40000};
+  EXPECT_EQ(IntSet::from_sorted_unique(wide, W::k16).width(), W::k32);
+  const std::vector<int64_t> widest = {1, kI64Max};
+  EXPECT_EQ(IntSet::from_sorted_unique(widest, W::k32).width(), W::k64);
+  EXPECT_EQ(contents(IntSet::from_sorted_unique(widest)), widest);
+  EXPECT_TRUE(IntSet::from_sorted_unique({}, W::k64).empty());
+}
+
+TEST(IntSet, FromSortedUniqueRefusesUnsortedOrDuplicateValues) {
+  const std::vector<int64_t> dup = {1, 2, 2};
+  const std::vector<int64_t> down = {3, 1};
+  EXPECT_THROW(IntSet::from_sorted_unique(dup), std::invalid_argument);
+  EXPECT_THROW(IntSet::from_sorted_unique(down), std::invalid_argument);
 }
 
 TEST(IntSet, RandomIsUniform) {

@@ -219,6 +219,23 @@ TEST(SetObject, IntsetRandomChiSquare) {
   EXPECT_LT(chi2, 85.35);  // 49 degrees of freedom, p = 0.001
 }
 
+TEST(SetObject, FromIntsetAndEmptyHashtable) {
+  const std::vector<int64_t> vals = {-3, 10, 70000};
+  SetObject a = SetObject::from_intset(IntSet::from_sorted_unique(vals));
+  EXPECT_EQ(a.encoding(), Enc::kIntSet);
+  EXPECT_EQ(members_of(a), (std::multiset<std::string>{"-3", "10", "70000"}));
+  EXPECT_TRUE(a.add("x", kMaxIntset));  // converts as any intset would
+  EXPECT_EQ(a.encoding(), Enc::kHashTable);
+  SetObject h = SetObject::empty_hashtable(1000);
+  EXPECT_EQ(h.encoding(), Enc::kHashTable);
+  EXPECT_TRUE(h.empty());
+  ASSERT_NE(h.as_hash_set(), nullptr);
+  EXPECT_GE(h.as_hash_set()->bucket_count() * 3, 1000u);
+  EXPECT_TRUE(h.add("1", kMaxIntset));  // an integer in a hashtable set stays there
+  EXPECT_EQ(h.encoding(), Enc::kHashTable);
+  EXPECT_FALSE(h.add("1", kMaxIntset));
+}
+
 TEST(SetObject, CloneAndMove) {
   SetObject a = SetObject::create_for("1");
   a.add("1", kMaxIntset);

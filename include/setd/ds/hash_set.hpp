@@ -112,6 +112,8 @@ class HashSet {
  public:
   // Growth threshold: the table doubles when size() > kMaxLoadFactor * buckets.
   static constexpr size_t kMaxLoadFactor = 6;
+  // How many buckets ahead for_each() prefetches.
+  static constexpr size_t kForEachPrefetch = 8;
 
   // An empty set; allocates nothing until the first insert.
   HashSet() noexcept = default;
@@ -149,10 +151,14 @@ class HashSet {
 
   // Calls fn(std::string_view) exactly once per member, in no particular
   // order. fn must not modify this set. Views are valid during the call.
+  // The blob kForEachPrefetch buckets ahead is prefetched, so a walk over a
+  // set much larger than the cache (an RDB snapshot of 1M members) does not
+  // wait for one cache miss per bucket while fn runs.
   template <class F>
   void for_each(F&& fn) const {
     for (const Table& t : t_) {
       for (size_t i = 0; i < t.size; ++i) {
+        if (i + kForEachPrefetch < t.size) __builtin_prefetch(t.slots[i + kForEachPrefetch]);
         if (const unsigned char* blob = t.slots[i]) detail::for_each_in_blob(blob, fn);
       }
     }

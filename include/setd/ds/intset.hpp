@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 namespace setd::base {
 class Rng;  // setd/base/random.hpp
@@ -33,6 +34,13 @@ class IntSet {
   IntSet& operator=(const IntSet& other);
   IntSet(IntSet&& other) noexcept;
   IntSet& operator=(IntSet&& other) noexcept;
+
+  // A set holding exactly `values`, which must be strictly ascending, stored
+  // at `min_width` or the narrowest width holding every value, whichever is
+  // wider (a loaded RDB intset keeps the width it was saved with). One
+  // allocation. Throws std::invalid_argument if `values` is not strictly
+  // ascending, std::length_error past 2^32-1 values, std::bad_alloc.
+  static IntSet from_sorted_unique(std::span<const int64_t> values, Width min_width = Width::k16);
 
   // Adds `v`. Returns true if it was added, false if already present.
   // May upgrade width(); throws std::bad_alloc on allocation failure and

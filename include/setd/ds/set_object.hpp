@@ -39,6 +39,14 @@ class SetObject {
   // NOT added.
   static SetObject create_for(std::string_view first_member);
 
+  // An intset-encoded set holding `members` (no size check against
+  // set-max-intset-entries: the caller decides the encoding).
+  static SetObject from_intset(IntSet members);
+
+  // An empty hashtable-encoded set pre-sized for `expected` members
+  // (HashSet::reserve), for loaders that know the size up front.
+  static SetObject empty_hashtable(size_t expected);
+
   // Move-only (HashSet is); clone() deep-copies, keeping the encoding.
   SetObject(SetObject&&) noexcept = default;
   SetObject& operator=(SetObject&&) noexcept = default;

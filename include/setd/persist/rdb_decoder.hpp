@@ -18,9 +18,11 @@
 // read; element counts never reserve more than the input can hold), LZF
 // lengths are checked against LZF's maximum expansion, intsets and
 // listpacks are validated entry by entry (sizes, ordering, terminators), a
-// set with duplicate members is an error, and nesting is bounded. A decode
+// set with duplicate members is an error, and nothing recurses. A decode
 // error never leaves a partial value behind: values reach the visitor only
-// whole.
+// whole. Values of skipped types are walked through without being built:
+// their strings are read into a fixed 64 KiB buffer and dropped (ziplists,
+// listpacks and the like are not validated then, only their framing).
 #pragma once
 
 #include <cstddef>
@@ -42,8 +44,9 @@ class Source {
  public:
   virtual ~Source() = default;
   virtual size_t read(char* buf, size_t n) = 0;
-  // How many bytes at most remain, if known (a file); SIZE_MAX if not (a
-  // socket). Lets the decoder refuse impossible lengths at once.
+  // How many bytes at most remain, if known (a file); UINT64_MAX if not (a
+  // socket). Lets the decoder refuse impossible lengths at once: a length
+  // beyond it is reported as truncated input without reading on.
   virtual uint64_t remaining_hint() const { return UINT64_MAX; }
   uint64_t offset() const { return offset_; }
   const std::string& error() const { return error_; }
@@ -71,7 +74,10 @@ class StringSource final : public Source {
 // preamble is followed by commands).
 class FdSource final : public Source {
  public:
-  // `size` is the file's size when known (UINT64_MAX otherwise).
+  // `size` is how many bytes the fd holds from its current position (the
+  // file's size when reading from the start; UINT64_MAX if unknown). A read
+  // of buffer_bytes or more with the buffer empty goes straight to the
+  // caller's memory.
   explicit FdSource(int fd, uint64_t size = UINT64_MAX, size_t buffer_bytes = 1 << 20);
   size_t read(char* buf, size_t n) override;
   uint64_t remaining_hint() const override;
@@ -101,7 +107,7 @@ struct LoadedKey {
   int db = 0;
   std::string key;
   db::Value value;
-  int64_t expire_ms = -1;  // absolute unix time in ms, -1 = no TTL
+  int64_t expire_ms = -1;     // absolute unix time in ms, -1 = no TTL
   int64_t idle_seconds = -1;  // RDB_OPCODE_IDLE, -1 if absent
   int freq = -1;              // RDB_OPCODE_FREQ, -1 if absent
 };
@@ -128,11 +134,11 @@ class RdbVisitor {
 
 struct DecodeResult {
   bool ok = false;
-  std::string error;    // what is wrong, e.g. "Unknown RDB value type 31 for key 'k'"
-  uint64_t offset = 0;  // where in the input (bytes from the start) the error was found
-  int version = 0;      // the RDB version read from the header
-  uint64_t keys = 0;    // keys handed to on_key
-  uint64_t skipped = 0; // keys skipped (unsupported types and empty values)
+  std::string error;     // what is wrong, e.g. "Unknown RDB value type 31 for key 'k'"
+  uint64_t offset = 0;   // where in the input (bytes from the start) the error was found
+  int version = 0;       // the RDB version read from the header
+  uint64_t keys = 0;     // keys handed to on_key
+  uint64_t skipped = 0;  // keys skipped (unsupported types and empty values)
   // Function libraries (RDB_OPCODE_FUNCTION2) met and skipped.
   uint64_t functions_skipped = 0;
 };

@@ -17,6 +17,11 @@
 //    that width, saved as a string, so LZF applies), a hashtable as
 //    RDB_TYPE_SET (length, then each member as a string).
 //  * integers in opcodes (EXPIRETIME_MS) little-endian, 8 bytes.
+//
+// Cost: nothing is allocated per member. Members are appended straight to
+// the output; LZF compresses into a scratch buffer the encoder keeps (and
+// reuses) for its lifetime, as large as the longest string compressed, and
+// an intset's blob is built in a second one. Keep one encoder per snapshot.
 #pragma once
 
 #include <cstdint>
@@ -70,9 +75,12 @@ class RdbEncoder {
 
  private:
   void value_payload(const db::Value& v);
+  void intset_payload(const ds::IntSet& is);
 
   std::string* out_;
   EncodeOptions opts_;
+  std::string lzf_buf_;   // LZF output scratch
+  std::string blob_buf_;  // intset blob scratch
 };
 
 }  // namespace setd::persist
