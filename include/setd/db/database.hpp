@@ -4,6 +4,17 @@
 // Dependency rule (module db): ds and base only. Lookups apply lazy expiry:
 // a key whose time has come is deleted when it is next looked up, and the
 // `on_expired` hook is told (so the server can count it and notify).
+//
+// Point-in-time snapshots without fork: while a SnapshotObserver is
+// attached, every change to a key that the snapshot has not saved yet is
+// preceded by observer->save_before_change(), which saves the old value
+// (and TTL) and marks it saved; keys created meanwhile are born marked, so
+// the snapshot skips them. "Saved" is Value::snap_mark == snapshot_mark();
+// the mark flips with each snapshot, which must therefore visit (mark) every
+// key before the next one starts. Changes are: find_for_write() (a handler
+// about to modify a value in place), set() over an existing key, erase(),
+// take(), set_expire(), persist(), lazy and active expiry; clear() and
+// swap_contents() tell the observer first (it may take the contents away).
 #pragma once
 
 #include <cstdint>
@@ -19,6 +30,23 @@
 
 namespace setd::db {
 
+class Database;
+
+// What a point-in-time snapshot needs to hear from a Database.
+class SnapshotObserver {
+ public:
+  virtual ~SnapshotObserver() = default;
+  // `key` (value `v`, TTL `expire_ms` or -1) is about to change or go and
+  // has not been saved yet: save it now. The Database marks it saved after.
+  virtual void save_before_change(Database& db, std::string_view key, const Value& v,
+                                  int64_t expire_ms) = 0;
+  // `db` is about to be emptied: whatever is unsaved must be kept (e.g.
+  // with take_contents()).
+  virtual void before_clear(Database& db) = 0;
+  // The contents of `a` and `b` are about to be exchanged.
+  virtual void before_swap(Database& a, Database& b) = 0;
+};
+
 class Database {
  public:
   explicit Database(int id) : id_(id) {}
@@ -30,6 +58,9 @@ class Database {
   // The live value of `key`, or nullptr when missing or expired (an expired
   // key is deleted on the way).
   Value* find(std::string_view key);
+  // find() for a caller about to modify the value in place: a running
+  // snapshot saves it first.
+  Value* find_for_write(std::string_view key);
   // Like find() but never deletes: an expired key reads as missing.
   const Value* peek(std::string_view key) const;
   bool exists(std::string_view key) { return find(key) != nullptr; }
@@ -86,13 +117,45 @@ class Database {
   // Called after a key is deleted because its time passed.
   std::function<void(Database&, std::string_view key)> on_expired;
 
+  // While set (loading a dump or an AOF), keys never expire: lookups see
+  // them and nothing is deleted (Redis does not expire while loading).
+  void set_expiry_suspended(bool suspended) { expiry_suspended_ = suspended; }
+
+  // --- point-in-time snapshots (see the top of this file) ---
+  // Attaches `o` (nullptr detaches) and sets the mark meaning "saved".
+  void set_snapshot_observer(SnapshotObserver* o, bool mark) {
+    observer_ = o;
+    mark_ = mark;
+  }
+  SnapshotObserver* snapshot_observer() const { return observer_; }
+  bool snapshot_mark() const { return mark_; }
+  // Saves `key` now if a snapshot runs and has not saved it (a write is
+  // coming that the database cannot see, e.g. through a pointer).
+  void prepare_write(std::string_view key);
+  // The tables, for a snapshot's scan (callbacks must not modify them).
+  ds::Dict<Value>& key_table() { return keys_; }
+  ds::Dict<int64_t>& expire_table() { return expires_; }
+  // Moves every key and TTL out, leaving the database empty (a snapshot
+  // keeps what a FLUSH would destroy, to save it later).
+  std::pair<ds::Dict<Value>, ds::Dict<int64_t>> take_contents();
+
  private:
   bool expire_if_needed(std::string_view key);
+  // The snapshot hook for an existing entry.
+  void before_change(std::string_view key, Value& v) {
+    if (observer_ != nullptr && v.snap_mark != mark_) {
+      observer_->save_before_change(*this, key, v, expire_at(key));
+      v.snap_mark = mark_;
+    }
+  }
 
   int id_;
   ds::Dict<Value> keys_;
   ds::Dict<int64_t> expires_;
   long long avg_ttl_ = 0;
+  SnapshotObserver* observer_ = nullptr;
+  bool mark_ = false;  // Value::snap_mark of saved (and new) keys
+  bool expiry_suspended_ = false;
 };
 
 }  // namespace setd::db

@@ -57,6 +57,10 @@ class Value {
   // than one of its shared integers 0..9999 (COPY duplicates those): OBJECT
   // REFCOUNT answers 1 for it instead of 2147483647.
   bool private_int = false;
+  // Point-in-time snapshots (Database::SnapshotObserver): the value has been
+  // saved by the running snapshot when this equals the database's mark.
+  // Only the Database sets it.
+  bool snap_mark = false;
 
  private:
   std::variant<StringValue, ds::SetObject> data_;

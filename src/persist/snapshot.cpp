@@ -1,0 +1,193 @@
+#include "setd/persist/snapshot.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "setd/persist/aof_format.hpp"
+
+namespace setd::persist {
+
+Snapshot::Snapshot(std::vector<db::Database*> dbs, SnapshotSink* sink, SnapshotOptions opts)
+    : dbs_(std::move(dbs)), sink_(sink), opts_(std::move(opts)), enc_(&buf_, opts_.encode) {
+  mark_ = dbs_.empty() ? true : !dbs_.front()->snapshot_mark();
+  jobs_.resize(dbs_.size());
+  section_open_.assign(dbs_.size(), false);
+  for (size_t i = 0; i < dbs_.size(); ++i) {
+    Job& j = jobs_[i];
+    j.index = static_cast<int>(i);
+    j.live = dbs_[i];
+    j.keys = &dbs_[i]->key_table();
+    j.expires = &dbs_[i]->expire_table();
+    j.size_at_start = j.keys->size();
+    j.expires_at_start = j.expires->size();
+    dbs_[i]->set_snapshot_observer(this, mark_);
+  }
+  buf_.reserve(opts_.chunk_bytes + (opts_.chunk_bytes >> 2));
+  if (opts_.format == SnapshotFormat::kRdb) {
+    enc_.magic();
+    for (const auto& [k, v] : opts_.aux) enc_.aux(k, v);
+  }
+}
+
+Snapshot::~Snapshot() {
+  // An unfinished snapshot cannot leave keys unmarked: finish the marking.
+  if (!done_) {
+    abort();
+    while (!step(SIZE_MAX, SIZE_MAX)) {
+    }
+  }
+}
+
+Snapshot::Job* Snapshot::job_of(db::Database& d) {
+  for (Job& j : jobs_)
+    if (j.live == &d && !j.taken_keys) return &j;
+  return nullptr;
+}
+
+void Snapshot::switch_db(const Job& job) {
+  if (stream_db_ == job.index) return;
+  if (opts_.format == SnapshotFormat::kAofCommands) {
+    append_command(buf_, {"SELECT", std::to_string(job.index)});
+    stream_db_ = job.index;
+    return;
+  }
+  enc_.select_db(static_cast<uint64_t>(job.index));
+  const auto i = static_cast<size_t>(job.index);
+  if (!section_open_[i]) {
+    enc_.resize_db(job.size_at_start, job.expires_at_start);
+    section_open_[i] = true;
+  }
+  stream_db_ = job.index;
+}
+
+void Snapshot::write_key(const Job& job, std::string_view key, const db::Value& v,
+                         int64_t expire_ms) {
+  if (sink_ == nullptr) return;  // aborted: marking only
+  switch_db(job);
+  const size_t before = buf_.size();
+  if (opts_.format == SnapshotFormat::kRdb)
+    enc_.key_value(key, v, expire_ms);
+  else
+    write_commands(key, v, expire_ms);
+  bytes_produced_ += buf_.size() - before;
+  ++keys_written_;
+  flush_chunk(false);
+}
+
+void Snapshot::flush_chunk(bool force) {
+  if (sink_ == nullptr || buf_.empty()) return;
+  if (!force && buf_.size() < opts_.chunk_bytes) return;
+  std::string chunk;
+  chunk.reserve(opts_.chunk_bytes + (opts_.chunk_bytes >> 2));
+  chunk.swap(buf_);
+  sink_->write(std::move(chunk));
+}
+
+void Snapshot::write_commands(std::string_view key, const db::Value& v, int64_t expire_ms) {
+  // Redis's rewriteAppendOnlyFileRio: one command per 64 members
+  // (AOF_REWRITE_ITEMS_PER_CMD).
+  constexpr size_t kItemsPerCmd = 64;
+  if (v.type() == db::Type::kString) {
+    append_command_range(buf_, std::array<std::string_view, 3>{"SET", key, v.as_string().bytes});
+  } else {
+    std::vector<std::string> args;
+    const auto emit = [&] {
+      if (args.size() > 2) append_command(buf_, args);
+      args.resize(2);
+    };
+    args = {"SADD", std::string(key)};
+    v.as_set().for_each([&](std::string_view m) {
+      args.emplace_back(m);
+      if (args.size() == kItemsPerCmd + 2) emit();
+    });
+    emit();
+  }
+  if (expire_ms >= 0)
+    append_command(buf_, {"PEXPIREAT", std::string(key), std::to_string(expire_ms)});
+}
+
+bool Snapshot::step(size_t max_keys, size_t max_bytes) {
+  if (done_) return true;
+  size_t visited = 0;
+  const uint64_t bytes_start = bytes_produced_;
+  while (next_job_ < jobs_.size()) {
+    Job& job = jobs_[next_job_];
+    if (job.finished || job.keys->empty()) {
+      job.finished = true;
+      job.taken_keys.reset();
+      job.taken_expires.reset();
+      ++next_job_;
+      continue;
+    }
+    const auto& expires = static_cast<const ds::Dict<int64_t>&>(*job.expires);
+    job.cursor = job.keys->scan(job.cursor, [&](std::string_view key, db::Value& v) {
+      ++visited;
+      if (v.snap_mark == mark_) return;  // saved already, or created after T
+      const int64_t* when = expires.find(key);
+      write_key(job, key, v, when ? *when : -1);
+      v.snap_mark = mark_;
+    });
+    job.started = true;
+    if (job.cursor == 0) {
+      job.finished = true;
+      job.taken_keys.reset();  // a flushed table is freed once walked
+      job.taken_expires.reset();
+      ++next_job_;
+    }
+    if (visited >= max_keys || bytes_produced_ - bytes_start >= max_bytes) break;
+  }
+  if (next_job_ == jobs_.size()) complete();
+  return done_;
+}
+
+void Snapshot::complete() {
+  for (db::Database* d : dbs_) d->set_snapshot_observer(nullptr, mark_);
+  if (sink_ != nullptr) {
+    if (opts_.format == SnapshotFormat::kRdb) enc_.eof();
+    flush_chunk(true);
+    sink_->finish();
+  }
+  done_ = true;
+}
+
+void Snapshot::abort() {
+  if (done_) return;
+  sink_ = nullptr;
+  std::string().swap(buf_);
+}
+
+void Snapshot::save_before_change(db::Database& db, std::string_view key, const db::Value& v,
+                                  int64_t expire_ms) {
+  if (Job* job = job_of(db)) write_key(*job, key, v, expire_ms);
+}
+
+void Snapshot::before_clear(db::Database& db) {
+  Job* job = job_of(db);
+  if (job == nullptr || job->finished) return;
+  // Keep the tables (no copy: the dicts move) and walk them instead; the
+  // database starts over empty. New keys of `db` belong to no job.
+  auto [keys, expires] = db.take_contents();
+  job->taken_keys = std::make_unique<ds::Dict<db::Value>>(std::move(keys));
+  job->taken_expires = std::make_unique<ds::Dict<int64_t>>(std::move(expires));
+  job->keys = job->taken_keys.get();
+  job->expires = job->taken_expires.get();
+}
+
+void Snapshot::before_swap(db::Database& a, db::Database& b) {
+  Job* ja = job_of(a);
+  Job* jb = job_of(b);
+  // The contents (and the tables' identity) move between the two objects;
+  // each logical database follows its contents.
+  if (ja != nullptr) {
+    ja->live = &b;
+    ja->keys = &b.key_table();
+    ja->expires = &b.expire_table();
+  }
+  if (jb != nullptr) {
+    jb->live = &a;
+    jb->keys = &a.key_table();
+    jb->expires = &a.expire_table();
+  }
+}
+
+}  // namespace setd::persist
