@@ -133,6 +133,13 @@ int main(int argc, char** argv) {
     std::ofstream pid(state.settings().pidfile);
     pid << getpid() << "\n";
   }
+  // The dataset, before the first client is accepted (they wait in the
+  // listen backlog meanwhile).
+  if (const std::string err = state.persistence().load_at_startup(); !err.empty()) {
+    spdlog::critical("{}", err);
+    if (!state.settings().pidfile.empty()) std::remove(state.settings().pidfile.c_str());
+    return 1;
+  }
   spdlog::info("setd {} (redis {} compatible) started, pid={}, port={}, config file={}",
                setd::server::kSetdVersion, setd::server::kRedisCompatVersion, getpid(),
                state.tcp_port, config_path.empty() ? "(none)" : config_path);

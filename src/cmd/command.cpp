@@ -246,7 +246,7 @@ std::vector<std::string_view> flag_names(uint32_t flags) {
   for (size_t i = 0; i < kFlagCount; ++i) {
     const uint32_t bit = 1u << i;
     if (!(flags & bit)) continue;
-    if (bit == kSentinel || bit == kOnlySentinel) continue;
+    if (bit == kSentinel || bit == kOnlySentinel || bit == kProtected) continue;
     out.push_back(kFlagNames[i]);
   }
   // Redis prints movablekeys last.

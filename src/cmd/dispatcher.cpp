@@ -1,6 +1,7 @@
 #include "setd/cmd/dispatcher.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 
 #include "setd/base/clock.hpp"
@@ -81,6 +82,7 @@ void register_all_commands(Registry& r) {
   register_transaction_commands(r);
   register_set_commands(r);
   register_pubsub_commands(r);
+  register_persistence_commands(r);
 }
 
 // --- Dispatcher ---------------------------------------------------------------
@@ -88,6 +90,19 @@ void register_all_commands(Registry& r) {
 Dispatcher::Dispatcher(server::ServerState& state) : state_(state) {
   register_all_commands(registry_);
   exec_spec_ = registry_.find("exec");
+  state_.command_executor = this;
+}
+
+Dispatcher::~Dispatcher() {
+  if (state_.command_executor == this) state_.command_executor = nullptr;
+}
+
+std::string Dispatcher::execute_for_load(server::Client& c, const std::vector<std::string>& args) {
+  if (registry_.find(args[0]) == nullptr) return "Unknown command '" + args[0] + "'";
+  std::vector<std::string_view> views(args.begin(), args.end());
+  dispatch(c, views);
+  c.out.clear();  // the loader's client has nobody to read its replies
+  return "";
 }
 
 void Dispatcher::reject(server::Client& client, const CommandSpec* spec, const std::string& error) {
@@ -169,7 +184,22 @@ void Dispatcher::dispatch(server::Client& client, std::span<const std::string_vi
     client.last_cmd = spec->name;
     const std::string_view base_name =
         spec->container.empty() ? std::string_view(spec->name) : std::string_view(spec->container);
-    if (client.in_pubsub_mode() && !allowed_in_resp2_pubsub(base_name)) {
+    const auto& settings = state_.settings();
+    std::optional<std::string> disk_error;
+    if (spec->has(kProtected) && base_name == "debug" &&
+        !(settings.enable_debug_command == server::EnableMode::kYes ||
+          (settings.enable_debug_command == server::EnableMode::kLocal && client.is_local()))) {
+      reject(client, spec,
+             "ERR DEBUG command not allowed. If the enable-debug-command option is set to "
+             "\"local\", you can run it from a local connection, otherwise you need to set this "
+             "option in the configuration file, and then restart the server.");
+    } else if (!state_.loading &&
+               (spec->has(kWrite) || (spec == exec_spec_ && client.multi_write) ||
+                base_name == "ping") &&
+               (disk_error = state_.persistence().write_error())) {
+      // Writes are refused while the dump or the AOF cannot be written.
+      reject(client, spec, *disk_error);
+    } else if (client.in_pubsub_mode() && !allowed_in_resp2_pubsub(base_name)) {
       reject(client, spec,
              "ERR Can't execute '" + spec->name +
                  "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
@@ -181,6 +211,7 @@ void Dispatcher::dispatch(server::Client& client, std::span<const std::string_vi
         // A transaction that will fail anyway keeps nothing (as Redis).
         if (!client.multi_error && !client.dirty_cas)
           client.multi_queue.push_back({{args.begin(), args.end()}});
+        if (spec->has(kWrite)) client.multi_write = true;
         client.reply.simple("QUEUED");
       }
     } else {
@@ -218,6 +249,15 @@ void Dispatcher::call(server::Client& client, const CommandSpec& spec,
   const uint64_t accounted_before = accounted_errors_;
   const uint64_t dirty_before = state_.dirty;
   const int64_t start = base::monotonic_us();
+  // A running point-in-time snapshot saves the keys a write names before
+  // the handler runs (lookup_write and the Database's own hooks do too;
+  // this covers a handler that modifies what a read lookup returned).
+  if (spec.has(kWrite)) {
+    auto& db = state_.db(client.db);
+    if (db.snapshot_observer() != nullptr && spec.extract_keys(args, key_positions_)) {
+      for (const size_t pos : key_positions_) db.prepare_write(args[pos]);
+    }
+  }
   Context ctx(*this, state_, client, args, spec);
   ++call_depth_;
   spec.handler(ctx);

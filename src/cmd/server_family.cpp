@@ -138,15 +138,7 @@ void section_memory(std::string& o, server::ServerState&) {
   field(o, "mem_allocator", std::string("libc"));
 }
 
-void section_persistence(std::string& o, server::ServerState&) {
-  o += "# Persistence\r\n";
-  field(o, "loading", 0);
-  field(o, "async_loading", 0);
-  field(o, "rdb_changes_since_last_save", 0);
-  field(o, "rdb_bgsave_in_progress", 0);
-  field(o, "aof_enabled", 0);
-  field(o, "aof_rewrite_in_progress", 0);
-}
+void section_persistence(std::string& o, server::ServerState& s) { s.persistence().info(o); }
 
 void section_stats(std::string& o, server::ServerState& s) {
   const auto& st = s.stats();
@@ -300,19 +292,37 @@ void flushall(Context& ctx) {
     ctx.dirty(ctx.server.db(i).size());
     ctx.server.flush_db(i);
   }
+  // A running BGSAVE is dropped; with save points an empty dump is written.
+  ctx.server.persistence().after_flushall();
   ctx.force_propagation(server::kToAll);
   ctx.rb.ok();
 }
 
+// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT] (Redis 7.0): saves the dump
+// when save points are set (or SAVE) unless NOSAVE, fsyncs the AOF, then
+// stops. A failed save keeps the server running (-ERR), unless FORCE.
 void shutdown(Context& ctx) {
+  bool nosave = false, save = false, force = false, abort = false, now = false;
   for (size_t i = 1; i < ctx.argc(); ++i) {
     const auto a = ctx.arg(i);
-    if (!is(a, "NOSAVE") && !is(a, "SAVE") && !is(a, "NOW") && !is(a, "FORCE")) {
-      ctx.syntax_error();
-      return;
-    }
+    if (is(a, "NOSAVE"))
+      nosave = true;
+    else if (is(a, "SAVE"))
+      save = true;
+    else if (is(a, "NOW"))
+      now = true;
+    else if (is(a, "FORCE"))
+      force = true;
+    else if (is(a, "ABORT"))
+      abort = true;
+    else
+      return ctx.syntax_error();
   }
-  // setd keeps nothing on disk: SAVE and NOSAVE both just stop the server.
+  if ((abort && (nosave || save || now || force)) || (nosave && save)) return ctx.syntax_error();
+  // No shutdown ever waits (setd has no replicas to wait for): nothing to abort.
+  if (abort) return ctx.rb.error("ERR No shutdown in progress.");
+  const std::string err = ctx.server.persistence().prepare_for_shutdown(save, nosave);
+  if (!err.empty() && !force) return ctx.rb.error("ERR Errors trying to SHUTDOWN. Check logs.");
   if (ctx.server.request_shutdown) ctx.server.request_shutdown();
   ctx.client.close_after_reply = true;
 }
@@ -333,7 +343,11 @@ void config_set(Context& ctx) {
     ctx.syntax_error();
     return;
   }
-  const std::string err = ctx.server.config().set_many(ctx.args.subspan(2));
+  // dir and dbfilename: only where enable-protected-configs allows it.
+  const auto mode = ctx.server.settings().enable_protected_configs;
+  const bool allow_protected = mode == server::EnableMode::kYes ||
+                               (mode == server::EnableMode::kLocal && ctx.client.is_local());
+  const std::string err = ctx.server.config().set_many(ctx.args.subspan(2), allow_protected);
   if (err.empty())
     ctx.rb.ok();
   else

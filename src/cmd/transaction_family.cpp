@@ -15,6 +15,7 @@ void discard_transaction(server::ServerState& state, server::Client& c) {
   c.in_multi = false;
   c.multi_error = false;
   c.dirty_cas = false;
+  c.multi_write = false;
   state.unwatch_all(c);
 }
 

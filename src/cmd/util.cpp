@@ -56,7 +56,7 @@ db::Value* lookup_read(Context& ctx, std::string_view key, unsigned flags) {
 db::Value* lookup_write(Context& ctx, std::string_view key) { return lookup_write(ctx.db(), key); }
 
 db::Value* lookup_write(db::Database& db, std::string_view key) {
-  db::Value* v = db.find(key);
+  db::Value* v = db.find_for_write(key);  // a running snapshot saves it first
   if (v) v->lru_seconds = db::lru_clock();
   return v;
 }

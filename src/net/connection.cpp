@@ -257,6 +257,9 @@ void Connection::flush() {
   if (closed_) return;
   server::Client& c = *client_;
   auto& stats = server_.state().stats();
+  // No reply leaves before the effects it acknowledges are in the AOF (and,
+  // with appendfsync always, on disk): one write (+ fsync) per batch.
+  server_.state().persistence().flush_before_replies();
   for (;;) {
     if (woff_ == writing_buf_.size()) {
       woff_ = 0;

@@ -18,6 +18,20 @@ Server::Server(asio::io_context& io, server::ServerState& state, cmd::Dispatcher
     // Never tear connections down from inside a command: post it.
     asio::post(io_, [this] { stop(); });
   };
+  state_.loop = this;
+}
+
+Server::~Server() {
+  if (state_.loop == this) state_.loop = nullptr;
+}
+
+void Server::post(std::function<void()> fn) { asio::post(io_, std::move(fn)); }
+
+void Server::post_after(int64_t us, std::function<void()> fn) {
+  auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::microseconds(us));
+  timer->async_wait([timer, fn = std::move(fn)](const error_code& ec) {
+    if (!ec) fn();
+  });
 }
 
 std::string Server::listen() {
@@ -62,12 +76,25 @@ void Server::start() {
   for (size_t i = 0; i < acceptors_.size(); ++i) accept(i);
   signals_.add(SIGINT);
   signals_.add(SIGTERM);
+  wait_for_signals();
+  schedule_cron();
+}
+
+void Server::wait_for_signals() {
   signals_.async_wait([this](const error_code& ec, int sig) {
     if (ec) return;
     spdlog::warn("Received {} scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    // As Redis: save when save points are set, fsync the AOF; if that fails
+    // the server keeps running.
+    if (!state_.persistence().prepare_for_shutdown(false, false).empty()) {
+      spdlog::warn(
+          "SIGTERM received but errors trying to shut down the server, check the logs for more "
+          "information");
+      wait_for_signals();
+      return;
+    }
     stop();
   });
-  schedule_cron();
 }
 
 void Server::accept(size_t index) {

@@ -1,8 +1,12 @@
 #include "setd/server/config.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <cstdint>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -276,10 +280,75 @@ void Config::add(Directive d) {
   directives_.push_back(std::move(d));
 }
 
+void Config::add_bool(const std::string& name, bool Settings::*field, bool immutable) {
+  add({name,
+       {},
+       immutable,
+       false,
+       false,
+       bool_parser(field),
+       [field](const Settings& s) { return std::string(s.*field ? "yes" : "no"); },
+       ""});
+}
+
+void Config::add_string(const std::string& name, std::string Settings::*field, bool immutable,
+                        bool is_protected, bool base_name_only) {
+  add({name,
+       {},
+       immutable,
+       false,
+       is_protected,
+       [field, name, base_name_only](Settings& s, std::string_view v) -> std::string {
+         if (base_name_only && v.find('/') != std::string_view::npos)
+           return name + " can't be a path, just a filename";
+         s.*field = std::string(v);
+         return "";
+       },
+       [field](const Settings& s) { return s.*field; },
+       ""});
+}
+
+void Config::add_enable_mode(const std::string& name, EnableMode Settings::*field) {
+  add({name,
+       {},
+       true,
+       false,
+       false,
+       [field](Settings& s, std::string_view v) -> std::string {
+         const std::string l = lower(v);
+         if (l == "no")
+           s.*field = EnableMode::kNo;
+         else if (l == "yes")
+           s.*field = EnableMode::kYes;
+         else if (l == "local")
+           s.*field = EnableMode::kLocal;
+         else
+           return "argument(s) must be one of the following: no, yes, local";
+         return "";
+       },
+       [field](const Settings& s) -> std::string {
+         switch (s.*field) {
+           case EnableMode::kNo:
+             return "no";
+           case EnableMode::kYes:
+             return "yes";
+           case EnableMode::kLocal:
+             return "local";
+         }
+         return "no";
+       },
+       ""});
+}
+
+void Config::set_applier(const std::string& name, std::function<std::string(const Settings&)> fn) {
+  appliers_[name] = std::move(fn);
+}
+
 Config::Config() {
   add({"bind",
        {},
        true,
+       false,
        false,
        [](Settings& s, std::string_view v) -> std::string {
          auto words = base::split_args(v);
@@ -293,6 +362,7 @@ Config::Config() {
        {},
        true,
        false,
+       false,
        int_parser(&Settings::port, 0, 65535),
        int_formatter(&Settings::port),
        ""});
@@ -300,11 +370,13 @@ Config::Config() {
        {},
        true,
        false,
+       false,
        int_parser(&Settings::tcp_backlog, 0, INT_MAX),
        int_formatter(&Settings::tcp_backlog),
        ""});
   add({"timeout",
        {},
+       false,
        false,
        false,
        int_parser(&Settings::timeout, 0, INT_MAX),
@@ -314,11 +386,13 @@ Config::Config() {
        {},
        false,
        false,
+       false,
        int_parser(&Settings::tcp_keepalive, 0, INT_MAX),
        int_formatter(&Settings::tcp_keepalive),
        ""});
   add({"busy-poll-us",
        {},
+       false,
        false,
        false,
        int_parser(&Settings::busy_poll_us, 0, 1000000),
@@ -328,6 +402,7 @@ Config::Config() {
        {},
        true,
        false,
+       false,
        int_parser(&Settings::databases, 1, INT_MAX),
        int_formatter(&Settings::databases),
        ""});
@@ -335,11 +410,13 @@ Config::Config() {
        {},
        false,
        false,
+       false,
        int_parser(&Settings::maxclients, 1, 4294967295LL),
        int_formatter(&Settings::maxclients),
        ""});
   add({"loglevel",
        {},
+       false,
        false,
        false,
        [](Settings& s, std::string_view v) -> std::string {
@@ -355,6 +432,7 @@ Config::Config() {
        {},
        true,
        false,
+       false,
        string_parser(&Settings::logfile),
        [](const Settings& s) { return s.logfile; },
        ""});
@@ -362,11 +440,13 @@ Config::Config() {
        {},
        true,
        false,
+       false,
        string_parser(&Settings::pidfile),
        [](const Settings& s) { return s.pidfile; },
        ""});
   add({"hz",
        {},
+       false,
        false,
        false,
        [](Settings& s, std::string_view v) -> std::string {
@@ -382,11 +462,13 @@ Config::Config() {
        {},
        false,
        false,
+       false,
        memory_parser(&Settings::proto_max_bulk_len, 1024 * 1024),
        int_formatter(&Settings::proto_max_bulk_len),
        ""});
   add({"client-query-buffer-limit",
        {},
+       false,
        false,
        false,
        memory_parser(&Settings::client_query_buffer_limit, 1024 * 1024),
@@ -396,11 +478,13 @@ Config::Config() {
        {},
        false,
        false,
+       false,
        int_parser(&Settings::set_max_intset_entries, 0, LLONG_MAX),
        int_formatter(&Settings::set_max_intset_entries),
        ""});
   add({"set-events",
        {},
+       false,
        false,
        false,
        [](Settings& s, std::string_view v) -> std::string {
@@ -431,6 +515,7 @@ Config::Config() {
        {},
        false,
        false,
+       false,
        [](Settings& s, std::string_view v) -> std::string {
          auto flags = parse_notify_flags(v);
          if (!flags) return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
@@ -443,6 +528,7 @@ Config::Config() {
        {},
        false,
        true,
+       false,
        [](Settings& s, std::string_view v) -> std::string {
          auto words = base::split_args(v);
          if (!words || words->empty() || words->size() % 4 != 0)
@@ -478,14 +564,90 @@ Config::Config() {
          return out;
        },
        ""});
-  add({"save", {}, false, true, parse_save, [](const Settings& s) { return s.save; }, ""});
-  add({"appendonly",
+  add({"save", {}, false, true, false, parse_save, [](const Settings& s) { return s.save; }, ""});
+  // dir: the working directory, as in Redis (chdir on set, getcwd on get).
+  add({"dir",
        {},
        false,
        false,
-       bool_parser(&Settings::appendonly),
-       [](const Settings& s) { return std::string(s.appendonly ? "yes" : "no"); },
+       true,
+       [](Settings&, std::string_view v) -> std::string {
+         if (::chdir(std::string(v).c_str()) != 0) return std::strerror(errno);
+         return "";
+       },
+       [](const Settings&) -> std::string {
+         char buf[4096];
+         return ::getcwd(buf, sizeof(buf)) ? std::string(buf) : std::string();
+       },
        ""});
+  add_string("dbfilename", &Settings::dbfilename, false, true, true);
+  add_bool("rdbcompression", &Settings::rdbcompression);
+  add_bool("rdbchecksum", &Settings::rdbchecksum);
+  add_bool("stop-writes-on-bgsave-error", &Settings::stop_writes_on_bgsave_error);
+  add_bool("rdb-save-incremental-fsync", &Settings::rdb_save_incremental_fsync);
+  add({"rdb-key-save-delay",
+       {},
+       false,
+       false,
+       false,
+       int_parser(&Settings::rdb_key_save_delay, INT_MIN, INT_MAX),
+       int_formatter(&Settings::rdb_key_save_delay),
+       ""});
+  add_bool("rdb-skip-unsupported-types", &Settings::rdb_skip_unsupported_types);
+  add_bool("appendonly", &Settings::appendonly);
+  add_string("appendfilename", &Settings::appendfilename, true, false, true);
+  add_string("appenddirname", &Settings::appenddirname, true, false, true);
+  add({"appendfsync",
+       {},
+       false,
+       false,
+       false,
+       [](Settings& s, std::string_view v) -> std::string {
+         const std::string l = lower(v);
+         if (l == "always")
+           s.appendfsync = AppendFsync::kAlways;
+         else if (l == "everysec")
+           s.appendfsync = AppendFsync::kEverysec;
+         else if (l == "no")
+           s.appendfsync = AppendFsync::kNo;
+         else
+           return "argument(s) must be one of the following: always, everysec, no";
+         return "";
+       },
+       [](const Settings& s) -> std::string {
+         switch (s.appendfsync) {
+           case AppendFsync::kAlways:
+             return "always";
+           case AppendFsync::kEverysec:
+             return "everysec";
+           case AppendFsync::kNo:
+             return "no";
+         }
+         return "everysec";
+       },
+       ""});
+  add_bool("no-appendfsync-on-rewrite", &Settings::no_appendfsync_on_rewrite);
+  add({"auto-aof-rewrite-percentage",
+       {},
+       false,
+       false,
+       false,
+       int_parser(&Settings::auto_aof_rewrite_percentage, 0, INT_MAX),
+       int_formatter(&Settings::auto_aof_rewrite_percentage),
+       ""});
+  add({"auto-aof-rewrite-min-size",
+       {},
+       false,
+       false,
+       false,
+       memory_parser(&Settings::auto_aof_rewrite_min_size, 0),
+       int_formatter(&Settings::auto_aof_rewrite_min_size),
+       ""});
+  add_bool("aof-load-truncated", &Settings::aof_load_truncated);
+  add_bool("aof-use-rdb-preamble", &Settings::aof_use_rdb_preamble);
+  add_bool("aof-rewrite-incremental-fsync", &Settings::aof_rewrite_incremental_fsync);
+  add_enable_mode("enable-debug-command", &Settings::enable_debug_command);
+  add_enable_mode("enable-protected-configs", &Settings::enable_protected_configs);
 }
 
 const Config::Directive* Config::find(std::string_view name) const {
@@ -511,7 +673,7 @@ std::string Config::set(std::string_view name, std::string_view value, bool runt
   return d->parse(settings_, value);
 }
 
-std::string Config::set_many(std::span<const std::string_view> pairs) {
+std::string Config::set_many(std::span<const std::string_view> pairs, bool allow_protected) {
   // Validate everything on a copy first, so a failure changes nothing.
   std::set<const Directive*> seen;
   Settings trial = settings_;
@@ -524,8 +686,18 @@ std::string Config::set_many(std::span<const std::string_view> pairs) {
         "ERR CONFIG SET failed (possibly related to argument '" + std::string(pairs[i]) + "') - ";
     if (!seen.insert(d).second) return prefix + "duplicate parameter";
     if (d->immutable) return prefix + "can't set immutable config";
+    if (d->is_protected && !allow_protected) return prefix + "can't set protected config";
     std::string err = d->parse(trial, pairs[i + 1]);
     if (!err.empty()) return prefix + err;
+  }
+  for (size_t i = 0; i + 1 < pairs.size(); i += 2) {
+    const Directive* d = find(pairs[i]);
+    auto it = appliers_.find(d->name);
+    if (it == appliers_.end()) continue;
+    std::string err = it->second(trial);
+    if (!err.empty())
+      return "ERR CONFIG SET failed (possibly related to argument '" + std::string(pairs[i]) +
+             "') - " + err;
   }
   settings_ = trial;
   if (on_change)

@@ -27,6 +27,17 @@ ServerState::ServerState(Config config) : config_(std::move(config)) {
       signal_modified_key(d.id(), key);
     };
   }
+  persistence_ = std::make_unique<Persistence>(*this);
+}
+
+void ServerState::begin_loading() {
+  loading = true;
+  for (auto& d : dbs_) d->set_expiry_suspended(true);
+}
+
+void ServerState::end_loading() {
+  loading = false;
+  for (auto& d : dbs_) d->set_expiry_suspended(false);
 }
 
 void ServerState::publish_keyspace_event(int flags, std::string_view event, std::string_view key,
@@ -177,6 +188,8 @@ void ServerState::cron() {
       }
     }
   }
+  persistence_->cron();
+  propagate_pending(false);  // anything met outside a command (expiry)
   // Idle clients (timeout), soft output-buffer limits, and buffer memory of
   // clients idle for 2 s or more (once a second, as Redis's clientsCron
   // resizes query and reply buffers).

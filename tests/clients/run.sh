@@ -7,9 +7,10 @@ kind=$1 setd=$2 work=$3
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$work"
 port=$(/usr/bin/python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-"$setd" --port "$port" --bind 127.0.0.1 --loglevel warning &
+data=$(mktemp -d)
+"$setd" --port "$port" --bind 127.0.0.1 --loglevel warning --save "" --dir "$data" &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
 case $kind in
   redis-py)

@@ -354,8 +354,12 @@ TEST(CoreStandalone, ConfigRewriteKeepsComments) {
                     ("setd-rewrite-" + std::to_string(::getpid()) + ".conf");
   std::filesystem::copy_file(SETD_SOURCE_DIR "/conf/setd.conf", file,
                              std::filesystem::copy_options::overwrite_existing);
+  // CONFIG REWRITE writes `dir` too: one that outlives both servers.
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("setd-rewrite-dir-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
   {
-    ServerProcess s(setd_binary(), {}, file.string());
+    ServerProcess s(setd_binary(), {"--dir", dir.string()}, file.string());
     Client c(s.port());
     EXPECT_EQ(c.call({"CONFIG", "SET", "set-max-intset-entries", "1000"}).str, "OK");
     EXPECT_EQ(c.call({"CONFIG", "SET", "notify-keyspace-events", "KEs"}).str, "OK");
@@ -366,11 +370,15 @@ TEST(CoreStandalone, ConfigRewriteKeepsComments) {
   EXPECT_NE(text.find("set-max-intset-entries 1000"), std::string::npos);
   EXPECT_NE(text.find("# setd configuration file"), std::string::npos);
   EXPECT_NE(text.find("notify-keyspace-events sKE"), std::string::npos) << text;
+  EXPECT_NE(text.find("dir " + dir.string()), std::string::npos) << text;
   // And the rewritten file starts a server again.
-  ServerProcess again(setd_binary(), {}, file.string());
-  Client c(again.port());
-  EXPECT_EQ(config_get(c, "set-max-intset-entries"), "1000");
+  {
+    ServerProcess again(setd_binary(), {"--dir", dir.string()}, file.string());
+    Client c(again.port());
+    EXPECT_EQ(config_get(c, "set-max-intset-entries"), "1000");
+  }
   std::filesystem::remove(file);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

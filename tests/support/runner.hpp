@@ -20,7 +20,9 @@ using proto::RespValue;
 
 class Runner {
  public:
-  Runner() : dispatcher_(state_), client_(&state_.add_client()) {}
+  // No save points: an in-process server must never write dump.rdb into
+  // the test's working directory (FLUSHALL saves when there are some).
+  Runner() : state_(no_save_points()), dispatcher_(state_), client_(&state_.add_client()) {}
 
   server::ServerState& state() { return state_; }
   cmd::Dispatcher& dispatcher() { return dispatcher_; }
@@ -58,6 +60,12 @@ class Runner {
   }
 
  private:
+  static server::Config no_save_points() {
+    server::Config c;
+    c.set("save", "", false);
+    return c;
+  }
+
   RespValue exec(server::Client& c, const std::vector<std::string_view>& args) {
     const size_t before = c.out.size();
     dispatcher_.dispatch(c, args);

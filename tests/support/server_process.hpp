@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <stdexcept>
@@ -183,9 +184,18 @@ class ServerProcess {
           std::string("127.0.0.1"), std::string("--save"), std::string(""),
           std::string("--appendonly"), std::string("no")})
       args.push_back(a);
+    // Each server gets a working directory of its own (removed when it
+    // stops) unless the test chooses one: a dump written by one test must
+    // never be loaded by the next.
+    if (std::find(extra.begin(), extra.end(), "--dir") == extra.end()) {
+      char tmpl[] = "/tmp/setd-test-XXXXXX";
+      if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
+      own_dir_ = tmpl;
+      args.emplace_back("--dir");
+      args.push_back(own_dir_);
+    }
     if (binary.find("redis-server") != std::string::npos) {
-      for (const char* a : {"--daemonize", "no", "--logfile", "/dev/null", "--dir", "/tmp"})
-        args.emplace_back(a);
+      for (const char* a : {"--daemonize", "no", "--logfile", "/dev/null"}) args.emplace_back(a);
     } else {
       args.emplace_back("--loglevel");
       args.emplace_back("warning");
@@ -212,14 +222,22 @@ class ServerProcess {
       int status = 0;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
+        if (!own_dir_.empty()) shell_remove(own_dir_);
         throw std::runtime_error("server exited during start-up: " + binary);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+    stop(SIGKILL);
+    if (!own_dir_.empty()) shell_remove(own_dir_);
     throw std::runtime_error("server did not answer PING: " + binary);
   }
 
-  ~ServerProcess() { stop(); }
+  ~ServerProcess() {
+    stop();
+    if (!own_dir_.empty()) shell_remove(own_dir_);
+  }
+  // The working directory the server was given ("" if the test chose one).
+  const std::string& dir() const { return own_dir_; }
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
@@ -286,9 +304,15 @@ class ServerProcess {
   }
 
  private:
+  static void shell_remove(const std::string& dir) {
+    const std::string cmd = "rm -rf '" + dir + "'";
+    if (std::system(cmd.c_str()) != 0) std::perror("rm -rf");
+  }
+
   int port_ = 0;
   pid_t pid_ = -1;
   int exit_status_ = 0;
+  std::string own_dir_;
 };
 
 // Runs a shell command and returns its standard output.

@@ -49,7 +49,8 @@ enum CommandFlag : uint32_t {
   kMovableKeys = 1u << 22,
   kAllowBusy = 1u << 23,
 };
-// Printed names of the flags above (sentinel flags are never printed).
+// Printed names of the flags above (sentinel and protected flags are never
+// printed).
 std::vector<std::string_view> flag_names(uint32_t flags);
 uint32_t parse_flags(std::string_view words);  // "write denyoom fast"
 

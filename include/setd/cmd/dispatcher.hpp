@@ -44,15 +44,17 @@ void register_string_commands(Registry& r);       // string_family.cpp
 void register_transaction_commands(Registry& r);  // transaction_family.cpp
 void register_set_commands(Registry& r);          // set_family.cpp
 void register_pubsub_commands(Registry& r);       // pubsub_family.cpp
+void register_persistence_commands(Registry& r);  // persistence_family.cpp
 void register_all_commands(Registry& r);
 
 // Ends `c`'s transaction: forgets the queued commands, the MULTI state and
 // every WATCHed key (Redis's discardTransaction; transaction_family.cpp).
 void discard_transaction(server::ServerState& state, server::Client& c);
 
-class Dispatcher {
+class Dispatcher final : public server::CommandExecutor {
  public:
   explicit Dispatcher(server::ServerState& state);
+  ~Dispatcher() override;
 
   // Runs one request for `client`; replies are appended to client.out.
   void dispatch(server::Client& client, std::span<const std::string_view> args);
@@ -66,6 +68,12 @@ class Dispatcher {
   // Resolves args to a spec, writing the error reply if that fails.
   const CommandSpec* resolve(server::Client& client, std::span<const std::string_view> args);
 
+  // True while EXEC runs its queued commands.
+  bool in_exec() const { return call_depth_ > 1; }
+
+  // server::CommandExecutor: AOF replay (no MISCONF, no propagation).
+  std::string execute_for_load(server::Client& c, const std::vector<std::string>& args) override;
+
   const Registry& registry() const { return registry_; }
   server::ServerState& state() { return state_; }
 
@@ -78,7 +86,8 @@ class Dispatcher {
   Registry registry_;
   const CommandSpec* exec_spec_ = nullptr;  // EXEC, which manages its own replies
   uint64_t accounted_errors_ = 0;
-  int call_depth_ = 0;  // call() nesting: EXEC runs its commands through call()
+  int call_depth_ = 0;                 // call() nesting: EXEC runs its commands through call()
+  std::vector<size_t> key_positions_;  // scratch for extract_keys()
 };
 
 }  // namespace setd::cmd

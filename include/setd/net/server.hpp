@@ -26,9 +26,14 @@ namespace setd::net {
 
 class Connection;
 
-class Server {
+class Server final : public server::EventLoop {
  public:
   Server(boost::asio::io_context& io, server::ServerState& state, cmd::Dispatcher& dispatcher);
+  ~Server() override;
+
+  // server::EventLoop
+  void post(std::function<void()> fn) override;
+  void post_after(int64_t us, std::function<void()> fn) override;
 
   // Binds every address in `bind` on `port` (a leading '-' makes an address
   // optional). Returns "" or an error message.
@@ -61,6 +66,7 @@ class Server {
 
  private:
   void accept(size_t index);
+  void wait_for_signals();
   void schedule_cron();
   void busy_poll();
   void flush_deferred();

@@ -46,6 +46,10 @@ class Client final : public pubsub::Subscriber {
   Client& operator=(const Client&) = delete;
 
   uint64_t id() const { return id_; }
+  // A connection from the loopback interface (Redis's islocalClient).
+  bool is_local() const {
+    return addr.starts_with("127.0.0.1:") || addr.starts_with("::1:") || addr.empty();
+  }
   int resp() const { return reply.resp(); }
   void set_resp(int v) { reply.set_resp(v); }
 
@@ -76,6 +80,7 @@ class Client final : public pubsub::Subscriber {
   bool in_multi = false;
   bool multi_error = false;  // a command failed to queue: EXEC aborts
   bool dirty_cas = false;    // a WATCHed key changed: EXEC returns null
+  bool multi_write = false;  // a write command is queued (MISCONF refuses EXEC)
   std::vector<QueuedCommand> multi_queue;
   std::vector<std::pair<int, std::string>> watched;  // (db, key)
 

@@ -17,6 +17,9 @@
 
 namespace setd::server {
 
+enum class AppendFsync : uint8_t { kNo, kAlways, kEverysec };
+enum class EnableMode : uint8_t { kNo, kYes, kLocal };
+
 // set-events: which set.* events are published.
 enum class SetEvents : uint8_t { kNone, kWrites, kAll };
 
@@ -74,8 +77,30 @@ struct Settings {
   int notify_keyspace_events = 0;
   OutputLimit output_limits[3] = {
       {0, 0, 0}, {256ULL << 20, 64ULL << 20, 60}, {32ULL << 20, 8ULL << 20, 60}};
-  std::string save;         // accepted for compatibility; setd keeps nothing on disk
-  bool appendonly = false;  // likewise
+  // Persistence (Redis 7.0's names and defaults). `dir` is the process's
+  // working directory (setting it chdir()s, as Redis does).
+  std::string save = "3600 1 300 100 60 10000";
+  std::string dbfilename = "dump.rdb";
+  bool rdbcompression = true;
+  bool rdbchecksum = true;
+  bool stop_writes_on_bgsave_error = true;
+  bool rdb_save_incremental_fsync = true;
+  long long rdb_key_save_delay = 0;  // µs per key saved in the background (tests)
+  bool rdb_skip_unsupported_types = false;
+  bool appendonly = false;
+  std::string appendfilename = "appendonly.aof";
+  std::string appenddirname = "appendonlydir";
+  AppendFsync appendfsync = AppendFsync::kEverysec;
+  bool no_appendfsync_on_rewrite = false;
+  long long auto_aof_rewrite_percentage = 100;
+  long long auto_aof_rewrite_min_size = 64LL * 1024 * 1024;
+  bool aof_load_truncated = true;
+  bool aof_use_rdb_preamble = true;
+  bool aof_rewrite_incremental_fsync = true;
+  // Who may run DEBUG / CONFIG SET protected directives: no, yes, local
+  // (loopback connections only).
+  EnableMode enable_debug_command = EnableMode::kNo;
+  EnableMode enable_protected_configs = EnableMode::kNo;
 };
 
 class Config {
@@ -92,7 +117,13 @@ class Config {
 
   // CONFIG SET name value [name value ...]: all or nothing, Redis's error
   // texts. Returns "" on success or the full error (without "-").
-  std::string set_many(std::span<const std::string_view> pairs);
+  // Protected directives (dir, dbfilename) need `allow_protected`.
+  std::string set_many(std::span<const std::string_view> pairs, bool allow_protected = true);
+
+  // A side effect of changing `name` at run time (CONFIG SET appendonly
+  // yes starts the AOF): called with the new settings before they are
+  // committed; an error cancels the change.
+  void set_applier(const std::string& name, std::function<std::string(const Settings&)> fn);
 
   // CONFIG GET: (name, value) of every directive (or alias) matching one of
   // the glob patterns, each directive once.
@@ -119,7 +150,8 @@ class Config {
     std::string name;
     std::vector<std::string> aliases;
     bool immutable = false;
-    bool multi_line = false;  // file lines accumulate (client-output-buffer-limit)
+    bool multi_line = false;    // file lines accumulate (client-output-buffer-limit)
+    bool is_protected = false;  // enable-protected-configs guards CONFIG SET
     std::function<std::string(Settings&, std::string_view)> parse;
     std::function<std::string(const Settings&)> format;
     std::string default_value;
@@ -127,8 +159,14 @@ class Config {
   const Directive* find(std::string_view name) const;
   void add(Directive d);
 
+  void add_bool(const std::string& name, bool Settings::*field, bool immutable = false);
+  void add_string(const std::string& name, std::string Settings::*field, bool immutable,
+                  bool is_protected = false, bool base_name_only = false);
+  void add_enable_mode(const std::string& name, EnableMode Settings::*field);
+
   Settings settings_;
   std::vector<Directive> directives_;
+  std::map<std::string, std::function<std::string(const Settings&)>> appliers_;
 };
 
 // Memory amounts like "512mb", "1gb", "100" -> bytes; nullopt if malformed.

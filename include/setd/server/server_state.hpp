@@ -15,6 +15,8 @@
 #include "setd/pubsub/hub.hpp"
 #include "setd/server/client.hpp"
 #include "setd/server/config.hpp"
+#include "setd/server/event_loop.hpp"
+#include "setd/server/persistence.hpp"
 #include "setd/server/propagation.hpp"
 #include "setd/server/set_events.hpp"
 #include "setd/server/stats.hpp"
@@ -110,6 +112,16 @@ class ServerState {
   void add_propagation_sink(uint8_t targets, PropagationSink* sink);
   void remove_propagation_sink(PropagationSink* sink);
   bool loading = false;
+  // Loading a dump or an AOF: nothing propagates and nothing expires.
+  void begin_loading();
+  void end_loading();
+
+  // RDB, AOF and start-up loading.
+  Persistence& persistence() { return *persistence_; }
+  // The event loop (set by the network layer; nullptr in unit tests).
+  EventLoop* loop = nullptr;
+  // Runs commands for AOF replay (set by the dispatcher).
+  CommandExecutor* command_executor = nullptr;
 
   // Client registry (the network layer adds and removes its clients).
   Client& add_client();
@@ -167,6 +179,8 @@ class ServerState {
   int64_t last_trim_ms_ = 0;
   std::vector<PropagatedOp> pending_ops_;
   std::vector<std::pair<uint8_t, PropagationSink*>> sinks_;
+  // Last: destroyed first, while the databases its jobs observe still exist.
+  std::unique_ptr<Persistence> persistence_;
 };
 
 }  // namespace setd::server
