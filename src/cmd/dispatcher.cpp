@@ -254,6 +254,7 @@ void Dispatcher::call(server::Client& client, const CommandSpec& spec,
   // this covers a handler that modifies what a read lookup returned).
   if (spec.has(kWrite)) {
     auto& db = state_.db(client.db);
+    key_positions_.clear();  // extract_keys() appends
     if (db.snapshot_observer() != nullptr && spec.extract_keys(args, key_positions_)) {
       for (const size_t pos : key_positions_) db.prepare_write(args[pos]);
     }

@@ -186,15 +186,19 @@ HashSet::HashSet(HashSet&& other) noexcept
       blob_bytes_(std::exchange(other.blob_bytes_, 0)),
       long_count_(std::exchange(other.long_count_, 0)),
       max_bucket_(std::exchange(other.max_bucket_, 0)),
-      hist_(std::move(other.hist_)) {
+      hist_(std::move(other.hist_)),
+      walk_(std::move(other.walk_)) {
   t_[0] = std::exchange(other.t_[0], Table{});
   t_[1] = std::exchange(other.t_[1], Table{});
   other.hist_.clear();
+  if (walk_) walk_->sink->relocated(this);
 }
 
 HashSet& HashSet::operator=(HashSet&& other) noexcept {
   if (this != &other) {
-    free_all();
+    free_all();  // reports what a walk of ours has not yet
+    walk_ = std::move(other.walk_);
+    if (walk_) walk_->sink->relocated(this);
     t_[0] = std::exchange(other.t_[0], Table{});
     t_[1] = std::exchange(other.t_[1], Table{});
     count_ = std::exchange(other.count_, 0);
@@ -272,6 +276,7 @@ void HashSet::free_blob(unsigned char* blob) noexcept {
 }
 
 void HashSet::free_all() noexcept {
+  if (walk_) finish_walk();  // the members present at its start, before they go
   for (Table& t : t_) {
     if (t.slots == nullptr) continue;
     if (count_ > 0) {
@@ -442,6 +447,7 @@ void HashSet::finish_rehash() noexcept {
 
 bool HashSet::rehash_step(size_t buckets) noexcept {
   if (!is_rehashing()) return false;
+  if (walk_) return true;  // buckets stay put while a walk runs
   size_t empty_budget = buckets > std::numeric_limits<size_t>::max() / kEmptyVisitsPerStep
                             ? std::numeric_limits<size_t>::max()
                             : buckets * kEmptyVisitsPerStep;
@@ -581,6 +587,7 @@ void HashSet::reserve(size_t n) {
   const size_t buckets = std::max<size_t>(1, (n + kResizeTargetLoad - 1) / kResizeTargetLoad);
   if (buckets > kMaxTableSize) throw std::length_error("HashSet::reserve: too large");
   const size_t want = std::bit_ceil(buckets);
+  if (walk_) return;  // no resizing while a walk runs
   if (is_rehashing()) rehash_step(std::numeric_limits<size_t>::max());
   if (want <= t_[0].size) return;
   start_resize(want);
@@ -591,7 +598,7 @@ void HashSet::after_erase() noexcept {
     free_all();  // every blob is gone; drop the tables too
     return;
   }
-  if (is_rehashing() || t_[0].size <= 1) return;
+  if (walk_ || is_rehashing() || t_[0].size <= 1) return;
   if (count_ * kShrinkLoadDenominator >= t_[0].size) return;
   const size_t want = std::bit_ceil((count_ + kResizeTargetLoad - 1) / kResizeTargetLoad);
   try {
@@ -626,15 +633,19 @@ bool HashSet::insert(std::string_view member) {
   size_t end = 0;
   if (*s0 != nullptr && blob_find(*s0, member, &end) != kNotFound) return false;
   if (is_rehashing()) {
-    unsigned char** s1 = &t_[1].slots[h & (t_[1].size - 1)];
+    const size_t b1 = h & (t_[1].size - 1);
+    unsigned char** s1 = &t_[1].slots[b1];
     end = 0;
     if (*s1 != nullptr && blob_find(*s1, member, &end) != kNotFound) return false;
+    walk_touch(1, b1);
     blob_append(s1, end, member);
   } else {
+    walk_touch(0, h & (t_[0].size - 1));
     blob_append(s0, end, member);
   }
   ++count_;
-  if (!is_rehashing() && count_ > kMaxLoadFactor * t_[0].size && t_[0].size < kMaxTableSize) {
+  if (!walk_ && !is_rehashing() && count_ > kMaxLoadFactor * t_[0].size &&
+      t_[0].size < kMaxTableSize) {
     try {
       start_resize(t_[0].size * 2);
     } catch (const std::bad_alloc&) {
@@ -648,13 +659,16 @@ bool HashSet::erase(std::string_view member) {
   if (count_ == 0) return false;
   if (is_rehashing()) rehash_step(1);
   const uint64_t h = hash_of(member);
-  for (Table& t : t_) {
+  for (int ti = 0; ti < 2; ++ti) {
+    Table& t = t_[ti];
     if (t.slots == nullptr) continue;
-    unsigned char** slot = &t.slots[h & (t.size - 1)];
+    const size_t bucket = h & (t.size - 1);
+    unsigned char** slot = &t.slots[bucket];
     size_t end;
     if (*slot == nullptr) continue;
     const size_t off = blob_find(*slot, member, &end);
     if (off == kNotFound) continue;
+    walk_touch(ti, bucket);
     blob_remove(slot, off);
     --count_;
     after_erase();
@@ -666,6 +680,67 @@ bool HashSet::erase(std::string_view member) {
 size_t HashSet::memory_bytes() const noexcept {
   return malloc_cost(t_[0].size * kPtrBytes) + malloc_cost(t_[1].size * kPtrBytes) + blob_bytes_ +
          hist_.capacity() * sizeof(size_t);
+}
+
+// ---------------------------------------------------------------------------
+// Walks
+// ---------------------------------------------------------------------------
+
+void HashSet::begin_walk(WalkSink* sink) {
+  walk_ = std::make_unique<Walk>();
+  walk_->sink = sink;
+  walk_->done.assign(t_[0].size + t_[1].size, false);
+}
+
+void HashSet::walk_report(size_t pos) {
+  Walk& w = *walk_;
+  if (pos < w.next || w.done[pos]) return;
+  w.done[pos] = true;
+  const int table = pos < t_[0].size ? 0 : 1;
+  const size_t bucket = table == 0 ? pos : pos - t_[0].size;
+  if (const unsigned char* blob = t_[table].slots ? t_[table].slots[bucket] : nullptr) {
+    auto report = [&](std::string_view m) { w.sink->member(m); };
+    detail::for_each_in_blob(blob, report);
+  }
+}
+
+bool HashSet::walk_step(size_t buckets) {
+  if (!walk_) return true;
+  Walk& w = *walk_;
+  const size_t total = w.done.size();
+  size_t looks = buckets > std::numeric_limits<size_t>::max() / 16
+                     ? std::numeric_limits<size_t>::max()
+                     : buckets * 16;
+  while (w.next < total && buckets > 0 && looks > 0) {
+    const size_t pos = w.next;
+    --looks;
+    if (!w.done[pos]) {
+      const int table = pos < t_[0].size ? 0 : 1;
+      const size_t bucket = table == 0 ? pos : pos - t_[0].size;
+      const unsigned char* blob = t_[table].slots ? t_[table].slots[bucket] : nullptr;
+      if (blob != nullptr) {
+        if (w.next + 8 < total) {
+          const size_t ahead = w.next + 8;
+          const int at = ahead < t_[0].size ? 0 : 1;
+          if (t_[at].slots) __builtin_prefetch(t_[at].slots[at == 0 ? ahead : ahead - t_[0].size]);
+        }
+        auto report = [&](std::string_view m) { w.sink->member(m); };
+        detail::for_each_in_blob(blob, report);
+        --buckets;
+      }
+    }
+    ++w.next;
+  }
+  if (w.next < total) return false;
+  WalkSink* sink = w.sink;
+  walk_.reset();  // resizing may resume; the sink may go away in ended()
+  sink->ended();
+  return true;
+}
+
+void HashSet::finish_walk() {
+  while (!walk_step(std::numeric_limits<size_t>::max())) {
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -738,6 +813,7 @@ std::string_view HashSet::random_member(base::Rng& rng) const {
 std::string HashSet::pop_random(base::Rng& rng) {
   if (is_rehashing()) rehash_step(1);
   const Location loc = pick_random(rng);
+  walk_touch(loc.table, loc.bucket);
   unsigned char** slot = &t_[loc.table].slots[loc.bucket];
   std::string out(member_at(*slot, loc.offset));
   blob_remove(slot, loc.offset);

@@ -74,6 +74,52 @@ void Snapshot::write_key(const Job& job, std::string_view key, const db::Value& 
   flush_chunk(false);
 }
 
+bool Snapshot::start_walk(size_t job, std::string_view key, const db::Value& v, int64_t expire_ms) {
+  if (v.type() != db::Type::kSet || v.as_set().size() <= kWalkThreshold) return false;
+  // The database hands us a const view: the walk changes nothing the
+  // database can see (only the set's resizing pauses), so it may start here.
+  auto* hs = const_cast<db::Value&>(v).as_set().as_hash_set();
+  if (hs == nullptr || hs->walking()) return false;
+  auto w = std::make_unique<SetWalk>();
+  w->owner = this;
+  w->job = job;
+  w->set = hs;
+  enc_.set_output(&w->buf);
+  if (expire_ms >= 0) {
+    enc_.type(rdb::kOpExpireTimeMs);
+    enc_.u64_le(static_cast<uint64_t>(expire_ms));
+  }
+  enc_.type(rdb::kTypeSet);
+  enc_.string(key);
+  enc_.length(hs->size());
+  enc_.set_output(&buf_);
+  SetWalk* raw = w.get();
+  walks_.push_back(std::move(w));
+  hs->begin_walk(raw);
+  return true;
+}
+
+void Snapshot::SetWalk::member(std::string_view m) {
+  RdbEncoder& enc = owner->enc_;
+  enc.set_output(&buf);
+  enc.string(m);
+  enc.set_output(&owner->buf_);
+}
+
+void Snapshot::SetWalk::ended() {
+  // Every member is in `buf`: the key joins the stream now.
+  over = true;
+  set = nullptr;
+  Snapshot& s = *owner;
+  if (s.sink_ == nullptr) return;
+  s.switch_db(s.jobs_[job]);
+  s.buf_ += buf;
+  s.bytes_produced_ += buf.size();
+  ++s.keys_written_;
+  std::string().swap(buf);
+  s.flush_chunk(false);
+}
+
 void Snapshot::flush_chunk(bool force) {
   if (sink_ == nullptr || buf_.empty()) return;
   if (!force && buf_.size() < opts_.chunk_bytes) return;
@@ -110,6 +156,20 @@ bool Snapshot::step(size_t max_keys, size_t max_bytes) {
   if (done_) return true;
   size_t visited = 0;
   const uint64_t bytes_start = bytes_produced_;
+  // Walks first, oldest first: their buffers are the snapshot's memory.
+  while (!walks_.empty()) {
+    SetWalk& w = *walks_.front();
+    if (!w.over && w.set != nullptr) {
+      // One bucket holds ~3-6 members: count them like keys.
+      if (!w.set->walk_step(std::max<size_t>(1, max_keys))) {
+        visited += max_keys;
+        break;
+      }
+    }
+    walks_.erase(walks_.begin());
+    if (visited >= max_keys || bytes_produced_ - bytes_start >= max_bytes) return false;
+  }
+  if (!walks_.empty()) return false;
   while (next_job_ < jobs_.size()) {
     Job& job = jobs_[next_job_];
     if (job.finished || job.keys->empty()) {
@@ -136,7 +196,7 @@ bool Snapshot::step(size_t max_keys, size_t max_bytes) {
     }
     if (visited >= max_keys || bytes_produced_ - bytes_start >= max_bytes) break;
   }
-  if (next_job_ == jobs_.size()) complete();
+  if (next_job_ == jobs_.size() && walks_.empty()) complete();
   return done_;
 }
 
@@ -154,11 +214,17 @@ void Snapshot::abort() {
   if (done_) return;
   sink_ = nullptr;
   std::string().swap(buf_);
+  for (auto& w : walks_)
+    if (w->set != nullptr) w->set->abandon_walk();
+  walks_.clear();
 }
 
 void Snapshot::save_before_change(db::Database& db, std::string_view key, const db::Value& v,
                                   int64_t expire_ms) {
-  if (Job* job = job_of(db)) write_key(*job, key, v, expire_ms);
+  Job* job = job_of(db);
+  if (job == nullptr || sink_ == nullptr) return;
+  if (start_walk(static_cast<size_t>(job - jobs_.data()), key, v, expire_ms)) return;
+  write_key(*job, key, v, expire_ms);
 }
 
 void Snapshot::before_clear(db::Database& db) {

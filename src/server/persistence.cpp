@@ -25,7 +25,7 @@ namespace {
 constexpr int64_t kSliceUs = 1000;
 constexpr size_t kSliceKeys = 128;
 constexpr size_t kSliceBytes = 256 * 1024;
-constexpr size_t kMaxWriterBacklog = 64 * 1024 * 1024;
+constexpr size_t kMaxWriterBacklog = 4 * 1024 * 1024;
 // Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed BGSAVE, save points
 // wait this long before trying again.
 constexpr int64_t kBgsaveRetryDelay = 5;

@@ -1,8 +1,10 @@
 // Unit tests for setd::ds::HashSet.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <random>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -587,6 +589,124 @@ TEST(HashSetRandom, RandomMemberUniformWhileRehashing) {
   const double df = static_cast<double>(n - 1);
   const double z = 1 - 2 / (9 * df) + 3.09 * std::sqrt(2 / (9 * df));
   EXPECT_LT(chi_square(hist, 50.0), df * z * z * z);
+}
+
+}  // namespace
+}  // namespace setd::ds
+
+// --- walks: a point-in-time view of one set, paid for a bucket at a time ----
+
+namespace setd::ds {
+namespace {
+
+class CollectWalk final : public HashSet::WalkSink {
+ public:
+  void member(std::string_view m) override { seen.emplace_back(m); }
+  void relocated(HashSet* now) override { where = now; }
+  void ended() override { over = true; }
+  std::vector<std::string> seen;
+  HashSet* where = nullptr;
+  bool over = false;
+};
+
+std::vector<std::string> sorted_members(const HashSet& s) {
+  std::vector<std::string> out;
+  s.for_each([&](std::string_view m) { out.emplace_back(m); });
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(HashSetWalk, ReportsEveryMemberOnceWhileTheSetChanges) {
+  std::mt19937_64 rng(7);
+  for (int round = 0; round < 20; ++round) {
+    HashSet s;
+    const int n = 1 + static_cast<int>(rng() % 5000);
+    for (int i = 0; i < n; ++i) s.insert("m" + std::to_string(i));
+    if (round % 3 == 0) {  // begin in the middle of an incremental rehash
+      for (int i = n; i < n + 2000; ++i) s.insert("m" + std::to_string(i));
+    }
+    const auto at_start = sorted_members(s);
+    CollectWalk w;
+    s.begin_walk(&w);
+    base::Rng r(round);
+    int next = 1000000;
+    while (!s.walk_step(1 + rng() % 7)) {
+      for (int ops = static_cast<int>(rng() % 12); ops > 0 && s.size() > 0; --ops) {
+        switch (rng() % 4) {
+          case 0:
+            s.insert("new" + std::to_string(next++));
+            break;
+          case 1:
+            s.erase("m" + std::to_string(rng() % (n + 2000)));
+            break;
+          case 2:
+            s.pop_random(r);
+            break;
+          default:
+            s.insert("m" + std::to_string(rng() % (n + 2000)));  // maybe re-added
+            break;
+        }
+      }
+    }
+    EXPECT_TRUE(w.over);
+    EXPECT_FALSE(s.walking());
+    std::sort(w.seen.begin(), w.seen.end());
+    ASSERT_EQ(w.seen, at_start) << "round " << round;
+    // Resizing resumes afterwards: the set stays consistent.
+    for (int i = 0; i < 20000; ++i) s.insert("after" + std::to_string(i));
+    EXPECT_LE(s.size(), s.bucket_count() * HashSet::kMaxLoadFactor + 1);
+  }
+}
+
+TEST(HashSetWalk, TheRestIsReportedWhenTheSetGoes) {
+  CollectWalk w;
+  std::vector<std::string> at_start;
+  {
+    HashSet s;
+    for (int i = 0; i < 3000; ++i) s.insert("x" + std::to_string(i));
+    at_start = sorted_members(s);
+    s.begin_walk(&w);
+    s.walk_step(10);
+    s.erase("x1");
+    s.insert("late");
+  }  // destroyed mid-walk
+  EXPECT_TRUE(w.over);
+  std::sort(w.seen.begin(), w.seen.end());
+  EXPECT_EQ(w.seen, at_start);
+}
+
+TEST(HashSetWalk, MovesCarryTheWalkAlong) {
+  CollectWalk w;
+  HashSet a;
+  for (int i = 0; i < 500; ++i) a.insert("y" + std::to_string(i));
+  const auto at_start = sorted_members(a);
+  a.begin_walk(&w);
+  a.walk_step(3);
+  HashSet b(std::move(a));
+  EXPECT_EQ(w.where, &b);
+  EXPECT_FALSE(a.walking());
+  HashSet c;
+  c = std::move(b);
+  EXPECT_EQ(w.where, &c);
+  c.erase("y7");
+  while (!c.walk_step(5)) {
+  }
+  std::sort(w.seen.begin(), w.seen.end());
+  EXPECT_EQ(w.seen, at_start);
+}
+
+TEST(HashSetWalk, AbandonedWalkReportsNothingMore) {
+  CollectWalk w;
+  HashSet s;
+  for (int i = 0; i < 500; ++i) s.insert("z" + std::to_string(i));
+  s.begin_walk(&w);
+  s.walk_step(2);
+  const size_t reported = w.seen.size();
+  s.abandon_walk();
+  s.erase("z1");
+  s.clear();
+  EXPECT_EQ(w.seen.size(), reported);
+  EXPECT_FALSE(w.over);
 }
 
 }  // namespace

@@ -50,6 +50,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -234,6 +235,40 @@ class HashSet {
   // Members in the fullest bucket (exact; 0 when empty).
   size_t max_bucket_size() const noexcept { return max_bucket_; }
 
+  // --- walks ---------------------------------------------------------------
+  // A walk reports every member present when it begins exactly once, while
+  // the set keeps changing: the point-in-time snapshot of one set, paid for
+  // a bucket at a time. While a walk runs the set neither resizes nor
+  // rehashes (inserts may take the load above kMaxLoadFactor; nothing moves
+  // between buckets), so a bucket keeps its place; before insert, erase or
+  // pop_random changes a bucket the walk has not reached, that bucket's
+  // members are reported first ("save a bucket before a write touches it").
+  // walk_step() reports the rest in bucket order. Ending the set's life
+  // (destructor, clear(), being moved over) reports whatever is left first;
+  // moving the set moves the walk and tells the sink where the set is now.
+  // Resizing resumes with the first insert or erase after the walk. One walk
+  // at a time; clone() does not copy it.
+  class WalkSink {
+   public:
+    virtual ~WalkSink() = default;
+    // A member that was in the set when the walk began (view valid during
+    // the call).
+    virtual void member(std::string_view m) = 0;
+    // The set object moved; the walk goes on from `now`.
+    virtual void relocated(HashSet* now) = 0;
+    // Every member has been reported; the set will not call again.
+    virtual void ended() = 0;
+  };
+  void begin_walk(WalkSink* sink);
+  // Reports up to `buckets` more non-empty buckets (looking at most at 16
+  // times as many); returns true once the walk is over (ended() was called).
+  bool walk_step(size_t buckets);
+  bool walking() const noexcept { return walk_ != nullptr; }
+  // Reports everything not reported yet.
+  void finish_walk();
+  // Stops the walk without reporting the rest (nor calling ended()).
+  void abandon_walk() noexcept { walk_.reset(); }
+
  private:
   struct Table {
     unsigned char** slots = nullptr;
@@ -244,6 +279,21 @@ class HashSet {
     size_t bucket;
     size_t offset;  // byte offset of the entry inside the blob
   };
+
+  struct Walk {
+    WalkSink* sink;
+    size_t next = 0;         // buckets below this position have been reported
+    std::vector<bool> done;  // buckets at or above `next` reported early
+  };
+  // Position of a bucket in walking order: t_[0], then t_[1].
+  size_t walk_pos(int table, size_t bucket) const noexcept {
+    return table == 0 ? bucket : t_[0].size + bucket;
+  }
+  // Before a write to (table, bucket): reports it if the walk has not.
+  void walk_touch(int table, size_t bucket) {
+    if (walk_ != nullptr) walk_report(walk_pos(table, bucket));
+  }
+  void walk_report(size_t pos);
 
   Location pick_random(base::Rng& rng) const;
   void start_resize(size_t new_size);
@@ -268,13 +318,14 @@ class HashSet {
   void hist_reserve(size_t count);
   void hist_change(size_t from, size_t to) noexcept;
 
-  Table t_[2];                // t_[0] main table; t_[1] the target while rehashing
-  size_t count_ = 0;          // members
-  size_t rehash_idx_ = 0;     // next t_[0] bucket to migrate (while rehashing)
-  size_t blob_bytes_ = 0;     // malloc-rounded bytes of blobs and long members
-  size_t long_count_ = 0;     // members stored out of line
-  size_t max_bucket_ = 0;     // exact max over hist_
-  std::vector<size_t> hist_;  // hist_[k] = number of buckets holding k members
+  Table t_[2];                  // t_[0] main table; t_[1] the target while rehashing
+  size_t count_ = 0;            // members
+  size_t rehash_idx_ = 0;       // next t_[0] bucket to migrate (while rehashing)
+  size_t blob_bytes_ = 0;       // malloc-rounded bytes of blobs and long members
+  size_t long_count_ = 0;       // members stored out of line
+  size_t max_bucket_ = 0;       // exact max over hist_
+  std::vector<size_t> hist_;    // hist_[k] = number of buckets holding k members
+  std::unique_ptr<Walk> walk_;  // a walk in progress, or null
 };
 
 }  // namespace setd::ds

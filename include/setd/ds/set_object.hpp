@@ -114,6 +114,8 @@ class SetObject {
   // differs. The pointers are invalidated by add() (conversion) and moves.
   const IntSet* as_intset() const noexcept { return std::get_if<IntSet>(&rep_); }
   const HashSet* as_hash_set() const noexcept { return std::get_if<HashSet>(&rep_); }
+  // The hashtable itself, to walk it (HashSet::begin_walk).
+  HashSet* as_hash_set() noexcept { return std::get_if<HashSet>(&rep_); }
 
  private:
   std::variant<IntSet, HashSet> rep_;

@@ -19,7 +19,15 @@
 //  * SWAPDB: before_swap() exchanges which database object each logical
 //    database is read from.
 // So every key present at T is written exactly once, with its value and TTL
-// at T, and nothing created after T is. A key written out of walking order
+// at T, and nothing created after T is.
+//
+// Big sets are not written whole when a write touches them first: saving
+// 25,000 members costs ~0.3 ms, and a pipeline of writes to many big sets
+// would pay that for each. A hashtable set of more than kWalkThreshold
+// members is instead walked (ds::HashSet::begin_walk): its header goes to a
+// buffer of its own, the write that triggered it pays only for the bucket
+// it changes, step() finishes walks before anything else, and a finished
+// walk's bytes join the stream as one key. A key written out of walking order
 // (by a change) goes under its own SELECTDB: Redis's loader (and
 // redis-check-rdb) accept SELECTDB anywhere, and RESIZEDB is only a hint.
 //
@@ -38,6 +46,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -75,6 +84,10 @@ struct SnapshotOptions {
 
 class Snapshot final : public db::SnapshotObserver {
  public:
+  // Hashtable sets bigger than this are walked rather than written at once
+  // when a write touches them before the snapshot reached them.
+  static constexpr size_t kWalkThreshold = 1024;
+
   // Starts the image of `dbs` (index = database number) as they are now.
   // Nothing else may observe them meanwhile. `mark` must differ from the
   // databases' current mark (Snapshot::next_mark()).
@@ -120,7 +133,20 @@ class Snapshot final : public db::SnapshotObserver {
     std::unique_ptr<ds::Dict<int64_t>> taken_expires;
   };
 
+  // A big set being written a bucket at a time (see the top of this file).
+  struct SetWalk final : ds::HashSet::WalkSink {
+    Snapshot* owner = nullptr;
+    size_t job = 0;
+    ds::HashSet* set = nullptr;
+    std::string buf;
+    bool over = false;
+    void member(std::string_view m) override;
+    void relocated(ds::HashSet* now) override { set = now; }
+    void ended() override;
+  };
+
   Job* job_of(db::Database& d);
+  bool start_walk(size_t job, std::string_view key, const db::Value& v, int64_t expire_ms);
   void write_key(const Job& job, std::string_view key, const db::Value& v, int64_t expire_ms);
   void switch_db(const Job& job);
   void write_commands(std::string_view key, const db::Value& v, int64_t expire_ms);
@@ -128,6 +154,7 @@ class Snapshot final : public db::SnapshotObserver {
   void complete();
 
   std::vector<Job> jobs_;
+  std::vector<std::unique_ptr<SetWalk>> walks_;
   std::vector<db::Database*> dbs_;
   SnapshotSink* sink_;
   SnapshotOptions opts_;

@@ -8,7 +8,7 @@
 // RDB. SAVE runs a snapshot to completion before returning; BGSAVE starts one
 // that the event loop advances in slices (background_step(): about 1 ms of
 // serialization at a time, paused while the file writer's thread has more
-// than 64 MB to write) while clients are served. The file goes to
+// than 4 MB to write) while clients are served. The file goes to
 // `dir`/temp-<pid>.rdb and is renamed over `dbfilename` once complete and
 // fsynced. `save` points, `stop-writes-on-bgsave-error` (MISCONF),
 // SHUTDOWN/SIGTERM saving and FLUSHALL saving follow Redis 7.0.
