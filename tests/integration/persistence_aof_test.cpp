@@ -64,6 +64,20 @@ std::string redis_check_aof(const std::string& dir) {
   return out;
 }
 
+// The commands of an AOF file of commands, one per line (readable diffs).
+std::string aof_commands(const std::string& bytes) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < bytes.size()) {
+    size_t used = 0;
+    const auto v = proto::read_reply(std::string_view(bytes).substr(pos), used);
+    if (!v) return out + "<incomplete: " + printable(bytes.substr(pos)) + ">\n";
+    out += v->to_string() + "\n";
+    pos += used;
+  }
+  return out;
+}
+
 void copy_dir(const std::string& from, const std::string& to) {
   std::filesystem::copy(from, to, std::filesystem::copy_options::recursive);
 }
@@ -105,6 +119,80 @@ TEST(PersistAofVsRedis, RedisChecksAndLoadsSetdAof) {
   ServerProcess redis("redis-server", {"--appendonly", "yes", "--dir", dir.path()});
   Client c(redis.port(), 20000);
   EXPECT_EQ(dataset_diff(before, capture_dataset(c)), "");
+}
+
+// Deterministic commands (no randomness, no clock): the INCR file must hold
+// exactly what redis-server 7.0 writes for them: writes as sent, nothing for
+// reads, no-ops and commands that only save or reload (SAVE, BGSAVE, DEBUG
+// RELOAD reset the changes counter, which is not a change).
+TEST(PersistAofVsRedis, IncrFileLogsExactlyWhatRedisLogs) {
+  if (!have_redis_tools()) GTEST_SKIP() << "redis-server not installed";
+  TempDir setd_dir, redis_dir;
+  const std::vector<std::string> opts = {"--appendonly", "yes", "--enable-debug-command", "yes"};
+  auto with_dir = [&](const TempDir& d) {
+    std::vector<std::string> o = opts;
+    o.insert(o.end(), {"--dir", d.path()});
+    return o;
+  };
+  Dataset live;
+  {
+    ServerProcess setd(setd_binary(), with_dir(setd_dir));
+    ServerProcess redis("redis-server", with_dir(redis_dir));
+    Client s(setd.port()), r(redis.port());
+    const std::vector<std::vector<std::string>> cmds = {
+        {"SET", "a", "1"},
+        {"SADD", "s", "1", "2"},
+        {"SAVE"},
+        {"SET", "b", "1"},
+        {"DEBUG", "RELOAD"},
+        {"SET", "c", "1"},
+        {"GET", "a"},
+        {"SMEMBERS", "s"},
+        {"DEL", "nothing"},
+        {"SREM", "s", "9"},
+        {"SADD", "s", "1"},
+        {"EXPIRE", "nothing", "10"},
+        {"PING"},
+        {"LASTSAVE"},
+        {"DBSIZE"},
+        {"CONFIG", "SET", "rdbcompression", "yes"},
+        {"MULTI"},
+        {"GET", "a"},
+        {"EXEC"},
+        {"MULTI"},
+        {"SET", "d", "1"},
+        {"SADD", "s", "3"},
+        {"EXEC"},
+        {"SELECT", "3"},
+        {"SET", "e", "1"},
+        {"SUNIONSTORE", "u", "nothing"},
+        {"SELECT", "0"},
+        {"RENAME", "a", "a2"},
+        {"SAVE"},
+        {"SET", "f", "1"},
+    };
+    for (const auto& cmd : cmds)
+      EXPECT_EQ(s.call(cmd).to_string(), r.call(cmd).to_string()) << cmd[0];
+    for (Client* c : {&s, &r}) {
+      EXPECT_EQ(c->call({"BGSAVE"}).str, "Background saving started");
+      ASSERT_TRUE(wait_persistence_idle(*c));
+      c->call({"SET", "g", "1"});
+    }
+    const std::string mine = file_bytes(last_incr(setd_dir.path()));
+    const std::string theirs = file_bytes(last_incr(redis_dir.path()));
+    EXPECT_EQ(aof_commands(mine), aof_commands(theirs));
+    if (aof_commands(mine) == aof_commands(theirs)) {
+      EXPECT_TRUE(mine == theirs) << "same commands, different bytes";
+    }
+    live = capture_dataset(s);
+  }
+  // And it replays to the same data (no SAVE or DEBUG run while loading).
+  const std::string dump = file_bytes(setd_dir.file("dump.rdb"));
+  ServerProcess setd(setd_binary(), with_dir(setd_dir));
+  Client c(setd.port());
+  EXPECT_EQ(dataset_diff(live, capture_dataset(c)), "");
+  EXPECT_TRUE(file_bytes(setd_dir.file("dump.rdb")) == dump)
+      << "loading the AOF rewrote dump.rdb (it replayed a SAVE)";
 }
 
 TEST(PersistAofVsRedis, SetdLoadsRedisAofWithAndWithoutRdbPreamble) {

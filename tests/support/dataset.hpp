@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <string>
 #include <thread>
@@ -84,19 +85,21 @@ inline size_t dataset_size(const Dataset& d) {
   return n;
 }
 
-// A short printable form of bytes (escaped, cut at 60 characters).
-inline std::string printable(const std::string& s) {
+// A printable form of bytes (escaped, cut at `max` characters).
+inline std::string printable(const std::string& s, size_t max = 60) {
   std::string out;
-  for (const unsigned char ch : s.substr(0, 60)) {
+  for (const unsigned char ch : s.substr(0, max)) {
     if (ch >= 32 && ch < 127 && ch != '\\') {
       out.push_back(static_cast<char>(ch));
+    } else if (ch == '\r' || ch == '\n') {
+      out += ch == '\r' ? "\\r" : "\\n";
     } else {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\x%02x", ch);
       out += buf;
     }
   }
-  if (s.size() > 60) out += "...(" + std::to_string(s.size()) + " bytes)";
+  if (s.size() > max) out += "...(" + std::to_string(s.size()) + " bytes)";
   return out;
 }
 
