@@ -18,6 +18,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -174,16 +178,11 @@ class Client {
 class ServerProcess {
  public:
   // `binary` is setd or redis-server; `extra` are more command-line options.
+  // With `log_file`, the server's standard output and error (setd's log)
+  // are appended to that file.
   explicit ServerProcess(const std::string& binary, std::vector<std::string> extra = {},
-                         const std::string& config_file = "") {
+                         const std::string& config_file = "", const std::string& log_file = "") {
     port_ = free_port();
-    std::vector<std::string> args{binary};
-    if (!config_file.empty()) args.push_back(config_file);
-    for (const std::string& a :
-         {std::string("--port"), std::to_string(port_), std::string("--bind"),
-          std::string("127.0.0.1"), std::string("--save"), std::string(""),
-          std::string("--appendonly"), std::string("no")})
-      args.push_back(a);
     // Each server gets a working directory of its own (removed when it
     // stops) unless the test chooses one: a dump written by one test must
     // never be loaded by the next.
@@ -191,25 +190,8 @@ class ServerProcess {
       char tmpl[] = "/tmp/setd-test-XXXXXX";
       if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
       own_dir_ = tmpl;
-      args.emplace_back("--dir");
-      args.push_back(own_dir_);
     }
-    if (binary.find("redis-server") != std::string::npos) {
-      for (const char* a : {"--daemonize", "no", "--logfile", "/dev/null"}) args.emplace_back(a);
-    } else {
-      args.emplace_back("--loglevel");
-      args.emplace_back("warning");
-    }
-    for (auto& e : extra) args.push_back(std::move(e));
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execvp(argv[0], argv.data());
-      std::perror("execvp");
-      ::_exit(127);
-    }
+    pid_ = spawn(command_line(binary, port_, own_dir_, extra, config_file), log_file);
     // Wait until it answers PING.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (std::chrono::steady_clock::now() < deadline) {
@@ -223,7 +205,13 @@ class ServerProcess {
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
         if (!own_dir_.empty()) shell_remove(own_dir_);
-        throw std::runtime_error("server exited during start-up: " + binary);
+        std::string log;
+        if (!log_file.empty()) {
+          std::ifstream in(log_file, std::ios::binary);
+          log = "; its output:\n" +
+                std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        }
+        throw std::runtime_error("server exited during start-up: " + binary + log);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -303,6 +291,56 @@ class ServerProcess {
     return -1;
   }
 
+  // The command line ServerProcess uses: `binary` [config_file] --port
+  // `port` --bind 127.0.0.1 --save "" --appendonly no [--dir `dir`], quiet
+  // logging, then `extra` (later options win).
+  static std::vector<std::string> command_line(const std::string& binary, int port,
+                                               const std::string& dir,
+                                               const std::vector<std::string>& extra,
+                                               const std::string& config_file = "") {
+    std::vector<std::string> args{binary};
+    if (!config_file.empty()) args.push_back(config_file);
+    for (const std::string& a : {std::string("--port"), std::to_string(port), std::string("--bind"),
+                                 std::string("127.0.0.1"), std::string("--save"), std::string(""),
+                                 std::string("--appendonly"), std::string("no")})
+      args.push_back(a);
+    if (!dir.empty()) {
+      args.emplace_back("--dir");
+      args.push_back(dir);
+    }
+    if (binary.find("redis-server") != std::string::npos) {
+      for (const char* a : {"--daemonize", "no", "--logfile", "/dev/null"}) args.emplace_back(a);
+    } else {
+      args.emplace_back("--loglevel");
+      args.emplace_back("warning");
+    }
+    for (const auto& e : extra) args.push_back(e);
+    return args;
+  }
+
+  // fork + exec `args`; standard output and error go to `log_file` if set.
+  static pid_t spawn(std::vector<std::string> args, const std::string& log_file = "") {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      if (!log_file.empty()) {
+        const int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+          ::dup2(fd, 1);
+          ::dup2(fd, 2);
+          ::close(fd);
+        }
+      }
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execvp(argv[0], argv.data());
+      std::perror("execvp");
+      ::_exit(127);
+    }
+    if (pid < 0) throw std::runtime_error("fork failed");
+    return pid;
+  }
+
  private:
   static void shell_remove(const std::string& dir) {
     const std::string cmd = "rm -rf '" + dir + "'";
@@ -340,5 +378,174 @@ class SetdSuite : public ::testing::Test {
   static int port() { return server_->port(); }
   inline static ServerProcess* server_ = nullptr;
 };
+
+// ---------------------------------------------------------------------------
+// Files, directories and whole server runs (persistence tests)
+// ---------------------------------------------------------------------------
+
+// A fresh directory under /tmp, removed with everything in it at the end.
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/setd-persist-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  // `name` inside the directory.
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// A file's bytes ("" when it cannot be read).
+inline std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+inline void put_file_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+inline bool file_exists(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::exists(path, ec);
+}
+
+// The names of the entries of `dir`, sorted (none if it cannot be read).
+inline std::vector<std::string> list_dir(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Polls `pred` every 10 ms until it holds or `ms` pass; its last result.
+inline bool wait_until(const std::function<bool()>& pred, int ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  for (;;) {
+    if (pred()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+// INFO `section` as (field, value) pairs, in the server's order.
+inline std::vector<std::pair<std::string, std::string>> info_fields(Client& c,
+                                                                    const std::string& section) {
+  const RespValue r = c.call({"INFO", section});
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t pos = 0;
+  while (pos < r.str.size()) {
+    size_t end = r.str.find("\r\n", pos);
+    if (end == std::string::npos) end = r.str.size();
+    const std::string line = r.str.substr(pos, end - pos);
+    pos = end + 2;
+    const size_t colon = line.find(':');
+    if (line.empty() || line[0] == '#' || colon == std::string::npos) continue;
+    out.emplace_back(line.substr(0, colon), line.substr(colon + 1));
+  }
+  return out;
+}
+
+// One INFO field's value, or "<no field NAME>" (which no value equals).
+inline std::string info_value(Client& c, const std::string& name,
+                              const std::string& section = "persistence") {
+  for (const auto& [k, v] : info_fields(c, section))
+    if (k == name) return v;
+  return "<no field " + name + ">";
+}
+
+// Waits (up to `ms`) until no BGSAVE and no AOF rewrite runs or is
+// scheduled; false on time-out.
+inline bool wait_persistence_idle(Client& c, int ms = 20000) {
+  return wait_until(
+      [&] {
+        const auto f = info_fields(c, "persistence");
+        auto get = [&](const std::string& n) {
+          for (const auto& [k, v] : f)
+            if (k == n) return v;
+          return std::string("?");
+        };
+        return get("rdb_bgsave_in_progress") == "0" && get("aof_rewrite_in_progress") == "0" &&
+               get("aof_rewrite_scheduled") == "0";
+      },
+      ms);
+}
+
+// How a server run to its end went (see run_server()).
+struct ServerRun {
+  bool answered = false;  // it answered PING: it started (then it was killed)
+  bool exited = false;    // it exited by itself within the time given
+  int status = 0;         // its wait status when `exited`
+  std::string output;     // standard output and error (setd's log)
+  // Exited by itself with a non-zero exit code (not killed by a signal).
+  bool refused() const {
+    return exited && !answered && WIFEXITED(status) && WEXITSTATUS(status) != 0;
+  }
+  std::string describe() const {
+    std::string d = answered  ? "started and answered PING"
+                    : !exited ? "neither exited nor answered"
+                    : WIFSIGNALED(status)
+                        ? "killed by signal " + std::to_string(WTERMSIG(status))
+                        : "exited with code " + std::to_string(WEXITSTATUS(status));
+    return d + "; output:\n" + output;
+  }
+};
+
+// Runs `binary` with ServerProcess's command line on a free port (`extra`
+// must hold --dir) until it exits by itself, answers PING (then it is
+// killed: it started), or `ms` pass; with its output captured.
+inline ServerRun run_server(const std::string& binary, const std::vector<std::string>& extra,
+                            int ms = 10000) {
+  if (std::find(extra.begin(), extra.end(), "--dir") == extra.end())
+    throw std::runtime_error("run_server needs --dir");
+  char log_tmpl[] = "/tmp/setd-run-log-XXXXXX";
+  const int log_fd = ::mkstemp(log_tmpl);
+  if (log_fd < 0) throw std::runtime_error("mkstemp failed");
+  ::close(log_fd);
+  const int port = free_port();
+  const pid_t pid =
+      ServerProcess::spawn(ServerProcess::command_line(binary, port, "", extra), log_tmpl);
+  ServerRun run;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      run.exited = true;
+      run.status = status;
+      break;
+    }
+    try {
+      Client c(port, 500);
+      if (c.call({"PING"}).str == "PONG") {
+        run.answered = true;
+        break;
+      }
+    } catch (const std::exception&) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (!run.exited) {
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+  }
+  run.output = file_bytes(log_tmpl);
+  ::unlink(log_tmpl);
+  return run;
+}
 
 }  // namespace setd::testing
