@@ -269,7 +269,8 @@ void Dispatcher::call(server::Client& client, const CommandSpec& spec,
   // EXEC propagates nothing itself: the commands it ran did.
   if (!ctx.prevent_propagation_ && &spec != exec_spec_) {
     uint8_t targets = ctx.forced_targets_;
-    if (state_.dirty != dirty_before) targets |= server::kToAll;
+    // Only an increase counts: SAVE and DEBUG RELOAD reset the counter.
+    if (state_.dirty > dirty_before) targets |= server::kToAll;
     if (targets != 0) {
       state_.also_propagate(client.db,
                             ctx.propagate_args_

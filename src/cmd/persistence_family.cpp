@@ -18,6 +18,7 @@ using server::Persistence;
 
 // SAVE: a dump written before the reply; -ERR if it failed.
 void save_cmd(Context& ctx) {
+  if (!ctx.server.persistence().bgsave_in_progress()) ctx.server.persistence().count_save();
   const std::string err = ctx.server.persistence().save();
   if (err.empty()) return ctx.rb.ok();
   if (err == "Background save already in progress") return ctx.rb.error("ERR " + err);
@@ -175,6 +176,7 @@ void debug_cmd(Context& ctx) {
             "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
     }
     if (save && !p.save().empty()) return ctx.rb.error("ERR");
+    if (ctx.server.loading) return ctx.rb.error("ERR DEBUG RELOAD while loading");
     if (flush)
       for (int i = 0; i < ctx.server.db_count(); ++i) ctx.server.flush_db(i);
     const std::string err = p.load_rdb_file(ctx.server.settings().dbfilename, merge);
@@ -183,6 +185,8 @@ void debug_cmd(Context& ctx) {
   }
   if (is(sub, "LOADAOF")) {
     if (!p.aof_enabled()) return ctx.rb.error("ERR AOF is not enabled");
+    // Never from inside a load (an AOF holding DEBUG LOADAOF would recurse).
+    if (ctx.server.loading) return ctx.rb.error("ERR DEBUG LOADAOF while loading");
     const std::string err = p.reload_aof();
     if (!err.empty()) return ctx.rb.error("ERR " + err);
     ctx.server.dirty = 0;
@@ -198,7 +202,7 @@ void debug_cmd(Context& ctx) {
     if (secs > 0) std::this_thread::sleep_for(std::chrono::duration<double>(secs));
     return ctx.rb.ok();
   }
-  ctx.rb.error("ERR unknown subcommand '" + std::string(sub.substr(0, 128)) + "'. Try DEBUG HELP.");
+  subcommand_syntax_error(ctx);
 }
 
 }  // namespace

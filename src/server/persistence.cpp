@@ -111,21 +111,18 @@ std::string Persistence::save() {
     const bool ok = run_to_completion(*aof_job_, err);
     finish_aof_job(ok, err);
   }
-  ++rdb_saves_;
   auto writer = std::make_unique<persist::FileWriter>(temp_rdb_path(), rdb_path(),
                                                       state_.settings().rdbchecksum);
   if (writer->state() == persist::FileWriter::State::kFailed) {
     char cwd[4096];
     spdlog::warn("Failed opening the temp RDB file {} (in server root dir {}) for saving: {}",
                  temp_rdb_path(), ::getcwd(cwd, sizeof(cwd)) ? cwd : "?", writer->error());
-    lastbgsave_ok_ = false;
-    return writer->error();
+    return writer->error();  // a failed SAVE leaves rdb_last_bgsave_status alone, as Redis
   }
   auto job = start_job(std::move(writer), false);
   std::string err;
   if (!run_to_completion(*job, err)) {
     spdlog::warn("Error saving DB on disk: {}", err);
-    lastbgsave_ok_ = false;
     return err;
   }
   spdlog::info("DB saved on disk");

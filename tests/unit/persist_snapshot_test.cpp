@@ -325,6 +325,28 @@ TEST_F(SnapshotTest, BigSetsChangedMidSnapshotAreSavedAsTheyWere) {
   }
 }
 
+// A handler that replaces a value in place (INCRBYFLOAT: *v = new value)
+// between two snapshots must not hide the key from the second one: the mark
+// belongs to the entry, not to the value.
+TEST_F(SnapshotTest, ValuesReplacedInPlaceStayInTheNextSnapshot) {
+  dbs[0]->add("k", db::Value::string("1"));
+  for (int round = 0; round < 3; ++round) {
+    {
+      StringSink sink;
+      Snapshot snap(raw(), &sink, {});
+      while (!snap.step(100, SIZE_MAX)) {
+      }
+    }
+    *dbs[0]->find_for_write("k") = db::Value::string("v" + std::to_string(round));
+    const Image now = image_of(dbs);
+    StringSink sink;
+    Snapshot snap(raw(), &sink, {});
+    while (!snap.step(100, SIZE_MAX)) {
+    }
+    ASSERT_EQ(decode(sink.bytes), now) << "round " << round;
+  }
+}
+
 TEST_F(SnapshotTest, AofCommandFormatRebuildsTheDataset) {
   dbs[0]->add("s", set_of({"a", "b"}));
   dbs[2]->add("str", db::Value::string("v"));

@@ -36,6 +36,23 @@ class Value {
   static Value string(std::string bytes, StringEncoding enc);
   static Value set(ds::SetObject set);
 
+  Value() = default;
+  Value(Value&&) noexcept = default;
+  Value(const Value&) = delete;
+  Value& operator=(const Value&) = delete;
+  // Replacing a value in place (`*v = Value::string(...)`) keeps the slot's
+  // snapshot mark: the mark belongs to the keyspace entry, and a snapshot
+  // decides by it whether the entry still has to be saved.
+  Value& operator=(Value&& other) noexcept {
+    const bool mark = snap_mark;
+    data_ = std::move(other.data_);
+    lru_seconds = other.lru_seconds;
+    freq = other.freq;
+    private_int = other.private_int;
+    snap_mark = mark;
+    return *this;
+  }
+
   Type type() const { return data_.index() == 0 ? Type::kString : Type::kSet; }
   const char* type_name() const { return type() == Type::kString ? "string" : "set"; }
   const char* encoding_name() const;

@@ -55,8 +55,11 @@ class Persistence final : public PropagationSink {
 
   // --- RDB --------------------------------------------------------------
   // SAVE: a point-in-time dump, written before returning. Returns "" or the
-  // reason it failed (logged; SAVE replies -ERR).
+  // reason it failed (logged; SAVE replies -ERR). Also serves SHUTDOWN,
+  // FLUSHALL and DEBUG RELOAD, which (as in Redis) do not count in
+  // rdb_saves: the SAVE command counts itself (count_save()).
   std::string save();
+  void count_save() { ++rdb_saves_; }
   enum class BgsaveStart { kStarted, kScheduled, kInProgress, kBusy, kFailed };
   // BGSAVE [SCHEDULE]: `schedule` waits for a running AOF rewrite instead of
   // refusing (kBusy).
