@@ -192,7 +192,9 @@ void Persistence::flush_aof(bool force_fsync) {
   const auto& s = state_.settings();
   if (aof_fd_ < 0) return;
   if (!aof_buf_.empty()) {
-    const uint64_t before = aof_current_size_;
+    // The INCR file's own length before this write: a partial write is cut
+    // back to it, so the file never ends inside a command.
+    const off_t before = ::lseek(aof_fd_, 0, SEEK_END);
     const bool ok = persist::write_all(aof_fd_, aof_buf_.data(), aof_buf_.size());
     if (!ok) {
       const int err = errno;
@@ -203,7 +205,7 @@ void Persistence::flush_aof(bool force_fsync) {
         std::_Exit(1);
       }
       // Keep the file consistent: drop a partial command, retry later.
-      if (::ftruncate(aof_fd_, static_cast<off_t>(before)) != 0)
+      if (before < 0 || ::ftruncate(aof_fd_, before) != 0)
         spdlog::warn("Could not remove short write from the append-only file: {}",
                      std::strerror(errno));
       if (aof_last_write_ok_) spdlog::warn("Error writing to the AOF file: {}", std::strerror(err));
@@ -217,7 +219,7 @@ void Persistence::flush_aof(bool force_fsync) {
     else
       aof_buf_.clear();
     if (!aof_last_write_ok_) {
-      spdlog::warn("AOF write error looks solved, Redis can write again.");
+      spdlog::warn("AOF write error looks solved, setd can write again.");
       aof_last_write_ok_ = true;
     }
   }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <regex>
@@ -71,6 +72,90 @@ const char kMisconf[] =
     "configured to report errors during writes if RDB snapshotting fails "
     "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB "
     "error.";
+
+// A small tmpfs: a disk that fills up. Needs the right to mount (root, as
+// in CI); tests skip where it is refused.
+class SmallDisk {
+ public:
+  explicit SmallDisk(const std::string& size) {
+    ok_ =
+        std::system(("mount -t tmpfs -o size=" + size + " tmpfs '" + dir_.path() + "' 2>/dev/null")
+                        .c_str()) == 0;
+  }
+  ~SmallDisk() {
+    if (ok_) {
+      const int rc = std::system(("umount -l '" + dir_.path() + "' 2>/dev/null").c_str());
+      (void)rc;
+    }
+  }
+  SmallDisk(const SmallDisk&) = delete;
+  SmallDisk& operator=(const SmallDisk&) = delete;
+  bool mounted() const { return ok_; }
+  const std::string& path() const { return dir_.path(); }
+  bool resize(const std::string& size) {
+    return std::system(("mount -o remount,size=" + size + " '" + dir_.path() + "'").c_str()) == 0;
+  }
+
+ private:
+  TempDir dir_;
+  bool ok_ = false;
+};
+
+// A full disk fails BGSAVE with status err, writes are refused with MISCONF,
+// the server keeps running, and once there is room a save lifts it.
+TEST(PersistFaults, FullDiskFailsBgsaveUntilThereIsRoom) {
+  SmallDisk disk("256k");
+  if (!disk.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here";
+  ServerProcess server(setd_binary(), {"--dir", disk.path(), "--save", "3600 1"});
+  Client c(server.port());
+  // Incompressible values: LZF would squeeze repeated bytes into the disk.
+  for (int i = 0; i < 40; ++i)
+    c.call({"SET", "k" + std::to_string(i), noise(20000, static_cast<uint32_t>(i))});
+  EXPECT_EQ(c.call({"BGSAVE"}).str, "Background saving started");
+  ASSERT_TRUE(wait_persistence_idle(c));
+  EXPECT_EQ(info_value(c, "rdb_last_bgsave_status"), "err");
+  EXPECT_EQ(c.call({"SET", "more", "x"}).str, kMisconf);
+  EXPECT_EQ(c.call({"GET", "k1"}).str.size(), 20000u);  // reads go on
+  EXPECT_TRUE(list_dir(disk.path()).empty()) << "a failed save leaves no file behind";
+  ASSERT_TRUE(disk.resize("64m"));
+  EXPECT_EQ(c.call({"BGSAVE"}).str, "Background saving started");
+  ASSERT_TRUE(wait_persistence_idle(c));
+  EXPECT_EQ(info_value(c, "rdb_last_bgsave_status"), "ok");
+  EXPECT_EQ(c.call({"SET", "more", "x"}).str, "OK");
+  EXPECT_TRUE(file_exists(disk.path() + "/dump.rdb"));
+}
+
+// The AOF on a full disk (appendfsync everysec): writes are refused with
+// Redis's "Errors writing to the AOF file" MISCONF until the write retried
+// by the cron succeeds; nothing acknowledged is missing after a restart.
+TEST(PersistFaults, FullDiskRefusesWritesWhileTheAofCannotGrow) {
+  SmallDisk disk("512k");
+  if (!disk.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here";
+  std::vector<std::string> acked;
+  {
+    ServerProcess server(setd_binary(), {"--dir", disk.path(), "--appendonly", "yes"});
+    Client c(server.port());
+    std::string refusal;
+    for (int i = 0; i < 200 && refusal.empty(); ++i) {
+      const std::string key = "k" + std::to_string(i);
+      const auto r = c.call({"SET", key, noise(8000, static_cast<uint32_t>(i))});
+      if (r.str == "OK")
+        acked.push_back(key);
+      else
+        refusal = r.str;
+    }
+    EXPECT_EQ(refusal, "MISCONF Errors writing to the AOF file: No space left on device");
+    EXPECT_EQ(info_value(c, "aof_last_write_status"), "err");
+    ASSERT_TRUE(disk.resize("64m"));
+    EXPECT_TRUE(wait_until([&] { return c.call({"SET", "after", "z"}).str == "OK"; }, 5000));
+    acked.push_back("after");
+    EXPECT_EQ(info_value(c, "aof_last_write_status"), "ok");
+    server.stop(SIGKILL);
+  }
+  ServerProcess again(setd_binary(), {"--dir", disk.path(), "--appendonly", "yes"});
+  Client c(again.port());
+  for (const auto& key : acked) EXPECT_EQ(c.call({"EXISTS", key}).integer, 1) << key;
+}
 
 // ---------------------------------------------------------------------------
 // MISCONF
