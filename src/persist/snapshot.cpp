@@ -74,11 +74,9 @@ void Snapshot::write_key(const Job& job, std::string_view key, const db::Value& 
   flush_chunk(false);
 }
 
-bool Snapshot::start_walk(size_t job, std::string_view key, const db::Value& v, int64_t expire_ms) {
+bool Snapshot::start_walk(size_t job, std::string_view key, db::Value& v, int64_t expire_ms) {
   if (v.type() != db::Type::kSet || v.as_set().size() <= kWalkThreshold) return false;
-  // The database hands us a const view: the walk changes nothing the
-  // database can see (only the set's resizing pauses), so it may start here.
-  auto* hs = const_cast<db::Value&>(v).as_set().as_hash_set();
+  ds::HashSet* hs = v.as_set().as_hash_set();
   if (hs == nullptr || hs->walking()) return false;
   auto w = std::make_unique<SetWalk>();
   w->owner = this;
@@ -219,7 +217,7 @@ void Snapshot::abort() {
   walks_.clear();
 }
 
-void Snapshot::save_before_change(db::Database& db, std::string_view key, const db::Value& v,
+void Snapshot::save_before_change(db::Database& db, std::string_view key, db::Value& v,
                                   int64_t expire_ms) {
   Job* job = job_of(db);
   if (job == nullptr || sink_ == nullptr) return;

@@ -38,7 +38,9 @@ class SnapshotObserver {
   virtual ~SnapshotObserver() = default;
   // `key` (value `v`, TTL `expire_ms` or -1) is about to change or go and
   // has not been saved yet: save it now. The Database marks it saved after.
-  virtual void save_before_change(Database& db, std::string_view key, const Value& v,
+  // The observer may start a walk of a big set (ds::HashSet::begin_walk),
+  // which changes nothing the database sees.
+  virtual void save_before_change(Database& db, std::string_view key, Value& v,
                                   int64_t expire_ms) = 0;
   // `db` is about to be emptied: whatever is unsaved must be kept (e.g.
   // with take_contents()).

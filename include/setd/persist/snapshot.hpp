@@ -112,7 +112,7 @@ class Snapshot final : public db::SnapshotObserver {
   uint64_t bytes_produced() const { return bytes_produced_; }
 
   // db::SnapshotObserver
-  void save_before_change(db::Database& db, std::string_view key, const db::Value& v,
+  void save_before_change(db::Database& db, std::string_view key, db::Value& v,
                           int64_t expire_ms) override;
   void before_clear(db::Database& db) override;
   void before_swap(db::Database& a, db::Database& b) override;
@@ -146,7 +146,7 @@ class Snapshot final : public db::SnapshotObserver {
   };
 
   Job* job_of(db::Database& d);
-  bool start_walk(size_t job, std::string_view key, const db::Value& v, int64_t expire_ms);
+  bool start_walk(size_t job, std::string_view key, db::Value& v, int64_t expire_ms);
   void write_key(const Job& job, std::string_view key, const db::Value& v, int64_t expire_ms);
   void switch_db(const Job& job);
   void write_commands(std::string_view key, const db::Value& v, int64_t expire_ms);
