@@ -21,8 +21,15 @@ namespace {
 // connection holds no partial request (see connection.hpp).
 constexpr size_t kReadChunk = 16 * 1024;
 // Output buffers bigger than this are freed once they have been sent; idle
-// clients give back the rest (trim_buffers(), from the cron).
-constexpr size_t kKeepOutputCapacity = 16 * 1024;
+// clients give back the rest (trim_buffers(), from the cron). Smaller ones
+// are kept while the client is busy: freeing and reallocating them on every
+// batch would only churn the allocator.
+constexpr size_t kKeepOutputCapacity = 1024 * 1024;
+// Input buffers bigger than this are freed once empty (Redis's
+// PROTO_MBULK_BIG_ARG: 32 KB).
+constexpr size_t kKeepInputCapacity = 32 * 1024;
+// Freed buffers at least this big are reported to the heap trimmer.
+constexpr size_t kNoteFreedBytes = 16 * 1024;
 // Output waiting for a client beyond this stops us reading its requests
 // until it catches up, so a client that never reads cannot grow our memory
 // with its own replies.
@@ -30,14 +37,14 @@ constexpr size_t kBacklogLimit = 4 * 1024 * 1024;
 
 // Frees a string's buffer (telling the heap trimmer about big ones).
 void free_string(std::string& s) {
-  if (s.capacity() > kKeepOutputCapacity) base::note_freed(s.capacity());
+  if (s.capacity() > kNoteFreedBytes) base::note_freed(s.capacity());
   std::string().swap(s);
 }
 
 // Frees an input buffer that holds nothing unread.
 void free_input(base::ByteBuffer& b) {
   if (!b.empty()) return;
-  if (b.capacity() > kKeepOutputCapacity) base::note_freed(b.capacity());
+  if (b.capacity() > kNoteFreedBytes) base::note_freed(b.capacity());
   b.release();
 }
 
@@ -174,7 +181,10 @@ void Connection::run_requests(std::string_view shared) {
     in_.consume(process(in_.view()));
   }
   if (closed_) return;
-  free_input(in_);  // nothing pending: hold no input memory
+  // Nothing pending: a buffer that grew for a big argument goes back now
+  // (as Redis hands a big argument's buffer to the argument and starts a new
+  // one), a small one when the client goes idle (trim_buffers()).
+  if (in_.capacity() > kKeepInputCapacity) free_input(in_);
   // Its own replies count too (normal class), once per batch of requests.
   if (!client_->killed && client_->output_bytes() > 0 && enforce_output_limit()) return;
   const auto& s = server_.state().settings();

@@ -409,8 +409,11 @@ TEST(SlowSubscriber, HardLimitDisconnectsAndMemoryStaysBounded) {
   EXPECT_GE(info_field(admin, "stats", "client_output_buffer_limit_disconnections"), 1);
   EXPECT_EQ(numsub(admin, "flood"), 0);
   // setd kept at most ~1 MB for the subscriber, nowhere near 200 MB.
-  EXPECT_LT(r.peak_rss_kb - base_kb, 48 * 1024)
-      << "base " << base_kb << " KiB, peak " << r.peak_rss_kb << " KiB";
+  // (Not measurable under ASan, whose quarantine keeps every freed buffer.)
+  if (!built_with_asan()) {
+    EXPECT_LT(r.peak_rss_kb - base_kb, 48 * 1024)
+        << "base " << base_kb << " KiB, peak " << r.peak_rss_kb << " KiB";
+  }
   size_t drained = 0;
   EXPECT_TRUE(stuck.drains_to_eof(5000, &drained));
   EXPECT_LT(drained, total / 10);

@@ -367,6 +367,17 @@ inline std::string shell(const std::string& cmd) {
 
 inline std::string setd_binary() { return SETD_BINARY; }
 
+// True in the sanitizer build (setd is built the same way as the tests).
+// AddressSanitizer's allocator keeps freed memory in a quarantine and
+// ignores malloc_trim(), so tests of memory going back to the kernel skip.
+constexpr bool built_with_asan() {
+#if defined(__SANITIZE_ADDRESS__)
+  return true;
+#else
+  return false;
+#endif
+}
+
 // A fixture whose tests share one setd, started once per test suite.
 class SetdSuite : public ::testing::Test {
  protected:

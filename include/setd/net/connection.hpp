@@ -16,9 +16,11 @@
 // receives into the server's shared buffer (Server::shared_read_buffer()),
 // requests are parsed and run from there, and only an incomplete tail is
 // copied into the connection's own ByteBuffer, which then grows with the
-// bytes that arrive (never with the length a request announces) and is
-// freed as soon as it is empty. Output buffers above 16 KB are freed once
-// sent; trim_buffers() (cron, clients idle for 2 s) frees the rest.
+// bytes that arrive (never with the length a request announces). Input
+// buffers above 32 KB and output buffers above 1 MB are freed as soon as
+// they are empty; smaller ones when the client has been idle for 2 s
+// (trim_buffers(), from the cron), so that a busy client does not free and
+// reallocate them per batch.
 //
 // After a receive that filled the buffer, reading goes on with a posted
 // receive (other clients get their turn first, and no epoll_ctl is spent);
