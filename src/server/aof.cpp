@@ -94,6 +94,10 @@ Persistence::~Persistence() {
   // their temporary files.
 }
 
+bool Persistence::state_settings_fsync_always() const {
+  return state_.settings().appendfsync == AppendFsync::kAlways;
+}
+
 bool Persistence::fsync_ok() const { return !fsyncer_ || fsyncer_->error.load() == 0; }
 bool Persistence::fsync_pending() const { return fsyncer_ && fsyncer_->busy.load(); }
 

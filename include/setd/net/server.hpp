@@ -84,7 +84,8 @@ class Server final : public server::EventLoop {
   std::vector<char> shared_in_;
   std::vector<std::shared_ptr<Connection>> to_flush_;
   bool flush_posted_ = false;
-  bool polling_ = false;  // a busy_poll() is queued
+  bool flush_yielded_ = false;  // flush_deferred() gave the loop one more look
+  bool polling_ = false;        // a busy_poll() is queued
   std::chrono::steady_clock::time_point poll_until_{};
 
   friend class Connection;

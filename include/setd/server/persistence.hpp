@@ -94,6 +94,9 @@ class Persistence final : public PropagationSink {
 
   // PropagationSink: an effect to append.
   void feed(int db, std::span<const std::string> args) override;
+  // True when the next flush will fsync (appendfsync always with effects
+  // buffered): worth waiting for more effects to share it.
+  bool wants_group_commit() const { return !aof_buf_.empty() && state_settings_fsync_always(); }
   // Writes (and with appendfsync always, fsyncs) what feed() buffered.
   // Called before replies are sent; cheap when there is nothing.
   void flush_before_replies() {
@@ -146,6 +149,8 @@ class Persistence final : public PropagationSink {
   // that have expired (the AOF may still touch them).
   std::string load_rdb_source(persist::Source& src, const std::string& name, bool aof_preamble,
                               bool replace);
+
+  bool state_settings_fsync_always() const;
 
   // AOF internals.
   std::string aof_dir() const;
