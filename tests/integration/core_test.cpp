@@ -349,6 +349,23 @@ TEST(CoreStandalone, BadConfigStopsStartupWithLineNumber) {
   std::filesystem::remove(file);
 }
 
+// conf/setd.conf documents every directive setd has (CONFIG GET * lists
+// them): each appears as a line of its own, set or commented out.
+TEST_F(Core, ConfSetdConfDocumentsEveryDirective) {
+  std::ifstream in(SETD_SOURCE_DIR "/conf/setd.conf");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(text.empty());
+  Client c(port());
+  const auto all = c.call({"CONFIG", "GET", "*"});
+  ASSERT_GT(all.elements.size(), 20u);
+  for (size_t i = 0; i < all.elements.size(); i += 2) {
+    const std::string& name = all.elements[i].str;
+    const bool documented = text.find("\n" + name + " ") != std::string::npos ||
+                            text.find("\n# " + name + " ") != std::string::npos;
+    EXPECT_TRUE(documented) << name << " is not in conf/setd.conf";
+  }
+}
+
 TEST(CoreStandalone, ConfigRewriteKeepsComments) {
   const auto file = std::filesystem::temp_directory_path() /
                     ("setd-rewrite-" + std::to_string(::getpid()) + ".conf");
