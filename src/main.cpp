@@ -121,6 +121,11 @@ int main(int argc, char** argv) {
   state.config().on_change = [&state](const std::string& name) {
     if (name == "loglevel") spdlog::set_level(log_level(state.settings().loglevel));
   };
+  if (const std::string err = state.load_users_at_startup(); !err.empty()) {
+    std::fprintf(stderr, "%s\n", err.c_str());
+    spdlog::critical("{}", err);
+    return 1;
+  }
   setd::cmd::Dispatcher dispatcher(state);
 
   boost::asio::io_context io(1);

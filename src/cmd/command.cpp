@@ -5,6 +5,8 @@
 #include <iterator>
 #include <stdexcept>
 
+#include "setd/acl/catalog.hpp"
+#include "setd/acl/user.hpp"
 #include "setd/base/strconv.hpp"
 
 namespace setd::cmd {
@@ -37,16 +39,13 @@ constexpr std::string_view kFlagNames[] = {"write",
                                            "allow_busy"};
 constexpr size_t kFlagCount = sizeof(kFlagNames) / sizeof(kFlagNames[0]);
 
-constexpr std::string_view kCategoryNames[] = {
-    "keyspace", "read",   "write",       "set",       "sortedset",  "list",        "hash",
-    "string",   "bitmap", "hyperloglog", "geo",       "stream",     "pubsub",      "admin",
-    "fast",     "slow",   "blocking",    "dangerous", "connection", "transaction", "scripting"};
-constexpr size_t kCategoryCount = sizeof(kCategoryNames) / sizeof(kCategoryNames[0]);
+using acl::kCategoryCount;
+using acl::kCategoryNames;
 
 uint64_t category_bit(std::string_view name) {
-  for (size_t i = 0; i < kCategoryCount; ++i)
-    if (kCategoryNames[i] == name) return 1ull << i;
-  throw std::invalid_argument("unknown ACL category @" + std::string(name));
+  const uint64_t bit = acl::category_bit(name);
+  if (bit == 0) throw std::invalid_argument("unknown ACL category @" + std::string(name));
+  return bit;
 }
 
 std::vector<std::string_view> words_of(std::string_view s) {
@@ -321,6 +320,14 @@ void CommandSpec::finalize(const std::string& parent) {
     const auto& lastspec = keys.back();
     last_key = lastspec.lastkey < 0 ? lastspec.lastkey : lastspec.begin_index + lastspec.lastkey;
     key_step = keys.size() > 1 ? 1 : keys.front().keystep;
+  }
+
+  for (auto& k : keys) {
+    k.acl_perms = 0;
+    for (const auto w : words_of(k.flags)) {
+      if (w == "access") k.acl_perms |= acl::kPermRead;
+      if (w == "insert" || w == "delete" || w == "update") k.acl_perms |= acl::kPermWrite;
+    }
   }
 
   arg_docs = parse_arg_syntax(doc.args);

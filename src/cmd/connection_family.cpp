@@ -53,6 +53,9 @@ void reset(Context& ctx) {
   c.db = 0;
   c.name.clear();
   c.reply_mode = server::ReplyMode::kOn;
+  // Back to the default user, authenticated only if it needs no password.
+  c.user = &ctx.server.users().default_user();
+  c.authenticated = !ctx.server.users().auth_required_by_default();
   ctx.rb.simple("RESET");
 }
 
@@ -86,9 +89,7 @@ void hello(Context& ctx) {
   for (; i < ctx.argc(); ++i) {
     const bool more = i + 1 < ctx.argc();
     if (is(ctx.arg(i), "AUTH") && i + 2 < ctx.argc()) {
-      // setd has no users or passwords: the "default" user accepts anything,
-      // as Redis's default user does when no password is configured.
-      if (ctx.arg(i + 1) != "default") {
+      if (!authenticate(ctx, ctx.arg(i + 1), ctx.arg(i + 2))) {
         ctx.rb.error("WRONGPASS invalid username-password pair or user is disabled.");
         return;
       }
@@ -101,6 +102,13 @@ void hello(Context& ctx) {
       ctx.rb.error("ERR Syntax error in HELLO option '" + std::string(ctx.arg(i)) + "'");
       return;
     }
+  }
+  if (!ctx.client.authenticated) {
+    ctx.rb.error(
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
+        "AUTH <user> <pass> option can be used to authenticate the client and select the RESP "
+        "protocol version at the same time");
+    return;
   }
   if (has_setname) {
     if (!valid_name(setname)) {
@@ -254,6 +262,7 @@ void client_kill(Context& ctx) {
   uint64_t id = 0;
   std::string_view addr, laddr;
   bool has_addr = false, has_laddr = false, skipme = true;
+  const acl::User* user = nullptr;
   ClientType type = ClientType::kAny;
   for (size_t i = 2; i < ctx.argc(); i += 2) {
     if (i + 1 >= ctx.argc()) {
@@ -278,7 +287,8 @@ void client_kill(Context& ctx) {
       laddr = val;
       has_laddr = true;
     } else if (is(opt, "USER")) {
-      if (val != "default") {
+      user = ctx.server.users().find(val);
+      if (user == nullptr) {
         ctx.rb.error("ERR No such user '" + std::string(val) + "'");
         return;
       }
@@ -301,6 +311,7 @@ void client_kill(Context& ctx) {
     if (id && cid != id) continue;
     if (has_addr && c->addr != addr) continue;
     if (has_laddr && c->laddr != laddr) continue;
+    if (user && c->user != user) continue;
     if (!type_matches(*c, type)) continue;
     if (c.get() == &ctx.client) {
       if (skipme) continue;

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "setd/base/clock.hpp"
+#include "setd/cmd/util.hpp"
 
 namespace setd::cmd {
 
@@ -48,8 +49,31 @@ bool runs_inside_multi(std::string_view name) {
 
 // --- Registry ---------------------------------------------------------------
 
+namespace {
+
+// Ties a command (and its subcommands) to its ACL catalog entry; every
+// command setd has is in the catalog (Redis's, plus setd's own).
+void bind_acl(CommandSpec& spec) {
+  const acl::CatalogEntry* e = acl::Catalog::redis().find(spec.name);
+  if (e == nullptr)
+    throw std::invalid_argument("command missing from the ACL catalog: " + spec.name);
+  spec.acl_id = e->id;
+  const std::string_view n = spec.name;
+  using C = CommandSpec::Channels;
+  if (n == "subscribe" || n == "ssubscribe")
+    spec.acl_channels = C::kSubscribe;
+  else if (n == "psubscribe")
+    spec.acl_channels = C::kPatternSubscribe;
+  else if (n == "publish" || n == "spublish")
+    spec.acl_channels = C::kPublish;
+  for (auto& sub : spec.subcommands) bind_acl(sub);
+}
+
+}  // namespace
+
 void Registry::add(CommandSpec spec) {
   spec.finalize();
+  bind_acl(spec);
   if (by_name_.count(spec.name)) throw std::invalid_argument("duplicate command " + spec.name);
   auto owned = std::make_unique<CommandSpec>(std::move(spec));
   by_name_.emplace(owned->name, owned.get());
@@ -83,6 +107,7 @@ void register_all_commands(Registry& r) {
   register_set_commands(r);
   register_pubsub_commands(r);
   register_persistence_commands(r);
+  register_acl_commands(r);
 }
 
 // --- Dispatcher ---------------------------------------------------------------
@@ -186,6 +211,7 @@ void Dispatcher::dispatch(server::Client& client, std::span<const std::string_vi
         spec->container.empty() ? std::string_view(spec->name) : std::string_view(spec->container);
     const auto& settings = state_.settings();
     std::optional<std::string> disk_error;
+    acl::Verdict verdict = acl::Verdict::kOk;
     if (spec->has(kProtected) && base_name == "debug" &&
         !(settings.enable_debug_command == server::EnableMode::kYes ||
           (settings.enable_debug_command == server::EnableMode::kLocal && client.is_local()))) {
@@ -193,6 +219,32 @@ void Dispatcher::dispatch(server::Client& client, std::span<const std::string_vi
              "ERR DEBUG command not allowed. If the enable-debug-command option is set to "
              "\"local\", you can run it from a local connection, otherwise you need to set this "
              "option in the configuration file, and then restart the server.");
+    } else if (state_.auth_required(client) && !spec->has(kNoAuth)) {
+      reject(client, spec, "NOAUTH Authentication required.");
+    } else if (client.in_multi && spec->has(kNoMulti) && !runs_inside_multi(base_name)) {
+      reject(client, spec, "ERR Command not allowed inside a transaction");
+    } else if (size_t pos = 0;
+               client.user != nullptr &&
+               (verdict = acl_check(*client.user, *spec, args, pos)) != acl::Verdict::kOk) {
+      acl_log(client, verdict,
+              client.in_multi ? acl::LogContext::kMulti : acl::LogContext::kToplevel, *spec, args,
+              pos);
+      switch (verdict) {
+        case acl::Verdict::kDeniedKey:
+          reject(client, spec,
+                 "NOPERM this user has no permissions to access one of the keys used as "
+                 "arguments");
+          break;
+        case acl::Verdict::kDeniedChannel:
+          reject(client, spec,
+                 "NOPERM this user has no permissions to access one of the channels used as "
+                 "arguments");
+          break;
+        default:
+          reject(client, spec,
+                 "NOPERM this user has no permissions to run the '" + spec->name + "' command");
+          break;
+      }
     } else if (!state_.loading &&
                (spec->has(kWrite) || (spec == exec_spec_ && client.multi_write) ||
                 base_name == "ping") &&
@@ -240,6 +292,59 @@ void Dispatcher::dispatch(server::Client& client, std::span<const std::string_vi
     client.reply_mode = server::ReplyMode::kOn;
   else if (client.reply_mode == server::ReplyMode::kSkipNext)
     client.reply_mode = server::ReplyMode::kSkipThis;
+}
+
+acl::Verdict Dispatcher::acl_check(const acl::User& user, const CommandSpec& spec,
+                                   std::span<const std::string_view> args, size_t& pos) {
+  // The default user (and any user with ~* &* +@all at its root) costs one
+  // test.
+  const acl::Selector& root = user.root();
+  if (root.all_commands && root.all_keys && root.all_channels) return acl::Verdict::kOk;
+  acl_keys_.clear();
+  acl_channels_.clear();
+  if (!user.all_keys_everywhere() && !spec.keys.empty()) {
+    key_positions_.clear();
+    key_specs_.clear();
+    if (spec.extract_keys(args, key_positions_, &key_specs_)) {
+      for (size_t i = 0; i < key_positions_.size(); ++i) {
+        const KeySpec& ks = spec.keys[key_specs_[i]];
+        uint8_t perms = ks.acl_perms;
+        if (spec.variable_key_flags && ks.flags.find("variable_flags") != std::string::npos) {
+          perms = 0;
+          for (const auto w : spec.variable_key_flags(args)) {
+            if (w == "access") perms |= acl::kPermRead;
+            if (w == "insert" || w == "delete" || w == "update") perms |= acl::kPermWrite;
+          }
+        }
+        acl_keys_.push_back({key_positions_[i], perms});
+      }
+    }
+  }
+  if (user.needs_channels() && spec.acl_channels != CommandSpec::Channels::kNone) {
+    const bool pattern = spec.acl_channels == CommandSpec::Channels::kPatternSubscribe;
+    const size_t end = spec.acl_channels == CommandSpec::Channels::kPublish
+                           ? std::min<size_t>(args.size(), 2)
+                           : args.size();
+    for (size_t i = 1; i < end; ++i) acl_channels_.push_back({i, pattern});
+  }
+  const acl::CommandRequest req{
+      spec.acl_id, !spec.container.empty(), spec.has(kNoAuth), args, acl_keys_, acl_channels_};
+  return user.check(req, pos);
+}
+
+void Dispatcher::acl_log(server::Client& client, acl::Verdict verdict, acl::LogContext context,
+                         const CommandSpec& spec, std::span<const std::string_view> args,
+                         size_t pos) {
+  acl::LogReason reason = acl::LogReason::kCommand;
+  std::string object = spec.name;
+  if (verdict == acl::Verdict::kDeniedKey || verdict == acl::Verdict::kDeniedChannel) {
+    reason = verdict == acl::Verdict::kDeniedKey ? acl::LogReason::kKey : acl::LogReason::kChannel;
+    object = std::string(args[pos]);
+  }
+  const int64_t now = base::now_ms();
+  state_.users().log(reason, context, std::move(object),
+                     client.user ? client.user->name() : "default", client_info_line(client, now),
+                     now);
 }
 
 void Dispatcher::call(server::Client& client, const CommandSpec& spec,

@@ -90,7 +90,25 @@ void exec_cmd(Context& ctx) {
     const size_t mark = c.out.size();
     // It resolved when queued, and the command table does not change.
     const CommandSpec* spec = ctx.dispatcher.resolve(c, args);
-    if (spec) ctx.dispatcher.call(c, *spec, args);
+    // Permissions are checked again: the rules may have changed since.
+    size_t pos = 0;
+    const acl::Verdict v =
+        spec && c.user ? ctx.dispatcher.acl_check(*c.user, *spec, args, pos) : acl::Verdict::kOk;
+    if (v != acl::Verdict::kOk) {
+      ctx.dispatcher.acl_log(c, v, acl::LogContext::kMulti, *spec, args, pos);
+      const char* reason = v == acl::Verdict::kDeniedKey
+                               ? "no permission to touch the specified keys"
+                           : v == acl::Verdict::kDeniedChannel
+                               ? "no permission to access one of the channels used as arguments"
+                               : "no permission to execute the command or subcommand";
+      ctx.rb.error(
+          std::string("NOPERM ACLs rules changed between the moment the transaction was "
+                      "accumulated and the EXEC call. This command is no longer allowed for the "
+                      "following reason: ") +
+          reason);
+    } else if (spec) {
+      ctx.dispatcher.call(c, *spec, args);
+    }
     if (muted(c)) c.out.resize(mark);
   }
   discard_transaction(ctx.server, c);

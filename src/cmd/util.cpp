@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "setd/acl/user.hpp"
 #include "setd/base/strconv.hpp"
 
 namespace setd::cmd {
@@ -104,7 +105,9 @@ std::string client_info_line(const server::Client& c, int64_t now_ms) {
   line += " events=r";
   if (c.output_bytes() > 0) line += "w";
   line += " cmd=" + c.last_cmd;
-  line += " user=default redir=-1";
+  line += " user=";
+  line += c.user ? c.user->name() : std::string("default");
+  line += " redir=-1";
   line += " resp=" + std::to_string(c.resp());
   line += " lib-name=" + c.lib_name;
   line += " lib-ver=" + c.lib_ver;

@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "setd/acl/users.hpp"
 #include "setd/base/glob.hpp"
 #include "setd/base/split_args.hpp"
 #include "setd/base/strconv.hpp"
@@ -648,6 +649,36 @@ Config::Config() {
   add_bool("aof-rewrite-incremental-fsync", &Settings::aof_rewrite_incremental_fsync);
   add_enable_mode("enable-debug-command", &Settings::enable_debug_command);
   add_enable_mode("enable-protected-configs", &Settings::enable_protected_configs);
+  add_bool("protected-mode", &Settings::protected_mode);
+  add_string("requirepass", &Settings::requirepass, false);
+  add_string("aclfile", &Settings::aclfile, true);
+  add({"acllog-max-len",
+       {},
+       false,
+       false,
+       false,
+       int_parser(&Settings::acllog_max_len, 0, LLONG_MAX),
+       int_formatter(&Settings::acllog_max_len),
+       ""});
+  add({"acl-pubsub-default",
+       {},
+       false,
+       false,
+       false,
+       [](Settings& s, std::string_view v) -> std::string {
+         const std::string l = lower(v);
+         if (l == "allchannels")
+           s.acl_pubsub_default_all = true;
+         else if (l == "resetchannels")
+           s.acl_pubsub_default_all = false;
+         else
+           return "argument(s) must be one of the following: allchannels, resetchannels";
+         return "";
+       },
+       [](const Settings& s) -> std::string {
+         return s.acl_pubsub_default_all ? "allchannels" : "resetchannels";
+       },
+       ""});
 }
 
 const Config::Directive* Config::find(std::string_view name) const {
@@ -774,6 +805,7 @@ std::string Config::load(const std::string& file_text, const std::vector<std::st
   if (!cli_line.empty()) lines.push_back(cli_line);
 
   std::set<const Directive*> multi_seen;
+  acl::Users user_checker;
   for (size_t n = 0; n < lines.size(); ++n) {
     std::string line = lines[n];
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
@@ -787,6 +819,14 @@ std::string Config::load(const std::string& file_text, const std::vector<std::st
     };
     if (!words) return fatal("Unbalanced quotes in configuration line");
     if (words->empty()) continue;
+    if (lower((*words)[0]) == "user" && words->size() >= 2) {
+      // ACL users: checked now (Redis's ACLAppendUserForLoading), created
+      // at start-up once every directive is known.
+      std::vector<std::string_view> views(words->begin(), words->end());
+      if (std::string err = user_checker.add_config_user(views); !err.empty()) return fatal(err);
+      settings_.users.emplace_back(words->begin() + 1, words->end());
+      continue;
+    }
     const Directive* d = find((*words)[0]);
     if (!d || words->size() < 2) {
       // "save" and a few others may legitimately take an empty value.

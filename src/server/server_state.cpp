@@ -3,6 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "setd/base/clock.hpp"
 #include "setd/base/memory.hpp"
@@ -28,6 +32,58 @@ ServerState::ServerState(Config config) : config_(std::move(config)) {
     };
   }
   persistence_ = std::make_unique<Persistence>(*this);
+  // ACL settings follow the configuration (CONFIG SET included).
+  const Settings& st = config_.settings();
+  users_.all_channels_default = st.acl_pubsub_default_all;
+  users_.log_max_len = static_cast<size_t>(st.acllog_max_len);
+  if (!st.requirepass.empty()) users_.set_default_password(st.requirepass);
+  config_.set_applier("requirepass", [this](const Settings& s) {
+    users_.set_default_password(s.requirepass.empty() ? std::nullopt
+                                                      : std::optional<std::string>(s.requirepass));
+    return std::string();
+  });
+  config_.set_applier("acllog-max-len", [this](const Settings& s) {
+    users_.log_max_len = static_cast<size_t>(s.acllog_max_len);
+    return std::string();
+  });
+  config_.set_applier("acl-pubsub-default", [this](const Settings& s) {
+    users_.all_channels_default = s.acl_pubsub_default_all;
+    return std::string();
+  });
+}
+
+std::string ServerState::load_users_at_startup() {
+  const Settings& st = config_.settings();
+  if (!st.aclfile.empty() && !st.users.empty())
+    return "Configuring Redis with users defined in redis.conf and at the same setting an ACL "
+           "file path is invalid. This setup is very likely to lead to configuration errors and "
+           "security holes, please define either an ACL file or declare users directly in your "
+           "redis.conf, but not both.";
+  for (const auto& def : st.users) {
+    std::vector<std::string_view> words{"user"};
+    words.insert(words.end(), def.begin(), def.end());
+    if (std::string err = users_.add_config_user(words); !err.empty()) return err;
+  }
+  if (std::string err = users_.load_config_users(); !err.empty())
+    return err + "\nCritical error while loading ACLs. Exiting.";
+  if (!st.aclfile.empty()) {
+    std::vector<std::unique_ptr<acl::User>> removed;
+    if (auto err = load_acl_file(removed))
+      return "Aborting Redis startup because of ACL errors: " + *err;
+  }
+  return "";
+}
+
+std::optional<std::string> ServerState::load_acl_file(
+    std::vector<std::unique_ptr<acl::User>>& removed) {
+  const std::string& path = config_.settings().aclfile;
+  std::ifstream in(path);
+  if (!in) {
+    return "Error loading ACLs, opening file '" + path + "': " + std::strerror(errno);
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return users_.load_file_text(path, text.str(), removed);
 }
 
 void ServerState::begin_loading() {
@@ -233,6 +289,8 @@ void ServerState::close_async(Client& c, CloseReason why) {
     case CloseReason::kIdleTimeout:
       spdlog::debug("Closing idle client {}", c.addr);
       break;
+    case CloseReason::kUserChanged:
+      break;
   }
   if (c.transport) c.transport->close_soon();
 }
@@ -270,7 +328,22 @@ void ServerState::remove_propagation_sink(PropagationSink* sink) {
 Client& ServerState::add_client() {
   const uint64_t id = next_client_id_++;
   auto [it, inserted] = clients_.emplace(id, std::make_unique<Client>(id, base::now_ms()));
-  return *it->second;
+  Client& c = *it->second;
+  c.user = &users_.default_user();
+  c.authenticated = !users_.auth_required_by_default();
+  return c;
+}
+
+void ServerState::disconnect_user_clients(const acl::User* u, Client* current) {
+  for (auto& [id, c] : clients_) {
+    if (c->user != u) continue;
+    c->user = &users_.default_user();
+    c->authenticated = false;
+    if (c.get() == current)
+      c->close_after_reply = true;
+    else
+      close_async(*c, CloseReason::kUserChanged);
+  }
 }
 
 void ServerState::drop_subscriptions(Client& c) {

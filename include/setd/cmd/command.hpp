@@ -66,9 +66,10 @@ struct KeySpec {
   int lastkey = 0;      // range: relative index of the last key (-1 = last argument)
   int keystep = 1;
   int limit = 0;
-  int keynumidx = 0;  // keynum: where numkeys is, relative to begin_index
-  int firstkey = 1;   // keynum: first key, relative to begin_index
-  std::string notes;  // free text shown first in COMMAND INFO when set (SET, GETEX)
+  int keynumidx = 0;      // keynum: where numkeys is, relative to begin_index
+  int firstkey = 1;       // keynum: first key, relative to begin_index
+  std::string notes;      // free text shown first in COMMAND INFO when set (SET, GETEX)
+  uint8_t acl_perms = 0;  // derived: acl::kPermRead / kPermWrite the key needs
 };
 
 // One documented argument (COMMAND DOCS), parsed from the compact syntax of
@@ -147,6 +148,10 @@ struct CommandSpec {
   int first_key = 0, last_key = 0, key_step = 0;
   std::vector<ArgDoc> arg_docs;
   std::string container;  // parent's name for a subcommand
+  int acl_id = -1;        // id in acl::Catalog::redis() (set by the Registry)
+  // Channels it names, for ACL (Redis's commands_with_channels table).
+  enum class Channels : uint8_t { kNone, kSubscribe, kPatternSubscribe, kPublish };
+  Channels acl_channels = Channels::kNone;
   mutable CommandStats stats;
 
   void finalize(const std::string& parent = "");

@@ -1,9 +1,10 @@
 // The command table and the one place commands are run from.
 //
 // dispatch() does, in Redis's order: look the command up (subcommands too),
-// check arity, refuse what a RESP2 subscriber may not run, queue inside
-// MULTI, then call the handler and account for it (commandstats,
-// errorstats, CLIENT REPLY modes).
+// check arity, DEBUG's protection, authentication (NOAUTH), ACL permissions
+// (NOPERM, logged), disk errors (MISCONF), refuse what a RESP2 subscriber
+// may not run, queue inside MULTI, then call the handler and account for it
+// (commandstats, errorstats, CLIENT REPLY modes).
 #pragma once
 
 #include <span>
@@ -45,6 +46,7 @@ void register_transaction_commands(Registry& r);  // transaction_family.cpp
 void register_set_commands(Registry& r);          // set_family.cpp
 void register_pubsub_commands(Registry& r);       // pubsub_family.cpp
 void register_persistence_commands(Registry& r);  // persistence_family.cpp
+void register_acl_commands(Registry& r);          // acl_family.cpp (AUTH, ACL)
 void register_all_commands(Registry& r);
 
 // Ends `c`'s transaction: forgets the queued commands, the MULTI state and
@@ -68,6 +70,14 @@ class Dispatcher final : public server::CommandExecutor {
   // Resolves args to a spec, writing the error reply if that fails.
   const CommandSpec* resolve(server::Client& client, std::span<const std::string_view> args);
 
+  // ACL: may `user` run `spec` with `args` (command, keys, channels)?
+  // On a denial, `pos` gets the argument that failed (key or channel).
+  acl::Verdict acl_check(const acl::User& user, const CommandSpec& spec,
+                         std::span<const std::string_view> args, size_t& pos);
+  // Adds a denial to the ACL log, as Redis's addACLLogEntry.
+  void acl_log(server::Client& client, acl::Verdict verdict, acl::LogContext context,
+               const CommandSpec& spec, std::span<const std::string_view> args, size_t pos);
+
   // True while EXEC runs its queued commands.
   bool in_exec() const { return call_depth_ > 1; }
 
@@ -88,6 +98,9 @@ class Dispatcher final : public server::CommandExecutor {
   uint64_t accounted_errors_ = 0;
   int call_depth_ = 0;                 // call() nesting: EXEC runs its commands through call()
   std::vector<size_t> key_positions_;  // scratch for extract_keys()
+  std::vector<size_t> key_specs_;      // scratch for extract_keys()
+  std::vector<acl::KeyRef> acl_keys_;  // scratch for acl_check()
+  std::vector<acl::ChannelRef> acl_channels_;
 };
 
 }  // namespace setd::cmd

@@ -21,6 +21,11 @@ void reply_help(Context& ctx, std::string_view container,
 // returns false.
 bool parse_ll(Context& ctx, std::string_view arg, long long& out);
 
+// AUTH / HELLO AUTH: checks the pair and, if it matches an enabled user,
+// makes the client that user, authenticated. A failure is logged to the ACL
+// log (reason "auth"). Writes no reply.
+bool authenticate(Context& ctx, std::string_view username, std::string_view password);
+
 // Redis's addReplySubcommandSyntaxError: "unknown subcommand or wrong number
 // of arguments for '<sub>'. Try <CONTAINER> HELP." (PUBSUB CHANNELS, CLIENT
 // UNBLOCK with too many arguments).

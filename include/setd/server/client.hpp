@@ -2,7 +2,7 @@
 // is not bytes on a socket (database, protocol version, name, transaction and
 // subscription state, the reply buffer).
 //
-// Dependency rule (module server): db, pubsub, proto, base; never Asio. The
+// Dependency rule (module server): acl, db, persist, pubsub, proto, base; never Asio. The
 // network layer implements ClientTransport so that commands can wake or close
 // any connection without knowing what a socket is.
 #pragma once
@@ -16,6 +16,10 @@
 
 #include "setd/proto/reply_builder.hpp"
 #include "setd/pubsub/hub.hpp"
+
+namespace setd::acl {
+class User;
+}
 
 namespace setd::server {
 
@@ -65,6 +69,12 @@ class Client final : public pubsub::Subscriber {
   std::string last_cmd = "NULL";  // full name of the last command ("client|list")
 
   int db = 0;
+
+  // ACL: the user the client runs as (the default user until AUTH / HELLO
+  // AUTH), and whether it has authenticated (a connection is authenticated
+  // from the start while the default user needs no password).
+  acl::User* user = nullptr;
+  bool authenticated = false;
 
   // Reply buffer: handlers write through `reply`, the network layer drains
   // `out`. `reply` always points at `out`.

@@ -101,6 +101,14 @@ struct Settings {
   // (loopback connections only).
   EnableMode enable_debug_command = EnableMode::kNo;
   EnableMode enable_protected_configs = EnableMode::kNo;
+  // Security (Redis 7.0's names and defaults). `users` holds the config
+  // file's `user` lines (name and rules), validated as they are read.
+  bool protected_mode = true;
+  std::string requirepass;
+  std::string aclfile;
+  long long acllog_max_len = 128;
+  bool acl_pubsub_default_all = false;  // acl-pubsub-default allchannels
+  std::vector<std::vector<std::string>> users;
 };
 
 class Config {

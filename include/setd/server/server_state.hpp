@@ -8,9 +8,11 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "setd/acl/users.hpp"
 #include "setd/db/database.hpp"
 #include "setd/pubsub/hub.hpp"
 #include "setd/server/client.hpp"
@@ -33,6 +35,7 @@ enum class CloseReason : uint8_t {
   kOutputBufferLimit,  // client-output-buffer-limit (or a reply too big to build)
   kQueryBufferLimit,   // client-query-buffer-limit
   kIdleTimeout,        // timeout
+  kUserChanged,        // its ACL user was deleted or lost a channel it uses
 };
 
 class ServerState {
@@ -142,6 +145,24 @@ class ServerState {
   void unwatch_all(Client& c);
   size_t client_count() const { return clients_.size(); }
 
+  // ACL users, the ACL log, requirepass.
+  acl::Users& users() { return users_; }
+  // A client must authenticate before running commands without no_auth
+  // (Redis's authRequired).
+  bool auth_required(const Client& c) const {
+    return !c.authenticated && users_.auth_required_by_default();
+  }
+  // Moves every client of `u` to the default user, unauthenticated, and
+  // closes it (`current` after its reply), as Redis does when a user is
+  // deleted or replaced.
+  void disconnect_user_clients(const acl::User* u, Client* current);
+  // `user` lines of the config and the aclfile, at start-up: "" or the
+  // fatal error.
+  std::string load_users_at_startup();
+  // Reads the aclfile (ACL LOAD): nullopt on success, else Redis's error
+  // text and nothing changed. Replaced users are handed back in `removed`.
+  std::optional<std::string> load_acl_file(std::vector<std::unique_ptr<acl::User>>& removed);
+
   // Process facts shown by INFO.
   int64_t start_time_ms = 0;
   std::string config_file;  // absolute path, empty if none
@@ -156,6 +177,7 @@ class ServerState {
   void touch_watched_key(int db, std::string_view key);
 
   Config config_;
+  acl::Users users_;
   pubsub::Hub hub_;
   pubsub::Hub shard_hub_;
   SetEventPublisher set_events_{hub_, config_.settings()};
