@@ -1,7 +1,7 @@
 # Build stage: compile setd on Debian 12.
 FROM debian:bookworm AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      g++ cmake make libboost-dev libspdlog-dev libxxhash-dev liblzf-dev \
+      g++ cmake make libboost-dev libspdlog-dev libxxhash-dev liblzf-dev libssl-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -15,7 +15,7 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSETD_BUILD_TESTS=OFF -DSETD
 # Runtime stage: the binary, its shared libraries and redis-cli for the health check.
 FROM debian:bookworm-slim
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libspdlog1.10 libxxhash0 liblzf1 redis-tools \
+      libspdlog1.10 libxxhash0 liblzf1 libssl3 redis-tools \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home-dir /data --shell /usr/sbin/nologin setd \
     && mkdir -p /data /etc/setd && chown setd /data
@@ -25,8 +25,12 @@ VOLUME /data
 WORKDIR /data
 USER setd
 EXPOSE 6379
-HEALTHCHECK --interval=10s --timeout=3s --retries=3 CMD redis-cli -p 6379 ping | grep -q PONG || exit 1
+# Alive is alive: a server with a password answers NOAUTH.
+HEALTHCHECK --interval=10s --timeout=3s --retries=3 CMD redis-cli -p 6379 ping | grep -qE 'PONG|NOAUTH' || exit 1
 # Data (dump.rdb, appendonlydir/) lives in the /data volume, as in the
 # official redis image: `docker run -v setd-data:/data ...` keeps it across
-# container restarts.
-ENTRYPOINT ["setd", "/etc/setd/setd.conf", "--bind", "0.0.0.0", "--dir", "/data"]
+# container restarts. Protected mode is off, as in the official image: a
+# container's port is reachable only where it is published (-p), and the
+# connections Docker forwards do not come from 127.0.0.1. Set a password
+# with arguments after the image name: `docker run ... setd --requirepass s3cret`.
+ENTRYPOINT ["setd", "/etc/setd/setd.conf", "--bind", "0.0.0.0", "--dir", "/data", "--protected-mode", "no"]

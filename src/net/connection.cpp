@@ -71,6 +71,16 @@ void Connection::start() {
   client_->addr = endpoint_string(socket_.remote_endpoint(ec));
   client_->laddr = endpoint_string(socket_.local_endpoint(ec));
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  if (state.protected_mode_denies(*client_)) {
+    // Protected mode: explain, then close (Redis's clientAcceptHandler).
+    ++state.stats().rejected_connections;
+    client_->fd = socket_.native_handle();
+    socket_.non_blocking(true, ec);
+    client_->out = server::kProtectedModeDenied;
+    client_->close_after_reply = true;
+    queue_flush();
+    return;
+  }
   if (state.settings().tcp_keepalive > 0)
     socket_.set_option(asio::socket_base::keep_alive(true), ec);
   ++state.stats().connections_received;
@@ -167,7 +177,7 @@ void Connection::resume() {
 void Connection::on_input(size_t n, std::string_view shared) {
   server_.state().stats().net_input_bytes += n;
   // proto-max-bulk-len may change at run time (CONFIG SET).
-  parser_.set_limits({server_.state().settings().proto_max_bulk_len, 64 * 1024});
+  parser_.set_limits({server_.state().settings().proto_max_bulk_len, 64 * 1024, false});
   run_requests(shared);
 }
 
@@ -207,6 +217,8 @@ size_t Connection::process(std::string_view buf) {
       break;
     }
     size_t consumed = 0;
+    // The previous request may have been AUTH: limits follow the client.
+    parser_.set_unauthenticated(server_.state().auth_required(c));
     const auto status = parser_.parse(buf.substr(pos), consumed);
     if (status == proto::RequestParser::Status::kNeedMore) break;
     if (status == proto::RequestParser::Status::kError) {

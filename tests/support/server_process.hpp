@@ -55,8 +55,20 @@ inline int free_port() {
 // A blocking RESP client with timeouts.
 class Client {
  public:
-  explicit Client(int port, int timeout_ms = 5000) : timeout_ms_(timeout_ms) {
+  // `source_ip` binds our end first (e.g. "127.0.0.2": a peer that is not
+  // the loopback address 127.0.0.1, for protected mode).
+  explicit Client(int port, int timeout_ms = 5000, const char* source_ip = nullptr)
+      : timeout_ms_(timeout_ms) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (source_ip != nullptr) {
+      sockaddr_in src{};
+      src.sin_family = AF_INET;
+      ::inet_pton(AF_INET, source_ip, &src.sin_addr);
+      if (::bind(fd_, reinterpret_cast<sockaddr*>(&src), sizeof(src)) != 0) {
+        ::close(fd_);
+        throw std::runtime_error(std::string("cannot bind to ") + source_ip);
+      }
+    }
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -198,7 +210,8 @@ class ServerProcess {
       try {
         Client c(port_, 1000);
         auto r = c.call({"PING"});
-        if (r.str == "PONG") return;
+        // A server with a password answers NOAUTH: it is up all the same.
+        if (r.str == "PONG" || r.str.starts_with("NOAUTH")) return;
       } catch (const std::exception&) {
       }
       int status = 0;

@@ -20,6 +20,10 @@ struct ParserLimits {
   // Inline requests and *<count>/$<count> lines longer than this are refused
   // (PROTO_INLINE_MAX_SIZE in Redis).
   size_t max_inline = 64 * 1024;
+  // A client that must still authenticate may send at most 10 arguments of
+  // at most 16 KB each (Redis 7.0's limits), so that an unauthenticated
+  // peer cannot make the server hold big requests.
+  bool unauthenticated = false;
 };
 
 class RequestParser {
@@ -55,6 +59,7 @@ class RequestParser {
   size_t bytes_hint() const { return hint_; }
 
   void set_limits(ParserLimits limits) { limits_ = limits; }
+  void set_unauthenticated(bool v) { limits_.unauthenticated = v; }
   const ParserLimits& limits() const { return limits_; }
 
   // Forget any partially parsed request.

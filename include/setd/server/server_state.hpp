@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "setd/acl/users.hpp"
@@ -30,6 +31,22 @@ inline constexpr const char* kSetdVersion = "0.1.0";
 inline constexpr const char* kRedisCompatVersion = "7.2.4";
 
 // Why a client is closed from the server's side (close_async).
+// What a client refused by protected mode reads before the connection
+// closes (Redis 7.0's text).
+inline constexpr std::string_view kProtectedModeDenied =
+    "-DENIED Redis is running in protected mode because protected mode is enabled and no "
+    "password is set for the default user. In this mode connections are only accepted from the "
+    "loopback interface. If you want to connect from external computers to Redis you may adopt "
+    "one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG "
+    "SET protected-mode no' from the loopback interface by connecting to Redis from the same host "
+    "the server is running, however MAKE SURE Redis is not publicly accessible from internet if "
+    "you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just "
+    "disable the protected mode by editing the Redis configuration file, and setting the "
+    "protected mode option to 'no', and then restarting the server. 3) If you started the server "
+    "manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an "
+    "authentication password for the default user. NOTE: You only need to do one of the above "
+    "things in order for the server to start accepting connections from the outside.\r\n";
+
 enum class CloseReason : uint8_t {
   kKilled,             // CLIENT KILL
   kOutputBufferLimit,  // client-output-buffer-limit (or a reply too big to build)
@@ -156,6 +173,11 @@ class ServerState {
   // closes it (`current` after its reply), as Redis does when a user is
   // deleted or replaced.
   void disconnect_user_clients(const acl::User* u, Client* current);
+  // Protected mode: a non-loopback client while the default user has no
+  // password is refused with kProtectedModeDenied.
+  bool protected_mode_denies(const Client& c) const {
+    return config_.settings().protected_mode && users_.default_user().nopass() && !c.is_local();
+  }
   // `user` lines of the config and the aclfile, at start-up: "" or the
   // fatal error.
   std::string load_users_at_startup();

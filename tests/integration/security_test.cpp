@@ -1,0 +1,115 @@
+// Protected mode and the limits on unauthenticated clients, against
+// redis-server 7.0 started the same way: the same bytes on the wire.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "server_process.hpp"
+
+namespace setd::testing {
+namespace {
+
+// Everything a peer connecting from 127.0.0.2 (not the loopback address
+// Redis trusts) reads before the server closes.
+// A connection still open after 300 ms of silence reads "...<open>".
+std::string from_other_address(int port) {
+  Client c(port, 3000, "127.0.0.2");
+  c.send({"PING"});
+  return c.read_raw_until_close(300);
+}
+
+TEST(Security, ProtectedModeDeniesNonLoopbackPeersAsRedis) {
+  const std::vector<std::string> args{"--bind", "* -::*"};
+  ServerProcess setd(setd_binary(), args);
+  ServerProcess redis("redis-server", args);
+  const std::string ours = from_other_address(setd.port());
+  const std::string theirs = from_other_address(redis.port());
+  EXPECT_TRUE(ours.starts_with("-DENIED Redis is running in protected mode")) << ours;
+  EXPECT_TRUE(ours.ends_with("\r\n<closed>")) << ours;
+  EXPECT_EQ(ours, theirs);
+  Client local(setd.port());
+  EXPECT_EQ(info_value(local, "rejected_connections", "stats"), "1");
+  // Loopback clients are served.
+  EXPECT_EQ(local.call({"PING"}).str, "PONG");
+}
+
+TEST(Security, ProtectedModeStepsAsideForAPasswordOrWhenOff) {
+  ServerProcess setd(setd_binary(), {"--bind", "* -::*", "--requirepass", "pw"});
+  EXPECT_EQ(from_other_address(setd.port()), "-NOAUTH Authentication required.\r\n<open>");
+  {
+    Client c(setd.port(), 3000, "127.0.0.2");
+    EXPECT_EQ(c.call({"AUTH", "pw"}).str, "OK");
+    EXPECT_EQ(c.call({"PING"}).str, "PONG");
+  }
+  ServerProcess open(setd_binary(), {"--bind", "* -::*", "--protected-mode", "no"});
+  EXPECT_EQ(from_other_address(open.port()), "+PONG\r\n<open>");
+  // CONFIG SET from the loopback interface turns it off at run time.
+  ServerProcess guarded(setd_binary(), {"--bind", "* -::*"});
+  Client admin(guarded.port());
+  EXPECT_EQ(admin.call({"CONFIG", "SET", "protected-mode", "no"}).str, "OK");
+  EXPECT_EQ(from_other_address(guarded.port()), "+PONG\r\n<open>");
+}
+
+// What a client that has not authenticated reads for `bytes`, then whether
+// the server closed.
+std::string unauthenticated(int port, const std::string& bytes) {
+  Client c(port, 3000);
+  c.send_raw(bytes);
+  return c.read_raw_until_close(300);
+}
+
+TEST(Security, UnauthenticatedClientsGetTightRequestLimitsAsRedis) {
+  const std::vector<std::string> args{"--requirepass", "pw"};
+  ServerProcess setd(setd_binary(), args);
+  ServerProcess redis("redis-server", args);
+  const std::vector<std::string> cases = {
+      // More than 10 arguments.
+      "*11\r\n",
+      // A bulk string over 16 KB, announced only.
+      "*3\r\n$4\r\nSADD\r\n$3\r\nbig\r\n$16385\r\n",
+      // At the limits: 10 arguments, 16 KB: NOAUTH, and the connection stays.
+      Client::encode({"SADD", "k", "1", "2", "3", "4", "5", "6", "7", "8"}),
+      Client::encode({"SADD", "k", std::string(16384, 'x')}),
+  };
+  for (const auto& bytes : cases) {
+    const std::string ours = unauthenticated(setd.port(), bytes);
+    EXPECT_EQ(ours, unauthenticated(redis.port(), bytes)) << bytes.substr(0, 40);
+  }
+  EXPECT_EQ(unauthenticated(setd.port(), "*11\r\n"),
+            "-ERR Protocol error: unauthenticated multibulk length\r\n<closed>");
+  EXPECT_EQ(unauthenticated(setd.port(), "*3\r\n$4\r\nSADD\r\n$3\r\nbig\r\n$16385\r\n"),
+            "-ERR Protocol error: unauthenticated bulk length\r\n<closed>");
+  // Once authenticated (even earlier in the same packet), the limits go.
+  const std::string big(100000, 'v');
+  const std::string pipeline = Client::encode({"AUTH", "pw"}) +
+                               Client::encode({"SET", "big", big}) +
+                               Client::encode({"STRLEN", "big"});
+  EXPECT_EQ(unauthenticated(setd.port(), pipeline), "+OK\r\n+OK\r\n:100000\r\n<open>");
+}
+
+TEST(Security, UnauthenticatedPeersCannotMakeSetdHoldMemory) {
+  ServerProcess setd(setd_binary(), {"--requirepass", "pw"});
+  Client admin(setd.port());
+  ASSERT_EQ(admin.call({"AUTH", "pw"}).str, "OK");
+  const long long before = std::stoll(info_value(admin, "used_memory_rss", "memory"));
+  // 50 peers each announce a 16 KB argument and send half of it; 50 more
+  // try a big bulk: they are cut off.
+  std::vector<std::unique_ptr<Client>> peers;
+  for (int i = 0; i < 50; ++i) {
+    peers.push_back(std::make_unique<Client>(setd.port()));
+    peers.back()->send_raw("*3\r\n$4\r\nSADD\r\n$1\r\nk\r\n$16384\r\n" + std::string(8192, 'x'));
+  }
+  for (int i = 0; i < 50; ++i) {
+    Client c(setd.port());
+    c.send_raw("*3\r\n$4\r\nSADD\r\n$1\r\nk\r\n$100000000\r\n" + std::string(1000, 'x'));
+    EXPECT_TRUE(c.closed_by_peer(3000));
+  }
+  const long long after = std::stoll(info_value(admin, "used_memory_rss", "memory"));
+  // Half a megabyte of partial requests, plus allocator slack.
+  EXPECT_LT(after - before, 8LL << 20) << before << " -> " << after;
+  EXPECT_EQ(admin.call({"PING"}).str, "PONG");
+}
+
+}  // namespace
+}  // namespace setd::testing
