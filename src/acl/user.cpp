@@ -142,6 +142,32 @@ std::optional<std::vector<std::string>> merge_selector_args(std::span<const std:
   return out;
 }
 
+// --- Pattern ------------------------------------------------------------------
+
+Pattern::Pattern(std::string text) : text_(std::move(text)) {
+  const size_t special = text_.find_first_of("*?[\\");
+  if (special == std::string::npos)
+    kind_ = Kind::kExact;
+  else if (special == text_.size() - 1 && text_.back() == '*')
+    kind_ = Kind::kPrefix;
+  else
+    kind_ = Kind::kGlob;
+}
+
+bool Pattern::matches(std::string_view s) const {
+  switch (kind_) {
+    case Kind::kExact:
+      return s == text_;
+    case Kind::kPrefix:
+      // As stringmatchlen: "p*" matches p itself, but "*" not the empty string.
+      return !s.empty() && s.size() >= text_.size() - 1 &&
+             s.compare(0, text_.size() - 1, text_, 0, text_.size() - 1) == 0;
+    case Kind::kGlob:
+      break;
+  }
+  return base::glob_match(text_, s);
+}
+
 // --- Selector -----------------------------------------------------------------
 
 void Selector::change_command(const Catalog& catalog, int id, bool allow) {
@@ -225,7 +251,7 @@ RuleError Selector::apply(std::string_view op, const Catalog& catalog) {
     auto it = std::find_if(keys.begin(), keys.end(),
                            [&](const KeyPattern& k) { return k.pattern == pattern; });
     if (it == keys.end())
-      keys.push_back({std::string(pattern), perms});
+      keys.push_back({Pattern(std::string(pattern)), perms});
     else
       it->perms |= perms;
     all_keys = false;
@@ -233,8 +259,9 @@ RuleError Selector::apply(std::string_view op, const Catalog& catalog) {
     if (all_channels) return RuleError::kChannelAfterAll;
     const std::string_view pattern = op.substr(1);
     if (has_spaces(pattern)) return RuleError::kSyntax;
-    if (std::find(channels.begin(), channels.end(), pattern) == channels.end())
-      channels.emplace_back(pattern);
+    if (std::none_of(channels.begin(), channels.end(),
+                     [&](const Pattern& c) { return c == pattern; }))
+      channels.emplace_back(std::string(pattern));
     all_channels = false;
   } else if (!op.empty() && op[0] == '+' && (op.size() < 2 || op[1] != '@')) {
     const std::string_view name = op.substr(1);
@@ -350,7 +377,7 @@ std::string Selector::describe_keys() const {
   for (const auto& k : keys) {
     if (!out.empty()) out += ' ';
     out += k.perms == kPermAll ? "~" : (k.perms == kPermRead ? "%R~" : "%W~");
-    out += k.pattern;
+    out += k.pattern.text();
   }
   return out;
 }
@@ -361,7 +388,7 @@ std::string Selector::describe_channels() const {
   for (const auto& c : channels) {
     if (!out.empty()) out += ' ';
     out += '&';
-    out += c;
+    out += c.text();
   }
   return out;
 }
@@ -373,7 +400,7 @@ std::string Selector::describe(const Catalog& catalog) const {
   } else {
     for (const auto& k : keys) {
       out += k.perms == kPermAll ? "~" : (k.perms == kPermRead ? "%R~" : "%W~");
-      out += k.pattern;
+      out += k.pattern.text();
       out += ' ';
     }
   }
@@ -383,7 +410,7 @@ std::string Selector::describe(const Catalog& catalog) const {
     out += "resetchannels ";
     for (const auto& c : channels) {
       out += '&';
-      out += c;
+      out += c.text();
       out += ' ';
     }
   }
@@ -395,7 +422,7 @@ bool Selector::key_allowed(std::string_view key, uint8_t perms) const {
   if (all_keys) return true;
   for (const auto& k : keys) {
     if ((k.perms & perms) != perms) continue;
-    if (base::glob_match(k.pattern, key)) return true;
+    if (k.pattern.matches(key)) return true;
   }
   return false;
 }
@@ -403,7 +430,7 @@ bool Selector::key_allowed(std::string_view key, uint8_t perms) const {
 bool Selector::channel_allowed(std::string_view channel, bool is_pattern) const {
   if (all_channels) return true;
   for (const auto& c : channels) {
-    if (is_pattern ? c == channel : base::glob_match(c, channel)) return true;
+    if (is_pattern ? c == channel : c.matches(channel)) return true;
   }
   return false;
 }

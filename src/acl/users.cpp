@@ -99,11 +99,11 @@ bool Users::channels_narrowed(const User& updated, const User& old,
     if (s.all_channels) return false;
   allowed.clear();
   for (const auto& s : updated.selectors())
-    allowed.insert(allowed.end(), s.channels.begin(), s.channels.end());
+    for (const auto& c : s.channels) allowed.push_back(c.text());
   for (const auto& s : old.selectors()) {
     if (s.all_channels) return true;
     for (const auto& c : s.channels)
-      if (std::find(allowed.begin(), allowed.end(), c) == allowed.end()) return true;
+      if (std::find(allowed.begin(), allowed.end(), c.text()) == allowed.end()) return true;
   }
   return false;
 }

@@ -42,8 +42,24 @@ const char* rule_error_text(RuleError e);
 // Key permissions of a pattern, and what a key reference needs.
 enum Perm : uint8_t { kPermRead = 1, kPermWrite = 2, kPermAll = 3 };
 
+// A glob pattern (keys or channels) with a fast path for the common
+// shapes: "literal" and "prefix*" are compared directly, anything else goes
+// to base::glob_match (same results: Redis's stringmatchlen).
+class Pattern {
+ public:
+  explicit Pattern(std::string text = {});
+  const std::string& text() const { return text_; }
+  bool matches(std::string_view s) const;
+  bool operator==(std::string_view other) const { return text_ == other; }
+
+ private:
+  enum class Kind : uint8_t { kExact, kPrefix, kGlob };
+  std::string text_;
+  Kind kind_ = Kind::kGlob;
+};
+
 struct KeyPattern {
-  std::string pattern;
+  Pattern pattern;
   uint8_t perms = kPermAll;
 };
 
@@ -88,7 +104,7 @@ struct Selector {
   // Allowed first arguments of otherwise denied commands ("+select|0").
   std::map<int, std::vector<std::string>> first_args;
   std::vector<KeyPattern> keys;
-  std::vector<std::string> channels;
+  std::vector<Pattern> channels;
 
   // Applies one selector rule ("~k*", "+@set", "-get", ...).
   RuleError apply(std::string_view op, const Catalog& catalog);
