@@ -368,7 +368,11 @@ void config_rewrite(Context& ctx) {
     ctx.rb.error("ERR The server is running without a config file");
     return;
   }
-  const std::string err = ctx.server.config().rewrite(ctx.server.config_file);
+  std::vector<std::string> users;
+  const auto& acl = ctx.server.users();
+  for (const auto& [name, u] : acl.all())
+    users.push_back("user " + name + " " + u->describe(acl.catalog()));
+  const std::string err = ctx.server.config().rewrite(ctx.server.config_file, users);
   if (err.empty())
     ctx.rb.ok();
   else

@@ -113,3 +113,77 @@ TEST(Security, UnauthenticatedPeersCannotMakeSetdHoldMemory) {
 
 }  // namespace
 }  // namespace setd::testing
+
+namespace setd::testing {
+namespace {
+
+TEST(Security, ConfigRewriteKeepsUsersAndPassword) {
+  TempDir dir;
+  const std::string conf = dir.path() + "/setd.conf";
+  put_file_bytes(conf, "port 0\nuser old on nopass ~* +@all\n");
+  std::vector<std::string> before;
+  {
+    ServerProcess s(setd_binary(), {"--dir", dir.path()}, conf);
+    Client c(s.port());
+    EXPECT_EQ(c.call({"ACL", "SETUSER", "alice", "on", ">pw", "~app:*", "&news", "+@set"}).str,
+              "OK");
+    EXPECT_EQ(c.call({"ACL", "DELUSER", "old"}).integer, 1);
+    EXPECT_EQ(c.call({"CONFIG", "SET", "requirepass", "topsecret"}).str, "OK");
+    EXPECT_EQ(c.call({"CONFIG", "REWRITE"}).str, "OK");
+    for (const auto& e : c.call({"ACL", "LIST"}).elements) before.push_back(e.str);
+  }
+  const std::string text = file_bytes(conf);
+  EXPECT_EQ(text.find("user old"), std::string::npos) << text;
+  EXPECT_NE(text.find("user alice on #"), std::string::npos) << text;
+  EXPECT_NE(text.find("requirepass topsecret"), std::string::npos) << text;
+  ServerProcess s(setd_binary(), {"--dir", dir.path()}, conf);
+  Client c(s.port());
+  EXPECT_EQ(c.call({"PING"}).str, "NOAUTH Authentication required.");
+  EXPECT_EQ(c.call({"AUTH", "alice", "pw"}).str, "OK");
+  EXPECT_EQ(c.call({"SADD", "app:1", "x"}).integer, 1);
+  EXPECT_EQ(c.call({"GET", "app:1"}).str,
+            "NOPERM this user has no permissions to run the 'get' command");
+  EXPECT_EQ(c.call({"AUTH", "topsecret"}).str, "OK");
+  std::vector<std::string> after;
+  for (const auto& e : c.call({"ACL", "LIST"}).elements) after.push_back(e.str);
+  // A `user default` line resets the default user first, which (as in
+  // Redis) marks it sanitize-payload.
+  ASSERT_EQ(before.size(), 2u);
+  before[1].replace(before[1].find("on "), 3, "on sanitize-payload ");
+  EXPECT_EQ(before, after);
+}
+
+TEST(Security, BadUserLinesAndAclFileStopStartUp) {
+  TempDir dir;
+  auto run = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> args{"--dir", dir.path()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_server(setd_binary(), args, 5000);
+  };
+  // Redis's config loader names the word two places early.
+  auto r = run({"--user", "alice", "on", "badrule"});
+  EXPECT_TRUE(r.refused()) << r.describe();
+  EXPECT_NE(r.output.find("Error in user declaration 'alice': Syntax error"), std::string::npos)
+      << r.output;
+  r = run({"--user", "alice", "on", "+nosuchcommand"});
+  EXPECT_TRUE(r.refused()) << r.describe();
+  EXPECT_NE(r.output.find("Error loading ACL rule '+nosuchcommand' for the user named 'alice': "
+                          "Unknown command or category name in ACL"),
+            std::string::npos)
+      << r.output;
+  r = run({"--aclfile", dir.path() + "/missing.acl"});
+  EXPECT_TRUE(r.refused()) << r.describe();
+  EXPECT_NE(r.output.find("Aborting Redis startup because of ACL errors: Error loading ACLs, "
+                          "opening file '" +
+                          dir.path() + "/missing.acl': No such file or directory"),
+            std::string::npos)
+      << r.output;
+  put_file_bytes(dir.path() + "/users.acl", "user bob on >pw ~* +@all\n");
+  r = run({"--aclfile", dir.path() + "/users.acl", "--user", "x", "on"});
+  EXPECT_TRUE(r.refused()) << r.describe();
+  EXPECT_NE(r.output.find("define either an ACL file or declare users directly"), std::string::npos)
+      << r.output;
+}
+
+}  // namespace
+}  // namespace setd::testing

@@ -145,7 +145,10 @@ class Config {
 
   // Rewrites `path` with the current values, keeping comments and the order
   // of existing lines (CONFIG REWRITE). Returns "" or an error.
-  std::string rewrite(const std::string& path) const;
+  // `user_lines` ("user <name> <rules>") replace the file's `user` lines, as
+  // Redis does when users are not kept in an aclfile.
+  std::string rewrite(const std::string& path,
+                      const std::vector<std::string>& user_lines = {}) const;
 
   // Called after a directive changed at run time (name, canonical name).
   std::function<void(const std::string&)> on_change;
