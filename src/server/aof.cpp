@@ -482,6 +482,9 @@ std::string Persistence::load_aof_file(const std::string& name, bool last, bool*
     }
   }
   Client fake(0, base::now_ms());
+  // The AOF client runs everything, whatever the users and passwords
+  // (Redis's AOF client has no user).
+  fake.authenticated = true;
   persist::AofCommandReader reader(in);
   std::vector<std::string> args;
   uint64_t valid_before_multi = reader.valid_up_to();

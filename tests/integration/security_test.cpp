@@ -187,3 +187,26 @@ TEST(Security, BadUserLinesAndAclFileStopStartUp) {
 
 }  // namespace
 }  // namespace setd::testing
+
+namespace setd::testing {
+namespace {
+
+// The AOF is replayed whatever the password: its client needs no AUTH.
+TEST(Security, AofLoadsWithAPasswordSet) {
+  TempDir dir;
+  const std::vector<std::string> args{"--dir",         dir.path(), "--appendonly", "yes",
+                                      "--requirepass", "pw",       "--save",       ""};
+  {
+    ServerProcess s(setd_binary(), args);
+    Client c(s.port());
+    ASSERT_EQ(c.call({"AUTH", "pw"}).str, "OK");
+    EXPECT_EQ(c.call({"SADD", "k", "a", "b"}).integer, 2);
+  }
+  ServerProcess s(setd_binary(), args);
+  Client c(s.port());
+  ASSERT_EQ(c.call({"AUTH", "pw"}).str, "OK");
+  EXPECT_EQ(c.call({"SCARD", "k"}).integer, 2);
+}
+
+}  // namespace
+}  // namespace setd::testing
