@@ -210,3 +210,42 @@ TEST(Security, AofLoadsWithAPasswordSet) {
 
 }  // namespace
 }  // namespace setd::testing
+
+namespace setd::testing {
+namespace {
+
+// setd's own channels obey the user's channel rules like any other.
+TEST(Security, SetEventChannelsNeedChannelPermission) {
+  ServerProcess s(setd_binary());
+  Client admin(s.port());
+  ASSERT_EQ(admin
+                .call({"ACL", "SETUSER", "watcher", "on", ">pw", "&set.added", "+@pubsub",
+                       "+@connection"})
+                .str,
+            "OK");
+  Client sub(s.port());
+  ASSERT_EQ(sub.call({"AUTH", "watcher", "pw"}).str, "OK");
+  EXPECT_EQ(sub.call({"SUBSCRIBE", "set.removed"}).str,
+            "NOPERM this user has no permissions to access one of the channels used as "
+            "arguments");
+  // A pattern is compared literally with the user's channel patterns.
+  EXPECT_EQ(sub.call({"PSUBSCRIBE", "set.*"}).str,
+            "NOPERM this user has no permissions to access one of the channels used as "
+            "arguments");
+  const auto ok = sub.call({"SUBSCRIBE", "set.added"});
+  ASSERT_EQ(ok.elements.size(), 3u);
+  EXPECT_EQ(ok.elements[0].str, "subscribe");
+  EXPECT_EQ(admin.call({"SADD", "k", "x"}).integer, 1);
+  const auto msg = sub.read();
+  ASSERT_TRUE(msg);
+  ASSERT_EQ(msg->elements.size(), 3u);
+  EXPECT_EQ(msg->elements[1].str, "set.added");
+  // Taking the channel away disconnects the subscriber, as in Redis.
+  EXPECT_EQ(admin.call({"ACL", "SETUSER", "watcher", "resetchannels"}).str, "OK");
+  EXPECT_TRUE(sub.closed_by_peer(2000));
+  const auto log = admin.call({"ACL", "LOG", "1"});
+  ASSERT_EQ(log.elements.size(), 1u);
+}
+
+}  // namespace
+}  // namespace setd::testing
