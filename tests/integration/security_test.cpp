@@ -1,6 +1,8 @@
 // Protected mode and the limits on unauthenticated clients, against
 // redis-server 7.0 started the same way: the same bytes on the wire.
 #include <gtest/gtest.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 
 #include <string>
 #include <vector>
@@ -32,6 +34,34 @@ TEST(Security, ProtectedModeDeniesNonLoopbackPeersAsRedis) {
   EXPECT_EQ(info_value(local, "rejected_connections", "stats"), "1");
   // Loopback clients are served.
   EXPECT_EQ(local.call({"PING"}).str, "PONG");
+}
+
+// The machine's first IPv4 address outside 127.0.0.0/8, or "".
+std::string external_ipv4() {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return "";
+  std::string found;
+  for (ifaddrs* i = list; i != nullptr && found.empty(); i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
+    const auto* a = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
+    char buf[INET_ADDRSTRLEN] = {};
+    ::inet_ntop(AF_INET, &a->sin_addr, buf, sizeof(buf));
+    if (!std::string_view(buf).starts_with("127.")) found = buf;
+  }
+  ::freeifaddrs(list);
+  return found;
+}
+
+// The same from the machine's real network address, when it has one.
+TEST(Security, ProtectedModeDeniesTheMachinesOwnNetworkAddress) {
+  const std::string ip = external_ipv4();
+  if (ip.empty()) GTEST_SKIP() << "no non-loopback IPv4 address on this machine";
+  ServerProcess setd(setd_binary(), {"--bind", "* -::*"});
+  Client c(setd.port(), 3000, ip.c_str());
+  c.send({"PING"});
+  const std::string got = c.read_raw_until_close(1000);
+  EXPECT_TRUE(got.starts_with("-DENIED Redis is running in protected mode")) << got;
+  EXPECT_TRUE(got.ends_with("<closed>")) << got;
 }
 
 TEST(Security, ProtectedModeStepsAsideForAPasswordOrWhenOff) {
