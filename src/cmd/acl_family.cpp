@@ -221,7 +221,7 @@ void acl_save(Context& ctx) {
 
 void acl_cat(Context& ctx) {
   if (ctx.argc() > 3) {
-    ctx.wrong_args();
+    subcommand_syntax_error(ctx);
     return;
   }
   if (ctx.argc() == 2) {
@@ -243,7 +243,7 @@ void acl_cat(Context& ctx) {
 
 void acl_genpass(Context& ctx) {
   if (ctx.argc() > 3) {
-    ctx.wrong_args();
+    subcommand_syntax_error(ctx);
     return;
   }
   long long bits = 256;
@@ -259,7 +259,7 @@ void acl_genpass(Context& ctx) {
 
 void acl_log(Context& ctx) {
   if (ctx.argc() > 3) {
-    ctx.wrong_args();
+    subcommand_syntax_error(ctx);
     return;
   }
   auto& users = ctx.server.users();
