@@ -436,15 +436,9 @@ void client_help(Context& ctx) {
 CommandSpec client_sub(std::string name, int arity, std::string flags, Handler h,
                        std::string summary, std::string since, std::string args,
                        std::string complexity = "O(1)") {
-  CommandSpec s;
-  s.name = "client|" + name;
-  s.arity = arity;
-  s.flags = std::move(flags);
-  s.acl = "@connection";
-  s.handler = h;
-  s.doc = {std::move(summary), std::move(since), "connection", std::move(complexity),
-           std::move(args)};
-  return s;
+  return make_command("client|" + name, arity, std::move(flags), h, "connection",
+                      std::move(summary), std::move(since), std::move(complexity), std::move(args),
+                      "@connection");
 }
 
 }  // namespace

@@ -350,14 +350,8 @@ void command_help(Context& ctx) {
 
 CommandSpec sub(std::string name, int arity, Handler h, std::string summary, std::string since,
                 std::string args, std::string complexity) {
-  CommandSpec s;
-  s.name = "command|" + name;
-  s.arity = arity;
-  s.flags = "loading stale";
-  s.acl = "@connection";
-  s.handler = h;
-  s.doc = {std::move(summary), std::move(since), "server", std::move(complexity), std::move(args)};
-  return s;
+  return make_command("command|" + name, arity, "loading stale", h, "server", std::move(summary),
+                      std::move(since), std::move(complexity), std::move(args), "@connection");
 }
 
 }  // namespace

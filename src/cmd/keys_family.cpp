@@ -580,14 +580,9 @@ const std::vector<std::string> kMultiKeyTips = {"request_policy:multi_shard",
 
 // One OBJECT subcommand that takes a key (read-only, key at index 2).
 CommandSpec object_sub(std::string name, Handler h, std::string summary, std::string since) {
-  CommandSpec s;
-  s.name = "object|" + name;
-  s.arity = 3;
-  s.flags = "readonly";
-  s.acl = "@keyspace";
+  CommandSpec s = make_command("object|" + name, 3, "readonly", h, "generic", std::move(summary),
+                               std::move(since), "O(1)", "key", "@keyspace");
   s.keys = {spec("RO", 2)};
-  s.handler = h;
-  s.doc = {std::move(summary), std::move(since), "generic", "O(1)", "key"};
   s.tips = {"nondeterministic_output"};
   return s;
 }
@@ -595,33 +590,20 @@ CommandSpec object_sub(std::string name, Handler h, std::string summary, std::st
 // One of EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT.
 CommandSpec expire_spec(std::string name, Handler h, std::string summary, std::string since,
                         std::string time_arg) {
-  CommandSpec s;
-  s.name = std::move(name);
-  s.arity = -3;
-  s.flags = "write fast";
-  s.acl = "@keyspace";
+  CommandSpec s = make_command(
+      std::move(name), -3, "write fast", h, "generic", std::move(summary), std::move(since), "O(1)",
+      "key " + time_arg + " [condition= NX | XX | GT | LT]@7.0.0", "@keyspace");
   s.keys = {spec("RW update", 1)};
-  s.handler = h;
-  s.doc = {std::move(summary),
-           std::move(since),
-           "generic",
-           "O(1)",
-           "key " + time_arg + " [condition= NX | XX | GT | LT]@7.0.0",
-           {{"7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."}}};
+  s.doc.history = {{"7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."}};
   return s;
 }
 
 // One of TTL / PTTL / EXPIRETIME / PEXPIRETIME.
 CommandSpec ttl_spec(std::string name, Handler h, std::string summary, std::string since,
                      bool nondeterministic) {
-  CommandSpec s;
-  s.name = std::move(name);
-  s.arity = 2;
-  s.flags = "readonly fast";
-  s.acl = "@keyspace";
+  CommandSpec s = make_command(std::move(name), 2, "readonly fast", h, "generic",
+                               std::move(summary), std::move(since), "O(1)", "key", "@keyspace");
   s.keys = {spec("RO access", 1)};
-  s.handler = h;
-  s.doc = {std::move(summary), std::move(since), "generic", "O(1)", "key"};
   if (nondeterministic) {
     s.doc.history = {{"2.8.0", "Added the -2 reply."}};
     s.tips = {"nondeterministic_output"};

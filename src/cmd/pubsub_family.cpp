@@ -201,13 +201,8 @@ void pubsub_help(Context& ctx) {
 CommandSpec pubsub_sub(std::string name, int arity, std::string flags, Handler h,
                        std::string summary, std::string since, std::string complexity,
                        std::string args) {
-  CommandSpec s;
-  s.name = "pubsub|" + name;
-  s.arity = arity;
-  s.flags = std::move(flags);
-  s.handler = h;
-  s.doc = {std::move(summary), std::move(since), "pubsub", std::move(complexity), std::move(args)};
-  return s;
+  return make_command("pubsub|" + name, arity, std::move(flags), h, "pubsub", std::move(summary),
+                      std::move(since), std::move(complexity), std::move(args));
 }
 
 // Key spec of the shard commands: channel names sit where keys would

@@ -558,14 +558,10 @@ KeySpec spec1(std::string flags, int lastkey = 0, int keystep = 1) {
 CommandSpec string_cmd(std::string name, int arity, std::string flags, KeySpec key, Handler h,
                        std::string summary, std::string since, std::string args,
                        std::string complexity = "O(1)") {
-  CommandSpec s;
-  s.name = std::move(name);
-  s.arity = arity;
-  s.flags = std::move(flags);
-  s.acl = "@string";
+  CommandSpec s =
+      make_command(std::move(name), arity, std::move(flags), h, "string", std::move(summary),
+                   std::move(since), std::move(complexity), std::move(args), "@string");
   s.keys = {std::move(key)};
-  s.handler = h;
-  s.doc = {std::move(summary), std::move(since), "string", std::move(complexity), std::move(args)};
   return s;
 }
 

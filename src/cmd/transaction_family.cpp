@@ -137,15 +137,9 @@ void unwatch_cmd(Context& ctx) {
 // A transaction command: @transaction, documented in group "transactions".
 CommandSpec tx_cmd(std::string name, int arity, std::string flags, Handler h, std::string summary,
                    std::string since, std::string complexity, std::string args = "") {
-  CommandSpec s;
-  s.name = std::move(name);
-  s.arity = arity;
-  s.flags = std::move(flags);
-  s.acl = "@transaction";
-  s.handler = h;
-  s.doc = {std::move(summary), std::move(since), "transactions", std::move(complexity),
-           std::move(args)};
-  return s;
+  return make_command(std::move(name), arity, std::move(flags), h, "transactions",
+                      std::move(summary), std::move(since), std::move(complexity), std::move(args),
+                      "@transaction");
 }
 
 }  // namespace

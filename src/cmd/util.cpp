@@ -68,6 +68,20 @@ db::Value& add_key(Context& ctx, int db_id, std::string_view key, db::Value v) {
   return stored;
 }
 
+CommandSpec make_command(std::string name, int arity, std::string flags, Handler h,
+                         std::string group, std::string summary, std::string since,
+                         std::string complexity, std::string args, std::string acl) {
+  CommandSpec s;
+  s.name = std::move(name);
+  s.arity = arity;
+  s.flags = std::move(flags);
+  s.acl = std::move(acl);
+  s.handler = h;
+  s.doc = {std::move(summary), std::move(since), std::move(group), std::move(complexity),
+           std::move(args)};
+  return s;
+}
+
 std::string client_info_line(const server::Client& c, int64_t now_ms) {
   std::string flags;
   if (c.subscriptions() > 0) flags += 'P';

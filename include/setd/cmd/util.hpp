@@ -26,6 +26,13 @@ bool parse_ll(Context& ctx, std::string_view arg, long long& out);
 // log (reason "auth"). Writes no reply.
 bool authenticate(Context& ctx, std::string_view username, std::string_view password);
 
+// The one builder of command specs. Each family's helper (client_sub,
+// config_sub, tx_cmd, ...) only fixes what its commands share (container,
+// docs group, ACL categories, key specs) and calls this.
+CommandSpec make_command(std::string name, int arity, std::string flags, Handler h,
+                         std::string group, std::string summary, std::string since,
+                         std::string complexity, std::string args = "", std::string acl = "");
+
 // Redis's addReplySubcommandSyntaxError: "unknown subcommand or wrong number
 // of arguments for '<sub>'. Try <CONTAINER> HELP." (PUBSUB CHANNELS, CLIENT
 // UNBLOCK with too many arguments).
