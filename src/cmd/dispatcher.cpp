@@ -308,6 +308,10 @@ acl::Verdict Dispatcher::acl_check(const acl::User& user, const CommandSpec& spe
     if (spec.extract_keys(args, key_positions_, &key_specs_)) {
       for (size_t i = 0; i < key_positions_.size(); ++i) {
         const KeySpec& ks = spec.keys[key_specs_[i]];
+        // Shard channels (SSUBSCRIBE, SPUBLISH) have key specs for cluster
+        // slots; ACL checks them as channels only (Redis skips not_key
+        // specs when it collects keys).
+        if (ks.not_key) continue;
         uint8_t perms = ks.acl_perms;
         if (spec.variable_key_flags && ks.flags.find("variable_flags") != std::string::npos) {
           perms = 0;
