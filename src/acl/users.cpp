@@ -126,7 +126,7 @@ void Users::set_default_password(const std::optional<std::string>& password) {
     default_->apply("nopass", ctx);
 }
 
-std::string Users::add_config_user(std::span<const std::string_view> words) {
+std::string Users::add_config_user(std::span<const std::string_view> words, bool validate) {
   // words: "user" name rules... The error names words[index] as Redis's
   // config loader does (its index counts from the rules, so it points two
   // words early).
@@ -139,9 +139,11 @@ std::string Users::add_config_user(std::span<const std::string_view> words) {
     if (u.front() == words[1]) return error(1, RuleError::kDuplicateUser);
   size_t open = 0;
   const auto merged = merge_selector_args(words.subspan(2), &open);
-  if (!merged) return error(open, RuleError::kNone);
+  // Redis reports whatever errno was left over here (no rule failed); in
+  // practice ENOENT, from its start-up's earlier file probes.
+  if (!merged) return error(open, RuleError::kUnknownName);
   User fake("__fakeuser__", all_channels_default);
-  for (size_t j = 0; j < merged->size(); ++j) {
+  for (size_t j = 0; validate && j < merged->size(); ++j) {
     const RuleError e = fake.apply((*merged)[j], rule_context());
     // Unknown commands are reported when the users are loaded.
     if (e != RuleError::kNone && e != RuleError::kUnknownName) return error(j, e);

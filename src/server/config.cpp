@@ -823,6 +823,7 @@ std::string Config::load(const std::string& file_text, const std::vector<std::st
       // ACL users: checked now (Redis's ACLAppendUserForLoading), created
       // at start-up once every directive is known.
       std::vector<std::string_view> views(words->begin(), words->end());
+      user_checker.all_channels_default = settings_.acl_pubsub_default_all;
       if (std::string err = user_checker.add_config_user(views); !err.empty()) return fatal(err);
       settings_.users.emplace_back(words->begin() + 1, words->end());
       continue;
