@@ -28,6 +28,10 @@ std::vector<std::string_view> split_spaces(std::string_view line) {
   return out;
 }
 
+// What C's "%s" prints of a string: up to its first NUL (Redis's error
+// texts quote rules that way).
+std::string c_string(std::string_view s) { return std::string(s.substr(0, s.find('\0'))); }
+
 }  // namespace
 
 const char* reason_name(LogReason r) {
@@ -74,13 +78,13 @@ std::variant<User, std::string> Users::stage(std::string_view name, const User* 
   size_t open = 0;
   const auto merged = merge_selector_args(rules, &open);
   if (!merged)
-    return "Unmatched parenthesis in acl selector starting at '" + std::string(rules[open]) + "'.";
+    return "Unmatched parenthesis in acl selector starting at '" + c_string(rules[open]) + "'.";
   User temp(std::string(name), all_channels_default);
   if (base) temp.copy_rules_from(*base);
   for (const auto& op : *merged) {
     const RuleError e = temp.apply(op, rule_context());
     if (e != RuleError::kNone)
-      return "Error in ACL SETUSER modifier '" + op + "': " + rule_error_text(e);
+      return "Error in ACL SETUSER modifier '" + c_string(op) + "': " + rule_error_text(e);
   }
   return temp;
 }
