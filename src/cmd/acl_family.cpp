@@ -224,7 +224,7 @@ void acl_save(Context& ctx) {
 
 void acl_cat(Context& ctx) {
   if (ctx.argc() > 3) {
-    ctx.wrong_args();
+    subcommand_syntax_error(ctx);  // Redis's text for extra arguments
     return;
   }
   if (ctx.argc() == 2) {
@@ -246,7 +246,7 @@ void acl_cat(Context& ctx) {
 
 void acl_genpass(Context& ctx) {
   if (ctx.argc() > 3) {
-    ctx.wrong_args();
+    subcommand_syntax_error(ctx);  // Redis's text for extra arguments
     return;
   }
   long long bits = 256;
@@ -262,7 +262,7 @@ void acl_genpass(Context& ctx) {
 
 void acl_log(Context& ctx) {
   if (ctx.argc() > 3) {
-    ctx.wrong_args();
+    subcommand_syntax_error(ctx);  // Redis's text for extra arguments
     return;
   }
   auto& users = ctx.server.users();
