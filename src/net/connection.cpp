@@ -207,6 +207,8 @@ size_t Connection::process(std::string_view buf) {
       break;
     }
     size_t consumed = 0;
+    // Judged per request: an AUTH earlier in the same batch counts.
+    parser_.set_unauthenticated(server_.state().auth_required(c));
     const auto status = parser_.parse(buf.substr(pos), consumed);
     if (status == proto::RequestParser::Status::kNeedMore) break;
     if (status == proto::RequestParser::Status::kError) {

@@ -65,6 +65,8 @@ RequestParser::Status RequestParser::parse_multibulk(std::string_view buf, size_
     long long count = 0;
     if (!base::string_to_ll(buf.substr(1, cr - 1), count) || count > INT_MAX)
       return fail("Protocol error: invalid multibulk length");
+    if (count > 10 && unauthenticated_)
+      return fail("Protocol error: unauthenticated multibulk length");
     if (count <= 0) {
       consumed = cr + 2;
       return Status::kEmpty;
@@ -97,6 +99,8 @@ RequestParser::Status RequestParser::parse_multibulk(std::string_view buf, size_
       if (!base::string_to_ll(buf.substr(pos_ + 1, cr - pos_ - 1), len) || len < 0 ||
           len > limits_.max_bulk_len)
         return fail("Protocol error: invalid bulk length");
+      if (len > 16384 && unauthenticated_)
+        return fail("Protocol error: unauthenticated bulk length");
       bulk_len_ = len;
       pos_ = cr + 2;
     }

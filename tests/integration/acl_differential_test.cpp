@@ -1062,6 +1062,20 @@ TEST(AclDifferential, Authentication) {
     c.run({"RESET"});
     c.run({"CLIENT", "INFO"}, client_info);
   }
+  {
+    // Unauthenticated clients may send at most 10 arguments of 16 KiB.
+    for (const std::string& raw :
+         {Client::encode(Args(11, "x")), Client::encode({"AUTH", std::string(16385, 'p')}),
+          Client::encode(Args(10, "x")) + Client::encode({"PING"}),
+          Client::encode({"AUTH", "foo"}) + Client::encode(Args(11, "PING"))}) {
+      ClientPair c(d);
+      c.setd().send_raw(raw);
+      c.redis().send_raw(raw);
+      const std::string x = c.setd().read_raw_until_close(300);
+      const std::string y = c.redis().read_raw_until_close(300);
+      if (x != y) d.report({"<raw>", raw.substr(0, 40)}, x, y);
+    }
+  }
   // Disabled and nopass users.
   d.run({"ACL", "SETUSER", "dis", "off", ">pw", "+@all", "~*"});
   d.run({"ACL", "SETUSER", "np", "on", "nopass", "+@all", "~*", "&*"});

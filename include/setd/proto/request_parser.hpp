@@ -55,6 +55,9 @@ class RequestParser {
   size_t bytes_hint() const { return hint_; }
 
   void set_limits(ParserLimits limits) { limits_ = limits; }
+  // A client that must still authenticate may send at most 10 arguments of
+  // at most 16 KiB each (Redis's limits for unauthenticated clients).
+  void set_unauthenticated(bool on) { unauthenticated_ = on; }
   const ParserLimits& limits() const { return limits_; }
 
   // Forget any partially parsed request.
@@ -66,6 +69,7 @@ class RequestParser {
   Status fail(std::string msg);
 
   ParserLimits limits_;
+  bool unauthenticated_ = false;
   // Resumable multibulk state (offsets are relative to the request start).
   bool in_multibulk_ = false;
   long long args_left_ = 0;  // bulk strings still to read
