@@ -1061,6 +1061,28 @@ TEST(AclDifferential, Authentication) {
     c.run({"CLIENT", "INFO"}, client_info);
     c.run({"RESET"});
     c.run({"CLIENT", "INFO"}, client_info);
+    // Options apply in order: a name set before a failing AUTH stays.
+    c.run({"HELLO", "3", "SETNAME", "first", "AUTH", "default", "wrong"});
+    c.run({"HELLO", "3", "AUTH", "default", "wrong", "SETNAME", "second"});
+    c.run({"AUTH", "foo"});
+    c.run({"CLIENT", "INFO"}, client_info);
+    c.run({"HELLO", "2", "AUTH", "default", "foo", "SETNAME", "bad name"});
+    c.run({"CLIENT", "INFO"}, client_info);
+    c.run({"HELLO", "3", "AUTH", "default", "foo", "EXTRA"});
+    c.run({"HELLO", "x", "AUTH", "default", "foo"});
+    c.run({"HELLO", "AUTH", "default", "foo"});
+    // HELLO and AUTH inside a transaction.
+    c.run({"MULTI"});
+    c.run({"HELLO", "2", "AUTH", "default", "wrong"});
+    c.run({"AUTH", "nosuch", "x"});
+    c.run({"EXEC"}, canon_hello);
+    c.run({"CLIENT", "INFO"}, client_info);
+  }
+  {
+    // QUIT works unauthenticated (and closes).
+    ClientPair c(d);
+    c.run({"QUIT"});
+    EXPECT_EQ(c.closed(), std::make_pair(true, true));
   }
   {
     // Unauthenticated clients may send at most 10 arguments of 16 KiB.
