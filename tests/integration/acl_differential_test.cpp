@@ -717,7 +717,16 @@ class PermissionStream {
       case 27:
         return {"CLIENT", "KILL", "ID", "999999"};
       case 28:
-        return {"AUTH", name_, d_.chance(0.5) ? "p1" : "bad"};
+        switch (d_.pick(5)) {
+          case 0:
+            return {"SADD", key()};  // arity is checked before permissions
+          case 1:
+            return {"NOSUCHCMD", key()};
+          case 2:
+            return {"CONFIG", "NOSUCH"};
+          default:
+            return {"AUTH", name_, d_.chance(0.5) ? "p1" : "bad"};
+        }
       default:
         return {"UNSUBSCRIBE", channel()};
     }
@@ -771,6 +780,8 @@ class PermissionStream {
         const std::string ys = yr ? yr->to_string() : "<none>";
         if (xs != ys) d_.report(a, xs, ys);
       }
+      // In the subscribed context: permissions are checked first.
+      s.run(random_command());
     }
     s.run({"RESET"});
   }
@@ -969,6 +980,24 @@ TEST(AclDifferential, AclSubcommandArguments) {
                                          {"ACL", "WHOAMI"},
                                          {"AUTH", "u", "pw", "x"}})
     d.run(a);
+  // The ACL directives through CONFIG.
+  for (const Args& a : std::vector<Args>{{"CONFIG", "SET", "aclfile", "/tmp/x.acl"},
+                                         {"CONFIG", "GET", "aclfile"},
+                                         {"CONFIG", "SET", "acllog-max-len", "-1"},
+                                         {"CONFIG", "SET", "acllog-max-len", "x"},
+                                         {"CONFIG", "SET", "acllog-max-len", "7"},
+                                         {"CONFIG", "GET", "acllog-max-len"},
+                                         {"CONFIG", "SET", "acl-pubsub-default", "bogus"},
+                                         {"CONFIG", "SET", "acl-pubsub-default", "ALLCHANNELS"},
+                                         {"CONFIG", "GET", "acl-pubsub-default"},
+                                         {"CONFIG", "SET", "acl-pubsub-default", "resetchannels"},
+                                         {"CONFIG", "SET", "requirepass", "a b"},
+                                         {"CONFIG", "GET", "requirepass"},
+                                         {"ACL", "GETUSER", "default"},
+                                         {"CONFIG", "SET", "requirepass", ""},
+                                         {"ACL", "GETUSER", "default"}})
+    d.run(a);
+  d.run({"CONFIG", "GET", "acl*"}, canon_sorted);
   d.run({"ACL", "CAT", "SET"}, canon_sorted);
   d.run({"ACL", "CAT", "Pubsub"}, canon_sorted);
   for (const Args& a : std::vector<Args>{{"ACL", "GENPASS"},
