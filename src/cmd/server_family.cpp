@@ -368,7 +368,14 @@ void config_rewrite(Context& ctx) {
     ctx.rb.error("ERR The server is running without a config file");
     return;
   }
-  const std::string err = ctx.server.config().rewrite(ctx.server.config_file);
+  // The ACL users go into the config file unless they live in an aclfile.
+  std::vector<std::string> users;
+  if (ctx.server.settings().aclfile.empty()) {
+    const auto& acl = ctx.server.users();
+    for (const auto& [name, u] : acl.all())
+      users.push_back("user " + name + " " + u->describe(acl.catalog()));
+  }
+  const std::string err = ctx.server.config().rewrite(ctx.server.config_file, users);
   if (err.empty())
     ctx.rb.ok();
   else
