@@ -1466,6 +1466,61 @@ TEST(AclDifferential, AclSaveLoadRoundTrip) {
   EXPECT_EQ(d.mismatches(), 0u);
 }
 
+// CONFIG REWRITE writes the users into the config file (no aclfile): in
+// place of the old user lines, the rest at the end; the file then starts a
+// server with the same users.
+TEST(AclDifferential, ConfigRewriteWritesUsers) {
+  if (!redis_server_installed()) GTEST_SKIP() << "redis-server not installed";
+  const std::string text =
+      "# users\nuser bob on >p1 ~k* +get\nacllog-max-len 64\nUSER carol off\n"
+      "user erin on nopass +@all\n# end\n";
+  TempDir dir;
+  const std::string fx = dir.file("setd.conf"), fy = dir.file("redis.conf");
+  put_file_bytes(fx, text);
+  put_file_bytes(fy, text);
+  // Keeps the file's own comments and the user lines, in order, canonical.
+  // (Where CONFIG REWRITE puts blank lines and its "Generated" header is not
+  // about users.)
+  auto users_part = [](const std::string& file) {
+    std::string out;
+    for (const auto& line : split(file, '\n'))
+      if (line == "# users" || line == "# end" || line.starts_with("user "))
+        out += canon_user_line(line) + "\n";
+    return out;
+  };
+  const Args in_dir = {"--dir", dir.path()};  // the rewritten file names it
+  {
+    ServerProcess x(setd_binary(), in_dir, fx);
+    ServerProcess y("redis-server", in_dir, fy);
+    Client cx(x.port()), cy(y.port());
+    for (const Args& a : std::vector<Args>{{"ACL", "SETUSER", "dave", "on", ">p2", "(~x +get)"},
+                                           {"ACL", "DELUSER", "carol", "erin"},
+                                           {"ACL", "SETUSER", "bob", "-get", "+set"},
+                                           {"CONFIG", "REWRITE"}})
+      EXPECT_EQ(cx.call(a).to_string(), cy.call(a).to_string()) << a[0] << " " << a[1];
+    EXPECT_EQ(users_part(file_bytes(fx)), users_part(file_bytes(fy)))
+        << "setd:\n"
+        << file_bytes(fx) << "redis:\n"
+        << file_bytes(fy);
+    // The rewritten files start servers with the same users (both load
+    // "user default ..." over a reset, which adds sanitize-payload).
+    put_file_bytes(dir.file("setd2.conf"), file_bytes(fx));
+    put_file_bytes(dir.file("redis2.conf"), file_bytes(fy));
+    // Fewer users than user lines: the old ones left over go.
+    for (const Args& a :
+         std::vector<Args>{{"ACL", "DELUSER", "bob", "dave"}, {"CONFIG", "REWRITE"}})
+      EXPECT_EQ(cx.call(a).to_string(), cy.call(a).to_string()) << a[0];
+    EXPECT_EQ(users_part(file_bytes(fx)), users_part(file_bytes(fy)))
+        << "setd:\n"
+        << file_bytes(fx) << "redis:\n"
+        << file_bytes(fy);
+  }
+  ServerProcess x(setd_binary(), in_dir, dir.file("setd2.conf"));
+  ServerProcess y("redis-server", in_dir, dir.file("redis2.conf"));
+  Client cx(x.port()), cy(y.port());
+  EXPECT_EQ(canon_acl_list(cx.call({"ACL", "LIST"})), canon_acl_list(cy.call({"ACL", "LIST"})));
+}
+
 // ===================================================================================
 // 4b. User definitions at start-up (config `user` lines, aclfile)
 // ===================================================================================
