@@ -28,6 +28,10 @@ std::vector<std::string_view> split_spaces(std::string_view line) {
   return out;
 }
 
+// What C's "%s" prints of a string: up to its first NUL (Redis's error
+// texts quote rules that way).
+std::string c_string(std::string_view s) { return std::string(s.substr(0, s.find('\0'))); }
+
 }  // namespace
 
 const char* reason_name(LogReason r) {
@@ -74,13 +78,13 @@ std::variant<User, std::string> Users::stage(std::string_view name, const User* 
   size_t open = 0;
   const auto merged = merge_selector_args(rules, &open);
   if (!merged)
-    return "Unmatched parenthesis in acl selector starting at '" + std::string(rules[open]) + "'.";
+    return "Unmatched parenthesis in acl selector starting at '" + c_string(rules[open]) + "'.";
   User temp(std::string(name), all_channels_default);
   if (base) temp.copy_rules_from(*base);
   for (const auto& op : *merged) {
     const RuleError e = temp.apply(op, rule_context());
     if (e != RuleError::kNone)
-      return "Error in ACL SETUSER modifier '" + op + "': " + rule_error_text(e);
+      return "Error in ACL SETUSER modifier '" + c_string(op) + "': " + rule_error_text(e);
   }
   return temp;
 }
@@ -126,7 +130,7 @@ void Users::set_default_password(const std::optional<std::string>& password) {
     default_->apply("nopass", ctx);
 }
 
-std::string Users::add_config_user(std::span<const std::string_view> words) {
+std::string Users::add_config_user(std::span<const std::string_view> words, bool validate) {
   // words: "user" name rules... The error names words[index] as Redis's
   // config loader does (its index counts from the rules, so it points two
   // words early).
@@ -139,9 +143,11 @@ std::string Users::add_config_user(std::span<const std::string_view> words) {
     if (u.front() == words[1]) return error(1, RuleError::kDuplicateUser);
   size_t open = 0;
   const auto merged = merge_selector_args(words.subspan(2), &open);
-  if (!merged) return error(open, RuleError::kNone);
+  // Redis reports whatever errno was left over here (no rule failed); in
+  // practice ENOENT, from its start-up's earlier file probes.
+  if (!merged) return error(open, RuleError::kUnknownName);
   User fake("__fakeuser__", all_channels_default);
-  for (size_t j = 0; j < merged->size(); ++j) {
+  for (size_t j = 0; validate && j < merged->size(); ++j) {
     const RuleError e = fake.apply((*merged)[j], rule_context());
     // Unknown commands are reported when the users are loaded.
     if (e != RuleError::kNone && e != RuleError::kUnknownName) return error(j, e);

@@ -34,6 +34,9 @@ bool authenticate(Context& ctx, std::string_view username, std::string_view pass
 
 namespace {
 
+// What C's "%s" prints of an argument: up to its first NUL (Redis's texts).
+std::string c_string(std::string_view s) { return std::string(s.substr(0, s.find('\0'))); }
+
 void auth(Context& ctx) {
   if (ctx.argc() > 3) {
     ctx.syntax_error();
@@ -221,7 +224,7 @@ void acl_save(Context& ctx) {
 
 void acl_cat(Context& ctx) {
   if (ctx.argc() > 3) {
-    subcommand_syntax_error(ctx);
+    subcommand_syntax_error(ctx);  // Redis's text for extra arguments
     return;
   }
   if (ctx.argc() == 2) {
@@ -243,7 +246,7 @@ void acl_cat(Context& ctx) {
 
 void acl_genpass(Context& ctx) {
   if (ctx.argc() > 3) {
-    subcommand_syntax_error(ctx);
+    subcommand_syntax_error(ctx);  // Redis's text for extra arguments
     return;
   }
   long long bits = 256;
@@ -259,7 +262,7 @@ void acl_genpass(Context& ctx) {
 
 void acl_log(Context& ctx) {
   if (ctx.argc() > 3) {
-    subcommand_syntax_error(ctx);
+    subcommand_syntax_error(ctx);  // Redis's text for extra arguments
     return;
   }
   auto& users = ctx.server.users();
@@ -301,7 +304,7 @@ void acl_log(Context& ctx) {
 void acl_dryrun(Context& ctx) {
   acl::User* u = ctx.server.users().find(ctx.arg(2));
   if (u == nullptr) {
-    ctx.rb.error("ERR User '" + std::string(ctx.arg(2)) + "' not found");
+    ctx.rb.error("ERR User '" + c_string(ctx.arg(2)) + "' not found");
     return;
   }
   const auto args = ctx.args.subspan(3);
@@ -313,7 +316,7 @@ void acl_dryrun(Context& ctx) {
     spec = spec->find_subcommand(sub);
   }
   if (spec == nullptr) {
-    ctx.rb.error("ERR Command '" + std::string(args[0]) + "' not found");
+    ctx.rb.error("ERR Command '" + c_string(args[0]) + "' not found");
     return;
   }
   const auto argc = static_cast<int>(args.size());
@@ -327,11 +330,10 @@ void acl_dryrun(Context& ctx) {
       ctx.rb.ok();
       return;
     case acl::Verdict::kDeniedKey:
-      ctx.rb.bulk("This user has no permissions to access the '" + std::string(args[pos]) +
-                  "' key");
+      ctx.rb.bulk("This user has no permissions to access the '" + c_string(args[pos]) + "' key");
       return;
     case acl::Verdict::kDeniedChannel:
-      ctx.rb.bulk("This user has no permissions to access the '" + std::string(args[pos]) +
+      ctx.rb.bulk("This user has no permissions to access the '" + c_string(args[pos]) +
                   "' channel");
       return;
     default:
@@ -373,8 +375,13 @@ void acl_help(Context& ctx) {
 
 CommandSpec acl_sub(std::string name, int arity, std::string flags, Handler h, std::string summary,
                     std::string since, std::string complexity, std::string args = "") {
-  return make_command("acl|" + name, arity, std::move(flags), h, "server", std::move(summary),
-                      std::move(since), std::move(complexity), std::move(args));
+  CommandSpec s;
+  s.name = "acl|" + name;
+  s.arity = arity;
+  s.flags = std::move(flags);
+  s.handler = h;
+  s.doc = {std::move(summary), std::move(since), "server", std::move(complexity), std::move(args)};
+  return s;
 }
 
 }  // namespace

@@ -324,7 +324,9 @@ void CommandSpec::finalize(const std::string& parent) {
 
   for (auto& k : keys) {
     k.acl_perms = 0;
+    k.not_key = false;
     for (const auto w : words_of(k.flags)) {
+      if (w == "not_key") k.not_key = true;
       if (w == "access") k.acl_perms |= acl::kPermRead;
       if (w == "insert" || w == "delete" || w == "update") k.acl_perms |= acl::kPermWrite;
     }

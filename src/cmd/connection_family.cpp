@@ -84,8 +84,8 @@ void hello(Context& ctx) {
     }
     i = 2;
   }
-  std::string_view setname;
-  bool has_setname = false;
+  // Options take effect in order, as in Redis: a name set before a failing
+  // AUTH (or before the NOAUTH refusal) stays.
   for (; i < ctx.argc(); ++i) {
     const bool more = i + 1 < ctx.argc();
     if (is(ctx.arg(i), "AUTH") && i + 2 < ctx.argc()) {
@@ -95,8 +95,11 @@ void hello(Context& ctx) {
       }
       i += 2;
     } else if (is(ctx.arg(i), "SETNAME") && more) {
-      setname = ctx.arg(i + 1);
-      has_setname = true;
+      if (!valid_name(ctx.arg(i + 1))) {
+        ctx.rb.error("ERR Client names cannot contain spaces, newlines or special characters.");
+        return;
+      }
+      ctx.client.name = std::string(ctx.arg(i + 1));
       ++i;
     } else {
       ctx.rb.error("ERR Syntax error in HELLO option '" + std::string(ctx.arg(i)) + "'");
@@ -109,13 +112,6 @@ void hello(Context& ctx) {
         "AUTH <user> <pass> option can be used to authenticate the client and select the RESP "
         "protocol version at the same time");
     return;
-  }
-  if (has_setname) {
-    if (!valid_name(setname)) {
-      ctx.rb.error("ERR Client names cannot contain spaces, newlines or special characters.");
-      return;
-    }
-    ctx.client.name = std::string(setname);
   }
   if (ver) ctx.client.set_resp(static_cast<int>(ver));
   auto& rb = ctx.rb;

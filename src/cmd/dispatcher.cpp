@@ -308,6 +308,10 @@ acl::Verdict Dispatcher::acl_check(const acl::User& user, const CommandSpec& spe
     if (spec.extract_keys(args, key_positions_, &key_specs_)) {
       for (size_t i = 0; i < key_positions_.size(); ++i) {
         const KeySpec& ks = spec.keys[key_specs_[i]];
+        // Shard channels (SSUBSCRIBE, SPUBLISH) have key specs for cluster
+        // slots; ACL checks them as channels only (Redis skips not_key
+        // specs when it collects keys).
+        if (ks.not_key) continue;
         uint8_t perms = ks.acl_perms;
         if (spec.variable_key_flags && ks.flags.find("variable_flags") != std::string::npos) {
           perms = 0;
@@ -352,6 +356,7 @@ void Dispatcher::call(server::Client& client, const CommandSpec& spec,
   auto& stats = state_.stats();
   const uint64_t errors_before = client.reply.error_count();
   const uint64_t accounted_before = accounted_errors_;
+  failed_mark_ = errors_before;
   const uint64_t dirty_before = state_.dirty;
   const int64_t start = base::monotonic_us();
   // A running point-in-time snapshot saves the keys a write names before
@@ -397,10 +402,12 @@ void Dispatcher::call(server::Client& client, const CommandSpec& spec,
   ++stats.commands_processed;
   const uint64_t own_errors =
       client.reply.error_count() - errors_before - (accounted_errors_ - accounted_before);
-  if (own_errors > 0) {
-    ++spec.stats.failed_calls;
-    account_errors(client, client.reply.error_count() - own_errors);
-  }
+  if (own_errors > 0) account_errors(client, client.reply.error_count() - own_errors);
+  // Errors written before a nested call() ended (EXEC's own NOPERM for a
+  // command it then skipped) count in errorstats but do not fail the
+  // command, as in Redis.
+  if (client.reply.error_count() > failed_mark_) ++spec.stats.failed_calls;
+  failed_mark_ = client.reply.error_count();
 }
 
 }  // namespace setd::cmd

@@ -368,10 +368,13 @@ void config_rewrite(Context& ctx) {
     ctx.rb.error("ERR The server is running without a config file");
     return;
   }
+  // The ACL users go into the config file unless they live in an aclfile.
   std::vector<std::string> users;
-  const auto& acl = ctx.server.users();
-  for (const auto& [name, u] : acl.all())
-    users.push_back("user " + name + " " + u->describe(acl.catalog()));
+  if (ctx.server.settings().aclfile.empty()) {
+    const auto& acl = ctx.server.users();
+    for (const auto& [name, u] : acl.all())
+      users.push_back("user " + name + " " + u->describe(acl.catalog()));
+  }
   const std::string err = ctx.server.config().rewrite(ctx.server.config_file, users);
   if (err.empty())
     ctx.rb.ok();
@@ -391,8 +394,13 @@ void config_help(Context& ctx) {
 CommandSpec config_sub(std::string name, int arity, std::string flags, Handler h,
                        std::string summary, std::string since, std::string args,
                        std::string complexity = "O(1)") {
-  return make_command("config|" + name, arity, std::move(flags), h, "server", std::move(summary),
-                      std::move(since), std::move(complexity), std::move(args));
+  CommandSpec s;
+  s.name = "config|" + name;
+  s.arity = arity;
+  s.flags = std::move(flags);
+  s.handler = h;
+  s.doc = {std::move(summary), std::move(since), "server", std::move(complexity), std::move(args)};
+  return s;
 }
 
 }  // namespace

@@ -59,10 +59,12 @@ std::string ServerState::load_users_at_startup() {
            "file path is invalid. This setup is very likely to lead to configuration errors and "
            "security holes, please define either an ACL file or declare users directly in your "
            "redis.conf, but not both.";
+  // Checked when the config was read (against acl-pubsub-default as it
+  // was at each line); now queued, then applied with its final value.
   for (const auto& def : st.users) {
     std::vector<std::string_view> words{"user"};
     words.insert(words.end(), def.begin(), def.end());
-    if (std::string err = users_.add_config_user(words); !err.empty()) return err;
+    if (std::string err = users_.add_config_user(words, false); !err.empty()) return err;
   }
   if (std::string err = users_.load_config_users(); !err.empty())
     return err + "\nCritical error while loading ACLs. Exiting.";

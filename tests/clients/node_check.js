@@ -58,9 +58,76 @@ async function nodeRedisChecks() {
   await c.quit();
 }
 
+// Rejects with a Redis error whose message starts with `prefix`.
+async function failsWith(prefix, promise, what) {
+  try {
+    await promise;
+  } catch (e) {
+    assert(String(e.message).startsWith(prefix), `${what}: ${e.message}`);
+    return;
+  }
+  assert(false, `${what}: no error`);
+}
+
+// ACL users: both libraries authenticate with a username and a password.
+async function aclChecks() {
+  const admin = new Redis({ port });
+  await admin.call('ACL', 'LOG', 'RESET');
+  await admin.call('ACL', 'SETUSER', 'js', 'on', '>jspw', '~js:*', '&js.*', '+@set', '+get',
+    '+ping', '+publish', '+acl|whoami');
+  const io = new Redis({ port, username: 'js', password: 'jspw', lazyConnect: true });
+  await io.connect();
+  assert(await io.call('ACL', 'WHOAMI') === 'js', 'ioredis whoami');
+  assert(await io.sadd('js:s', 'a') === 1, 'ioredis allowed key');
+  await failsWith('NOPERM this user has no permissions to access one of the keys',
+    io.sadd('other', 'a'), 'ioredis denied key');
+  await failsWith("NOPERM this user has no permissions to run the 'flushall' command",
+    io.flushall(), 'ioredis denied command');
+  await failsWith('NOPERM this user has no permissions to access one of the channels',
+    io.publish('news', 'x'), 'ioredis denied channel');
+  io.disconnect();
+
+  const nr = createClient({ socket: { port }, username: 'js', password: 'jspw' });
+  await nr.connect();
+  assert(await nr.sendCommand(['ACL', 'WHOAMI']) === 'js', 'node-redis whoami');
+  assert((await nr.sMembers('js:s')).join() === 'a', 'node-redis allowed key');
+  await failsWith('NOPERM', nr.get('other'), 'node-redis denied key');
+  await nr.quit();
+
+  const bad = createClient({ socket: { port, reconnectStrategy: false }, username: 'js',
+    password: 'bad' });
+  bad.on('error', () => {});
+  await failsWith('WRONGPASS', bad.connect(), 'node-redis wrong password');
+
+  // (ioredis's ready check runs INFO and node-redis sends CLIENT SETINFO:
+  // denied too, and logged.)
+  const log = await admin.call('ACL', 'LOG');
+  const reasons = new Set(log.map((e) => e[3]));
+  for (const r of ['key', 'command', 'channel', 'auth'])
+    assert(reasons.has(r), `ACL LOG has a ${r} entry: ${JSON.stringify(log)}`);
+  assert(log.some((e) => e[7] === 'flushall' && e[9] === 'js' && e[13].includes(' user=js ')),
+    'ACL LOG flushall entry');
+  assert(await admin.call('ACL', 'DELUSER', 'js') === 1, 'deluser');
+  await admin.call('ACL', 'LOG', 'RESET');
+
+  // requirepass: the default user's password.
+  await admin.config('SET', 'requirepass', 'rp');
+  const plain = createClient({ socket: { port, reconnectStrategy: false } });
+  plain.on('error', () => {});
+  await plain.connect();
+  await failsWith('NOAUTH', plain.ping(), 'node-redis NOAUTH');
+  await plain.disconnect();
+  const withPass = new Redis({ port, password: 'rp' });
+  assert(await withPass.ping() === 'PONG', 'ioredis password');
+  await withPass.config('SET', 'requirepass', '');
+  withPass.disconnect();
+  admin.disconnect();
+}
+
 (async () => {
   await ioredisChecks();
   await nodeRedisChecks();
+  await aclChecks();
   console.log('ioredis and node-redis checks passed');
   process.exit(0);
 })().catch((e) => { console.log('FAILED:', e); process.exit(1); });

@@ -90,4 +90,66 @@ for protocol in (2, 3):
           f"set event {got[1]}")
     ps.close()
 
+
+def fails_with(prefix, fn, what):
+    """fn() must raise a redis error whose text starts with `prefix`."""
+    try:
+        fn()
+    except redis.exceptions.RedisError as e:
+        check(str(e).startswith(prefix), f"{what}: {type(e).__name__} {e}")
+        return e
+    check(False, f"{what}: no error")
+
+
+# ACL users through redis-py's username=/password= and its acl_* helpers.
+admin = redis.Redis(port=port, decode_responses=True)
+check(admin.acl_setuser("app", enabled=True, passwords=["+apppw"], keys=["app:*"],
+                        channels=["app.*"], commands=["+@set", "+get", "+set", "+ping",
+                                                      "+acl|whoami", "+publish", "-@dangerous"]),
+      "acl_setuser")
+info = admin.acl_getuser("app")
+check("on" in info["flags"] and len(info["passwords"]) == 1, f"acl_getuser {info}")
+check("app" in admin.acl_users(), "acl_users")
+check(any(line.startswith("user app on #") for line in admin.acl_list()), "acl_list")
+admin.acl_log_reset()
+
+app = redis.Redis(port=port, username="app", password="apppw", decode_responses=True)
+check(app.acl_whoami() == "app", "whoami as app")
+check(app.sadd("app:s", "a", "b") == 2 and app.smembers("app:s") == {"a", "b"}, "app's keys")
+fails_with("this user has no permissions to access one of the keys",
+           lambda: app.sadd("other:s", "a"), "key outside app:*")
+fails_with("this user has no permissions to run the 'flushall' command",
+           lambda: app.flushall(), "flushall denied")
+fails_with("this user has no permissions to access one of the channels",
+           lambda: app.publish("news", "x"), "channel outside app.*")
+check(app.publish("app.events", "x") == 0, "publish to app.*")
+log = admin.acl_log()
+check(len(log) == 3 and {e["reason"] for e in log} == {"key", "command", "channel"},
+      f"acl_log {log}")
+check(all(e["username"] == "app" and e["client-info"]["user"] == "app" for e in log),
+      f"acl_log users {log}")
+check(admin.acl_dryrun("app", "get", "app:x") == "OK", "acl_dryrun allowed")
+check("no permissions" in admin.acl_dryrun("app", "get", "x"), "acl_dryrun denied")
+
+# Wrong passwords, disabled users.
+fails_with("WRONGPASS", lambda: redis.Redis(port=port, username="app", password="bad").ping(),
+           "wrong password")
+admin.acl_setuser("app", enabled=False)
+fails_with("WRONGPASS",
+           lambda: redis.Redis(port=port, username="app", password="apppw").ping(),
+           "disabled user")
+check(app.ping(), "a disabled user's open connection keeps working")
+
+# Deleting the user closes its connections.
+check(admin.acl_deluser("app") == 1, "acl_deluser")
+fails_with("", lambda: app.ping(), "deleted user's connection")
+
+# requirepass: the default user's password.
+check(admin.config_set("requirepass", "rp"), "config set requirepass")
+fails_with("Authentication required", lambda: redis.Redis(port=port).ping(), "NOAUTH")
+check(redis.Redis(port=port, password="rp").ping(), "password=")
+check(redis.Redis(port=port, username="default", password="rp").ping(), "default user")
+redis.Redis(port=port, password="rp").config_set("requirepass", "")
+check(redis.Redis(port=port).ping(), "requirepass cleared")
+
 print("redis-py checks passed")

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <random>
@@ -35,15 +37,29 @@ inline std::string canonical(const RespValue& v, bool unordered) {
   return out + "}";
 }
 
+// True if redis-server (the reference) is installed.
+inline bool redis_server_installed() { return !shell("command -v redis-server").empty(); }
+
+// A canonical text of a reply, for comparisons that need more than
+// Compare's choices (replies with random order in parts, or fields that
+// differ by nature such as ids and times).
+using Canonical = std::function<std::string(const RespValue&)>;
+
 class Differential {
  public:
-  explicit Differential(uint64_t seed)
+  explicit Differential(uint64_t seed) : Differential(seed, {}, {}) {}
+  // With more command-line options for setd and for redis-server.
+  Differential(uint64_t seed, const std::vector<std::string>& setd_extra,
+               const std::vector<std::string>& redis_extra)
       : seed_(seed),
         rng_(seed),
-        setd_(std::make_unique<ServerProcess>(setd_binary())),
-        redis_(std::make_unique<ServerProcess>("redis-server")),
+        setd_(std::make_unique<ServerProcess>(setd_binary(), setd_extra)),
+        redis_(std::make_unique<ServerProcess>("redis-server", redis_extra)),
         a_(std::make_unique<Client>(setd_->port())),
         b_(std::make_unique<Client>(redis_->port())) {}
+
+  ServerProcess& setd_server() { return *setd_; }
+  ServerProcess& redis_server() { return *redis_; }
 
   std::mt19937_64& rng() { return rng_; }
   uint64_t seed() const { return seed_; }
@@ -55,9 +71,17 @@ class Differential {
   // Sends `args` to both servers and compares the replies; returns both.
   std::pair<RespValue, RespValue> run(const std::vector<std::string>& args,
                                       Compare how = Compare::kExact) {
+    return run_on(*a_, *b_, args, how);
+  }
+
+  // The same on other connections: `x` to setd, `y` to redis-server.
+  std::pair<RespValue, RespValue> run_on(Client& x_conn, Client& y_conn,
+                                         const std::vector<std::string>& args,
+                                         Compare how = Compare::kExact) {
     ++commands_;
-    RespValue x = a_->call(args);
-    RespValue y = b_->call(args);
+    RespValue x = call_or_closed(x_conn, args);
+    RespValue y = call_or_closed(y_conn, args);
+    trace(args, x);
     bool same = true;
     switch (how) {
       case Compare::kExact:
@@ -72,6 +96,43 @@ class Differential {
     }
     if (!same) report(args, x.to_string(), y.to_string());
     return {std::move(x), std::move(y)};
+  }
+
+  // Compares the replies by their canonical texts.
+  std::pair<RespValue, RespValue> run_on(Client& x_conn, Client& y_conn,
+                                         const std::vector<std::string>& args,
+                                         const Canonical& canon) {
+    ++commands_;
+    RespValue x = call_or_closed(x_conn, args);
+    RespValue y = call_or_closed(y_conn, args);
+    trace(args, x);
+    const std::string cx = canon(x), cy = canon(y);
+    if (cx != cy) report(args, cx, cy);
+    return {std::move(x), std::move(y)};
+  }
+  std::pair<RespValue, RespValue> run(const std::vector<std::string>& args,
+                                      const Canonical& canon) {
+    return run_on(*a_, *b_, args, canon);
+  }
+
+  // A reply, or an error "-<no reply>" when the server closed the
+  // connection or said nothing in time (so that both sides compare).
+  static RespValue call_or_closed(Client& c, const std::vector<std::string>& args) {
+    c.send(args);
+    if (auto v = c.read()) return std::move(*v);
+    RespValue none;
+    none.kind = RespValue::Kind::kError;
+    none.str = "<no reply>";
+    return none;
+  }
+
+  // With DIFF_VERBOSE set, every command and setd's reply go to stdout
+  // (to see what a test exercises).
+  void trace(const std::vector<std::string>& args, const RespValue& reply) const {
+    if (!verbose_) return;
+    std::string cmd;
+    for (const auto& a : args) cmd += (cmd.empty() ? "" : " ") + a;
+    std::printf("%s\n  -> %s\n", cmd.c_str(), reply.to_string().substr(0, 400).c_str());
   }
 
   // Records a mismatch found by a custom check.
@@ -104,6 +165,34 @@ class Differential {
   std::unique_ptr<Client> b_;
   size_t mismatches_ = 0;
   size_t commands_ = 0;
+  bool verbose_ = std::getenv("DIFF_VERBOSE") != nullptr;
+};
+
+// One more connection to each server of a Differential (a client of its
+// own: another user, a subscriber, a transaction).
+class ClientPair {
+ public:
+  explicit ClientPair(Differential& d, int timeout_ms = 5000)
+      : d_(d), x_(d.setd_server().port(), timeout_ms), y_(d.redis_server().port(), timeout_ms) {}
+  Client& setd() { return x_; }
+  Client& redis() { return y_; }
+  std::pair<RespValue, RespValue> run(const std::vector<std::string>& args,
+                                      Compare how = Compare::kExact) {
+    return d_.run_on(x_, y_, args, how);
+  }
+  std::pair<RespValue, RespValue> run(const std::vector<std::string>& args,
+                                      const Canonical& canon) {
+    return d_.run_on(x_, y_, args, canon);
+  }
+  // Whether each server closed its side (within `ms`): {setd, redis}.
+  std::pair<bool, bool> closed(int ms = 1000) {
+    return {x_.closed_by_peer(ms), y_.closed_by_peer(ms)};
+  }
+
+ private:
+  Differential& d_;
+  Client x_;
+  Client y_;
 };
 
 }  // namespace setd::testing

@@ -52,6 +52,11 @@ inline int free_port() {
   return ntohs(a.sin_port);
 }
 
+// A server that replies PONG, or NOAUTH (it requires a password), is up.
+inline bool answers_ping(const RespValue& r) {
+  return r.str == "PONG" || (r.is_error() && r.str.starts_with("NOAUTH"));
+}
+
 // A blocking RESP client with timeouts.
 class Client {
  public:
@@ -209,9 +214,7 @@ class ServerProcess {
     while (std::chrono::steady_clock::now() < deadline) {
       try {
         Client c(port_, 1000);
-        auto r = c.call({"PING"});
-        // A server with a password answers NOAUTH: it is up all the same.
-        if (r.str == "PONG" || r.str.starts_with("NOAUTH")) return;
+        if (answers_ping(c.call({"PING"}))) return;
       } catch (const std::exception&) {
       }
       int status = 0;
@@ -530,10 +533,11 @@ struct ServerRun {
 };
 
 // Runs `binary` with ServerProcess's command line on a free port (`extra`
-// must hold --dir) until it exits by itself, answers PING (then it is
-// killed: it started), or `ms` pass; with its output captured.
+// must hold --dir; `config_file` is optional) until it exits by itself,
+// answers PING (then it is killed: it started), or `ms` pass; with its
+// output captured.
 inline ServerRun run_server(const std::string& binary, const std::vector<std::string>& extra,
-                            int ms = 10000) {
+                            int ms = 10000, const std::string& config_file = "") {
   if (std::find(extra.begin(), extra.end(), "--dir") == extra.end())
     throw std::runtime_error("run_server needs --dir");
   char log_tmpl[] = "/tmp/setd-run-log-XXXXXX";
@@ -541,8 +545,8 @@ inline ServerRun run_server(const std::string& binary, const std::vector<std::st
   if (log_fd < 0) throw std::runtime_error("mkstemp failed");
   ::close(log_fd);
   const int port = free_port();
-  const pid_t pid =
-      ServerProcess::spawn(ServerProcess::command_line(binary, port, "", extra), log_tmpl);
+  const pid_t pid = ServerProcess::spawn(
+      ServerProcess::command_line(binary, port, "", extra, config_file), log_tmpl);
   ServerRun run;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -554,7 +558,7 @@ inline ServerRun run_server(const std::string& binary, const std::vector<std::st
     }
     try {
       Client c(port, 500);
-      if (c.call({"PING"}).str == "PONG") {
+      if (answers_ping(c.call({"PING"}))) {
         run.answered = true;
         break;
       }

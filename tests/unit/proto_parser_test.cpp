@@ -130,6 +130,28 @@ TEST(RequestParser, LimitsAreConfigurable) {
   EXPECT_EQ(p.parse("*1\r\n$10\r\n0123456789\r\n", used), Status::kCommand);
 }
 
+// A client that must authenticate: at most 10 arguments of 16 KiB (after
+// the general checks, as in Redis).
+TEST(RequestParser, UnauthenticatedLimits) {
+  RequestParser p;
+  p.set_unauthenticated(true);
+  size_t used = 0;
+  EXPECT_EQ(p.parse("*10\r\n", used), Status::kNeedMore);
+  p.reset();
+  EXPECT_EQ(p.parse("*11\r\n", used), Status::kError);
+  EXPECT_EQ(p.error(), "Protocol error: unauthenticated multibulk length");
+  EXPECT_EQ(p.parse("*x\r\n", used), Status::kError);
+  EXPECT_EQ(p.error(), "Protocol error: invalid multibulk length");
+  EXPECT_EQ(p.parse("*1\r\n$16384\r\n", used), Status::kNeedMore);
+  p.reset();
+  EXPECT_EQ(p.parse("*1\r\n$16385\r\n", used), Status::kError);
+  EXPECT_EQ(p.error(), "Protocol error: unauthenticated bulk length");
+  EXPECT_EQ(p.parse("*1\r\n$-2\r\n", used), Status::kError);
+  EXPECT_EQ(p.error(), "Protocol error: invalid bulk length");
+  p.set_unauthenticated(false);
+  EXPECT_EQ(p.parse("*11\r\n$16385\r\n", used), Status::kNeedMore);
+}
+
 TEST(RequestParser, MaxBulkLengthIsAccepted) {
   RequestParser p;
   size_t used = 0;

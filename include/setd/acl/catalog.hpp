@@ -43,8 +43,9 @@ struct CatalogEntry {
   int parent = -1;        // id of the container command, for a subcommand
   std::vector<int> subs;  // ids of the subcommands, for a container
   // A command setd has beyond Redis 7.0 (CLIENT SETINFO, from 7.2): rules
-  // and categories cover it, but ACL CAT and the category fitting of ACL
-  // LIST leave it out, so that both stay exactly Redis 7.0's.
+  // and categories cover it, but ACL CAT, the category fitting of ACL LIST
+  // and its single-command rules leave it out, so that all stay exactly
+  // Redis 7.0's (a user saved and loaded back gets it from categories).
   bool extra = false;
 };
 

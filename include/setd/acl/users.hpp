@@ -78,8 +78,10 @@ class Users {
   void set_default_password(const std::optional<std::string>& password);
 
   // `user` directives of the config file: validated as they are read
-  // (error text as Redis's config loader), applied by load_config_users().
-  std::string add_config_user(std::span<const std::string_view> words);
+  // (error text as Redis's config loader, rules checked against a new user
+  // as acl-pubsub-default is at that line), applied by load_config_users().
+  // `validate` false only queues a definition that was checked before.
+  std::string add_config_user(std::span<const std::string_view> words, bool validate = true);
   bool has_config_users() const { return !config_users_.empty(); }
   std::string load_config_users();
 

@@ -70,6 +70,7 @@ struct KeySpec {
   int firstkey = 1;       // keynum: first key, relative to begin_index
   std::string notes;      // free text shown first in COMMAND INFO when set (SET, GETEX)
   uint8_t acl_perms = 0;  // derived: acl::kPermRead / kPermWrite the key needs
+  bool not_key = false;   // derived: flag not_key (a shard channel, not a key)
 };
 
 // One documented argument (COMMAND DOCS), parsed from the compact syntax of

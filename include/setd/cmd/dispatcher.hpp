@@ -96,6 +96,10 @@ class Dispatcher final : public server::CommandExecutor {
   Registry registry_;
   const CommandSpec* exec_spec_ = nullptr;  // EXEC, which manages its own replies
   uint64_t accounted_errors_ = 0;
+  // The client's error count when the latest call() started or ended: a
+  // command failed if it wrote an error after that (Redis's prev_err_count,
+  // so EXEC fails only for errors after the last command it ran).
+  uint64_t failed_mark_ = 0;
   int call_depth_ = 0;                 // call() nesting: EXEC runs its commands through call()
   std::vector<size_t> key_positions_;  // scratch for extract_keys()
   std::vector<size_t> key_specs_;      // scratch for extract_keys()

@@ -144,9 +144,11 @@ class Config {
   std::string load(const std::string& file_text, const std::vector<std::string>& cli_args);
 
   // Rewrites `path` with the current values, keeping comments and the order
-  // of existing lines (CONFIG REWRITE). Returns "" or an error.
-  // `user_lines` ("user <name> <rules>") replace the file's `user` lines, as
-  // Redis does when users are not kept in an aclfile.
+  // of existing lines (CONFIG REWRITE). Returns "" or an error. The file's
+  // `user` lines become `user_lines` (ACL users, "user <name> <rules>"): in
+  // place of the old ones, in order, the rest at the end, the old ones left
+  // over dropped (as Redis's rewriteConfigUserOption; with an aclfile Redis
+  // passes no users, dropping them all).
   std::string rewrite(const std::string& path,
                       const std::vector<std::string>& user_lines = {}) const;
 
