@@ -19,6 +19,10 @@
 //    SUNIONCARD/SDIFFCARD) are accepted by setd and refused by Redis: a
 //    deliberate difference, so generated rules never name them (see
 //    SetdOnlyCommandsAreDocumentedDifferences).
+//  - Only commands setd implements are run or dry-run: for the others setd
+//    answers "unknown command" (ACL DRYRUN: "Command '...' not found") where
+//    Redis checks the permissions, since setd knows their names and
+//    categories (for rules) but not their arity or key specs.
 //  - Redis 7.0 crashes (NULL dereference in ACLLoadFromFile) on an ACL file
 //    line whose unmatched "(" follows other rules ("user u on (~a"), so the
 //    file tests only put the unmatched selector first.
