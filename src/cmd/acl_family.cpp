@@ -375,13 +375,8 @@ void acl_help(Context& ctx) {
 
 CommandSpec acl_sub(std::string name, int arity, std::string flags, Handler h, std::string summary,
                     std::string since, std::string complexity, std::string args = "") {
-  CommandSpec s;
-  s.name = "acl|" + name;
-  s.arity = arity;
-  s.flags = std::move(flags);
-  s.handler = h;
-  s.doc = {std::move(summary), std::move(since), "server", std::move(complexity), std::move(args)};
-  return s;
+  return make_command("acl|" + name, arity, std::move(flags), h, "server", std::move(summary),
+                      std::move(since), std::move(complexity), std::move(args));
 }
 
 }  // namespace

@@ -394,13 +394,8 @@ void config_help(Context& ctx) {
 CommandSpec config_sub(std::string name, int arity, std::string flags, Handler h,
                        std::string summary, std::string since, std::string args,
                        std::string complexity = "O(1)") {
-  CommandSpec s;
-  s.name = "config|" + name;
-  s.arity = arity;
-  s.flags = std::move(flags);
-  s.handler = h;
-  s.doc = {std::move(summary), std::move(since), "server", std::move(complexity), std::move(args)};
-  return s;
+  return make_command("config|" + name, arity, std::move(flags), h, "server", std::move(summary),
+                      std::move(since), std::move(complexity), std::move(args));
 }
 
 }  // namespace
