@@ -69,7 +69,7 @@ class Client {
     int one = 1;
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   }
-  ~Client() {
+  virtual ~Client() {
     if (fd_ >= 0) ::close(fd_);
   }
   Client(const Client&) = delete;
@@ -157,6 +157,14 @@ class Client {
   bool closed_by_peer(int ms = 1000) { return read_raw_until_close(ms).ends_with("<closed>"); }
 
   int fd() const { return fd_; }
+
+ protected:
+  // A client over an already connected socket, which it then owns
+  // (TlsClient: its end of the socket pair a TLS tunnel serves).
+  struct Adopt {
+    int fd;
+  };
+  Client(Adopt socket, int timeout_ms) : fd_(socket.fd), timeout_ms_(timeout_ms) {}
 
  private:
   bool fill() {
