@@ -1,7 +1,7 @@
 # Build stage: compile setd on Debian 12.
 FROM debian:bookworm AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      g++ cmake make libboost-dev libspdlog-dev libxxhash-dev liblzf-dev \
+      g++ cmake make libboost-dev libspdlog-dev libxxhash-dev liblzf-dev libssl-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -15,7 +15,7 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSETD_BUILD_TESTS=OFF -DSETD
 # Runtime stage: the binary, its shared libraries and redis-cli for the health check.
 FROM debian:bookworm-slim
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libspdlog1.10 libxxhash0 liblzf1 redis-tools \
+      libspdlog1.10 libxxhash0 liblzf1 libssl3 redis-tools \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home-dir /data --shell /usr/sbin/nologin setd \
     && mkdir -p /data /etc/setd && chown setd /data
