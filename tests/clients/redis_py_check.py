@@ -1,6 +1,8 @@
 """An app written for Redis, run unchanged against setd through redis-py.
 
-Usage: python3 redis_py_check.py <port>. Exits non-zero on the first failed
+Usage: python3 redis_py_check.py <port> [--tls <ca> <cert> <key>]. With --tls
+every connection is TLS, checking the server against the CA and showing the
+client certificate. Exits non-zero on the first failed
 expectation, 77 when redis-py is not installed (CTest counts it as skipped).
 """
 import sys
@@ -15,6 +17,14 @@ except ImportError:
 
 port = int(sys.argv[1])
 
+# How every connection of this check is made. Credentials (username,
+# password) belong here too once setd has them.
+conn = {"port": port}
+if sys.argv[2:3] == ["--tls"]:
+    ca, cert, key = sys.argv[3:6]
+    conn.update(ssl=True, ssl_cert_reqs="required", ssl_ca_certs=ca, ssl_certfile=cert,
+                ssl_keyfile=key)
+
 
 def check(cond, what):
     if not cond:
@@ -26,7 +36,7 @@ for protocol in (2, 3):
     kwargs = {"protocol": protocol} if protocol == 3 and redis.__version__ >= "5" else {}
     if protocol == 3 and not kwargs:
         continue
-    r = redis.Redis(port=port, decode_responses=True, **kwargs)
+    r = redis.Redis(decode_responses=True, **conn, **kwargs)
     r.flushall()
     check(r.ping(), "ping")
 
@@ -67,7 +77,7 @@ for protocol in (2, 3):
     check(list(r.scan_iter(match="app:user:*")) == [], "prefix cleared")
 
     # SELECT through a second connection.
-    r1 = redis.Redis(port=port, db=1, decode_responses=True, **kwargs)
+    r1 = redis.Redis(db=1, decode_responses=True, **conn, **kwargs)
     r1.set("only-in-1", "x")
     check(r.get("only-in-1") is None and r1.get("only-in-1") == "x", "select")
 
