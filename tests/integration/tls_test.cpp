@@ -828,6 +828,82 @@ TEST(Tls, RedisCli) {
   EXPECT_EQ(shell(base + "ping 2>&1"), "PONG\n");
 }
 
+// close_notify both ways: the server sends one when it closes a connection
+// (QUIT, CLIENT KILL) and closes a connection whose client sent one.
+TEST(Tls, CloseNotify) {
+  TlsFiles files;
+  TlsServer s(files);
+  {
+    TlsClient c(s.tls_port, tls_options(files));
+    EXPECT_EQ(c.call({"QUIT"}).str, "OK");
+    EXPECT_TRUE(c.closed_by_peer(2000));
+    EXPECT_EQ(c.tls().error(), "closed by the server (close_notify)");
+  }
+  {
+    TlsClient victim(s.tls_port, tls_options(files));
+    const long long id = victim.call({"CLIENT", "ID"}).integer;
+    TlsClient killer(s.tls_port, tls_options(files));
+    EXPECT_EQ(killer.call({"CLIENT", "KILL", "ID", std::to_string(id)}).integer, 1);
+    EXPECT_TRUE(victim.closed_by_peer(2000));
+    EXPECT_EQ(victim.tls().error(), "closed by the server (close_notify)");
+  }
+  Client admin(s.server.port());
+  {
+    Client raw(s.tls_port);
+    RawTls t(tls_options(files));
+    ASSERT_TRUE(t.handshake_over(raw.fd()));
+    ASSERT_TRUE(RawTls::send_all(raw.fd(), t.seal("PING\r\n")));
+    EXPECT_EQ(t.open(raw.fd()), "+PONG\r\n");
+    EXPECT_EQ(info_value(admin, "connected_clients", "clients"), "2");
+    ASSERT_TRUE(RawTls::send_all(raw.fd(), t.close_notify()));
+    EXPECT_TRUE(raw.closed_by_peer(2000));
+  }
+  EXPECT_TRUE(
+      wait_until([&] { return info_value(admin, "connected_clients", "clients") == "1"; }, 2000));
+}
+
+// A TLS 1.3 KeyUpdate from the client: the server's read must answer with
+// one of its own, and the connection goes on.
+TEST(Tls, KeyUpdate) {
+  TlsFiles files;
+  TlsServer s(files);
+  Client raw(s.tls_port);
+  RawTls t(tls_options(files));
+  ASSERT_TRUE(t.handshake_over(raw.fd()));
+  for (int i = 0; i < 3; ++i) {
+    std::string records = t.key_update();  // first: the PING goes under the new key
+    records += t.seal("PING\r\n");
+    ASSERT_TRUE(RawTls::send_all(raw.fd(), records));
+    EXPECT_EQ(t.open(raw.fd()), "+PONG\r\n") << i;
+  }
+}
+
+// A TLS 1.2 client asking to renegotiate gets what redis-server gives it
+// (OpenSSL 3 refuses client renegotiation); nothing breaks.
+TEST(Tls, RenegotiationAsRedis) {
+  TlsFiles files;
+  std::string outcome[2];
+  int i = 0;
+  for (const std::string& binary : {setd_binary(), std::string("redis-server")}) {
+    TlsServer s(files, {}, "yes", binary);
+    Client raw(s.tls_port);
+    auto o = tls_options(files);
+    o.max_version = TLS1_2_VERSION;
+    RawTls t(o);
+    ASSERT_TRUE(t.handshake_over(raw.fd()));
+    ASSERT_TRUE(RawTls::send_all(raw.fd(), t.renegotiate()));
+    std::this_thread::sleep_for(100ms);
+    RawTls::send_all(raw.fd(), t.seal("PING\r\n"));
+    outcome[i] = t.open(raw.fd(), 1000);
+    outcome[i] += " " + tls_error_text() + (raw.closed_by_peer(1000) ? " <closed>" : " <open>");
+    ++i;
+    Client admin(s.server.port());
+    EXPECT_EQ(admin.call({"PING"}).str, "PONG");
+  }
+  EXPECT_NE(outcome[0].find("no renegotiation"), std::string::npos) << outcome[0];
+  EXPECT_EQ(outcome[0], outcome[1]);
+}
+
 // ---------------------------------------------------------------------------
 // Hostile peers: each is closed; setd neither crashes nor makes others wait
 // ---------------------------------------------------------------------------

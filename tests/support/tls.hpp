@@ -439,6 +439,23 @@ class RawTls {
       if (!receive(fd, 100) && r < 0) return false;
     }
   }
+  // What asks the server to renegotiate (TLS 1.2: a new ClientHello).
+  std::string renegotiate() {
+    SSL_renegotiate(ssl_);
+    SSL_do_handshake(ssl_);
+    return take();
+  }
+  // A TLS 1.3 KeyUpdate that asks the server to update its keys too.
+  std::string key_update() {
+    SSL_key_update(ssl_, SSL_KEY_UPDATE_REQUESTED);
+    SSL_do_handshake(ssl_);
+    return take();
+  }
+  // Our close_notify.
+  std::string close_notify() {
+    SSL_shutdown(ssl_);
+    return take();
+  }
   // The records carrying `plain` (SSL_write), to be sent by the test.
   std::string seal(std::string_view plain) {
     SSL_write(ssl_, plain.data(), static_cast<int>(plain.size()));
