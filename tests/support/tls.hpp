@@ -184,7 +184,12 @@ class TlsTunnel {
   TlsTunnel(int port, const TlsClientOptions& o, int timeout_ms) {
     ::signal(SIGPIPE, SIG_IGN);  // OpenSSL writes with write(2)
     ctx_ = make_client_ctx(o);
-    tcp_ = tcp_connect(port);
+    try {
+      tcp_ = tcp_connect(port);
+    } catch (const std::exception&) {
+      cleanup();
+      throw;
+    }
     timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     ::setsockopt(tcp_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     ::setsockopt(tcp_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
