@@ -53,17 +53,7 @@ trap cleanup EXIT
 
 # A CA, and a server and a client certificate it signed (EC P-256, as a
 # modern deployment would use).
-(
-  cd "$CERTS"
-  key="ec -pkeyopt ec_paramgen_curve:P-256"
-  openssl req -x509 -newkey $key -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=bench-ca
-  for name in server client; do
-    openssl req -newkey $key -nodes -keyout $name.key -out $name.csr -subj /CN=localhost
-    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >ext
-    openssl x509 -req -in $name.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
-      -out $name.crt -extfile ext
-  done
-) >/dev/null 2>&1
+bash tests/support/make_certs.sh "$CERTS"
 tls_args() { echo "--tls-port $1 --tls-cert-file $CERTS/server.crt --tls-key-file $CERTS/server.key --tls-ca-cert-file $CERTS/ca.crt"; }
 
 # Each server: a plain port (set-up, shutdown) and a TLS port (measured).

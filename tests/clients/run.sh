@@ -14,17 +14,7 @@ tls_server=() tls_client=()
 if [[ $kind == *-tls ]]; then
   kind=${kind%-tls}
   tls_port=$(/usr/bin/python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-  (
-    cd "$data"
-    key="ec -pkeyopt ec_paramgen_curve:P-256"
-    openssl req -x509 -newkey $key -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=client-check-ca
-    for name in server client; do
-      openssl req -newkey $key -nodes -keyout $name.key -out $name.csr -subj /CN=$name
-      printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >ext
-      openssl x509 -req -in $name.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
-        -out $name.crt -extfile ext
-    done
-  ) >/dev/null 2>&1 || { echo "openssl failed"; exit 1; }
+  bash "$here/../support/make_certs.sh" "$data" || { echo "openssl failed"; exit 1; }
   tls_server=(--tls-port "$tls_port" --tls-cert-file "$data/server.crt" --tls-key-file
     "$data/server.key" --tls-ca-cert-file "$data/ca.crt")
   tls_client=(--tls "$data/ca.crt" "$data/client.crt" "$data/client.key")

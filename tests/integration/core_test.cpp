@@ -21,13 +21,6 @@ class Core : public SetdSuite {
   }
 };
 
-// CONFIG GET of one parameter: its value, or a text no value can equal.
-std::string config_get(Client& c, const std::string& name) {
-  const auto r = c.call({"CONFIG", "GET", name});
-  if (r.elements.size() != 2) return "<CONFIG GET " + name + ": " + r.to_string() + ">";
-  return r.elements[1].str;
-}
-
 TEST_F(Core, PingThroughRedisCli) {
   EXPECT_EQ(cli("ping"), "PONG\n");
   EXPECT_EQ(cli("ping hello"), "hello\n");

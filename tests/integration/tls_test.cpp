@@ -84,12 +84,6 @@ std::string try_ping(int port, const TlsClientOptions& o) {
   return "closed: " + c->tls().error();
 }
 
-std::string config_get(Client& c, const std::string& name) {
-  const auto r = c.call({"CONFIG", "GET", name});
-  if (r.elements.size() != 2) return "<CONFIG GET " + name + ": " + r.to_string() + ">";
-  return r.elements[1].str;
-}
-
 // ---------------------------------------------------------------------------
 // Client certificates
 // ---------------------------------------------------------------------------

@@ -487,6 +487,13 @@ inline std::string info_value(Client& c, const std::string& name,
   return "<no field " + name + ">";
 }
 
+// CONFIG GET of one parameter: its value, or a text no value can equal.
+inline std::string config_get(Client& c, const std::string& name) {
+  const auto r = c.call({"CONFIG", "GET", name});
+  if (r.elements.size() != 2) return "<CONFIG GET " + name + ": " + r.to_string() + ">";
+  return r.elements[1].str;
+}
+
 // Waits (up to `ms`) until no BGSAVE and no AOF rewrite runs or is
 // scheduled; false on time-out.
 inline bool wait_persistence_idle(Client& c, int ms = 20000) {

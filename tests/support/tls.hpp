@@ -34,8 +34,8 @@ namespace setd::testing {
 // Certificates
 // ---------------------------------------------------------------------------
 
-// A directory of test certificates, made with `openssl` (EC P-256 keys,
-// valid 2 days), removed at the end:
+// A directory of test certificates, made by make_certs.sh (the openssl
+// command; EC P-256 keys, valid 2 days), removed at the end:
 //   ca.crt/.key              the CA setd trusts
 //   server.crt/.key          CN=localhost (SAN localhost, 127.0.0.1), signed by ca
 //   client.crt/.key          CN=client, signed by ca
@@ -45,10 +45,8 @@ namespace setd::testing {
 class TlsFiles {
  public:
   TlsFiles() {
-    make_ca("ca", "setd test CA");
-    issue("server", "localhost", "ca");
-    issue("client", "client", "ca");
-    make_ca("other-ca", "other test CA");
+    make_certs("");
+    make_certs("ca other-ca 'other test CA'");
     issue("other-client", "intruder", "other-ca");
   }
   TlsFiles(const TlsFiles&) = delete;
@@ -62,14 +60,7 @@ class TlsFiles {
   // <ca>; key_type "ec" (P-256) or "rsa" (2048 bits).
   void issue(const std::string& name, const std::string& cn, const std::string& ca,
              const std::string& key_type = "ec") {
-    run("openssl req -newkey " + key_spec(key_type) + " -nodes -keyout " + q(name + ".key") +
-        " -out " + q(name + ".csr") + " -subj '/CN=" + cn + "'");
-    put_file_bytes(path(name + ".ext"),
-                   "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
-                   "extendedKeyUsage=serverAuth,clientAuth\n");
-    run("openssl x509 -req -in " + q(name + ".csr") + " -CA " + q(ca + ".crt") + " -CAkey " +
-        q(ca + ".key") + " -CAcreateserial -days 2 -out " + q(name + ".crt") + " -extfile " +
-        q(name + ".ext"));
+    make_certs("issue " + name + " '" + cn + "' " + ca + " " + key_type);
   }
 
   // The server parameters of these settings, as setd and redis-server take
@@ -84,17 +75,10 @@ class TlsFiles {
   }
 
  private:
-  static std::string key_spec(const std::string& type) {
-    return type == "rsa" ? "rsa:2048" : "ec -pkeyopt ec_paramgen_curve:P-256";
-  }
-  std::string q(const std::string& name) const { return "'" + path(name) + "'"; }
-  void make_ca(const std::string& name, const std::string& cn) {
-    run("openssl req -x509 -newkey " + key_spec("ec") + " -nodes -keyout " + q(name + ".key") +
-        " -out " + q(name + ".crt") + " -days 2 -subj '/CN=" + cn + "'");
-  }
-  static void run(const std::string& cmd) {
-    const std::string full = cmd + " >/dev/null 2>&1";
-    if (std::system(full.c_str()) != 0) throw std::runtime_error("failed: " + cmd);
+  void make_certs(const std::string& args) const {
+    const std::string cmd =
+        "bash '" SETD_SOURCE_DIR "/tests/support/make_certs.sh' '" + dir_.path() + "' " + args;
+    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("failed: " + cmd);
   }
 
   TempDir dir_;
