@@ -10,22 +10,24 @@
 // tls-handshake-timeout).
 //
 // A plain request at pipeline depth 1 costs one recv, one send and the
-// epoll_ctl(MOD) with which Asio arms a wait. That MOD also re-checks readiness, so a wait armed
-// while input is already buffered completes at once: no input can be missed. Alternatives measured:
-// Asio's async_read_some makes a receive after each reply that fails with EAGAIN (`perf trace
-// -s`: 1.9 receives per request), the same count; an epoll set of our own, watched by Asio as one
-// descriptor, saves the epoll_ctl but has every client packet wake two epoll
-// sets, in the sending client's time.
+// epoll_ctl(MOD) with which Asio arms a wait. That MOD also re-checks
+// readiness, so a wait armed while input is already buffered completes at
+// once: no input can be missed. Alternatives measured: Asio's
+// async_read_some makes a receive after each reply that fails with EAGAIN
+// (`perf trace -s`: 1.9 receives per request), the same count; an epoll set
+// of our own, watched by Asio as one descriptor, saves the epoll_ctl but has
+// every client packet wake two epoll sets, in the sending client's time.
 //
 // Memory: a connection with no partial request holds no input buffer. It
-// reads (TLS: decrypts) into the server's shared buffer (Server::shared_read_buffer()),
-// requests are parsed and run from there, and only an incomplete tail is
-// copied into the connection's own ByteBuffer, which then grows with the
-// bytes that arrive (never with the length a request announces). Input
-// buffers above 32 KB and output buffers above 1 MB are freed as soon as
-// they are empty; smaller ones when the client has been idle for 2 s
-// (trim_buffers(), from the cron), so that a busy client does not free and
-// reallocate them per batch.
+// reads (TLS: decrypts) into the server's shared buffer
+// (Server::shared_read_buffer()), requests are parsed and run from there,
+// and only an incomplete tail is copied into the connection's own
+// ByteBuffer, which then grows with the bytes that arrive (never with the
+// length a request announces). OpenSSL's own buffers are released while
+// idle (tls.hpp). Input buffers above 32 KB and output buffers above 1 MB
+// are freed as soon as they are empty; smaller ones when the client has
+// been idle for 2 s (trim_buffers(), from the cron), so that a busy client
+// does not free and reallocate them per batch.
 //
 // After a receive that filled the buffer, reading goes on with a posted
 // receive (other clients get their turn first, and no epoll_ctl is spent);
