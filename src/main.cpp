@@ -148,7 +148,9 @@ int main(int argc, char** argv) {
   spdlog::info("setd {} (redis {} compatible) started, pid={}, port={}, config file={}",
                setd::server::kSetdVersion, setd::server::kRedisCompatVersion, getpid(),
                state.tcp_port, config_path.empty() ? "(none)" : config_path);
-  spdlog::info("Ready to accept connections tcp");
+  // One line per kind of listener, as Redis 7.2 logs them.
+  if (state.settings().port != 0) spdlog::info("Ready to accept connections tcp");
+  if (state.settings().tls_port != 0) spdlog::info("Ready to accept connections tls");
   server.start();
   io.run();
   if (!state.settings().pidfile.empty()) std::remove(state.settings().pidfile.c_str());

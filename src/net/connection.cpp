@@ -1,11 +1,9 @@
 #include "setd/net/connection.hpp"
 
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
+#include <chrono>
 
 #include "setd/base/memory.hpp"
 #include "setd/net/server.hpp"
@@ -58,8 +56,8 @@ std::string endpoint_string(const asio::ip::tcp::endpoint& ep) {
 
 }  // namespace
 
-Connection::Connection(asio::ip::tcp::socket socket, Server& server)
-    : socket_(std::move(socket)), server_(server) {}
+Connection::Connection(asio::ip::tcp::socket socket, Server& server, std::unique_ptr<Stream> stream)
+    : socket_(std::move(socket)), stream_(std::move(stream)), server_(server) {}
 
 Connection::~Connection() = default;  // the socket closes itself
 
@@ -71,16 +69,6 @@ void Connection::start() {
   client_->addr = endpoint_string(socket_.remote_endpoint(ec));
   client_->laddr = endpoint_string(socket_.local_endpoint(ec));
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  if (state.protected_mode_denies(*client_)) {
-    // Protected mode: explain, then close (Redis's clientAcceptHandler).
-    ++state.stats().rejected_connections;
-    client_->fd = socket_.native_handle();
-    socket_.non_blocking(true, ec);
-    client_->out = server::kProtectedModeDenied;
-    client_->close_after_reply = true;
-    queue_flush();
-    return;
-  }
   if (state.settings().tcp_keepalive > 0)
     socket_.set_option(asio::socket_base::keep_alive(true), ec);
   ++state.stats().connections_received;
@@ -93,7 +81,54 @@ void Connection::start() {
     close();
     return;
   }
-  read_input();  // the client may have written before we got here
+  continue_handshake();
+}
+
+void Connection::continue_handshake() {
+  if (closed_) return;
+  switch (stream_->handshake()) {
+    case Io::kOk:
+      handshaking_ = false;
+      handshake_timer_.reset();  // cancels its wait
+      if (server_.state().protected_mode_denies(*client_)) {
+        // Protected mode: explain, then close, once the stream is up (TLS
+        // handshake done), as Redis's clientAcceptHandler.
+        auto& stats = server_.state().stats();
+        ++stats.rejected_connections;
+        --stats.connections_received;  // Redis counts it as rejected only
+        client_->out = server::kProtectedModeDenied;
+        client_->close_after_reply = true;
+        queue_flush();
+        return;
+      }
+      read_input();  // the client may have written before we got here
+      return;
+    case Io::kWantRead:
+      wait_readable();
+      break;
+    case Io::kWantWrite:
+      wait_writable();
+      break;
+    case Io::kClosed:
+      // Redis's words (clientAcceptHandler).
+      spdlog::warn("Error accepting a client connection: {}", stream_->error());
+      close();
+      return;
+  }
+  if (!handshake_timer_) start_handshake_timer();
+}
+
+void Connection::start_handshake_timer() {
+  const long long ms = server_.state().settings().tls_handshake_timeout;
+  if (ms <= 0) return;
+  handshake_timer_ = std::make_unique<asio::steady_timer>(server_.io());
+  handshake_timer_->expires_after(std::chrono::milliseconds(ms));
+  handshake_timer_->async_wait([self = shared_from_this()](const error_code& ec) {
+    if (ec || self->closed_ || !self->handshaking_) return;
+    spdlog::warn("Error accepting a client connection: TLS handshake not done after {} ms ({})",
+                 self->server_.state().settings().tls_handshake_timeout, self->client_->addr);
+    self->close();
+  });
 }
 
 bool Connection::backlogged() const { return client_ && client_->output_bytes() > kBacklogLimit; }
@@ -103,12 +138,14 @@ bool Connection::wants_input() const {
 }
 
 void Connection::read_input() {
-  if (closed_ || read_waiting_ || read_posted_ || !wants_input()) return;
-  // With no partial request pending, receive into the server's shared
+  if (closed_ || handshaking_ || read_waiting_ || read_posted_ || read_wants_write_ ||
+      !wants_input())
+    return;
+  // With no partial request pending, read into the server's shared
   // buffer: an idle connection then owns no input memory at all, and only
   // the tail of a request that did not arrive whole is copied into in_.
   // Otherwise append to in_, which grows with the bytes that arrive (at
-  // most doubling per receive), never with the size a request announces.
+  // most doubling per read), never with the size a request announces.
   const bool shared = in_.empty();
   char* dst;
   size_t room;
@@ -121,45 +158,87 @@ void Connection::read_input() {
     dst = in_.reserve_for_write(kReadChunk, want);
     room = in_.room();
   }
-  const ssize_t n = ::recv(socket_.native_handle(), dst, room, 0);
-  bool drained = true;
-  if (n > 0) {
+  const IoResult r = stream_->read(dst, room);
+  if (r.bytes > 0) {
     server_.note_activity();
-    drained = static_cast<size_t>(n) < room;
-    if (!shared) in_.commit(static_cast<size_t>(n));
-    on_input(static_cast<size_t>(n),
-             shared ? std::string_view(dst, static_cast<size_t>(n)) : std::string_view());
-  } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-    if (n < 0 && errno != ECONNRESET)
-      spdlog::debug("read error from {}: {}", client_->addr, std::strerror(errno));
-    close();  // end of stream or a failed socket
-    return;
-  } else if (errno == EINTR) {
-    drained = false;
+    if (!shared) in_.commit(r.bytes);
+    on_input(r.bytes, shared ? std::string_view(dst, r.bytes) : std::string_view());
+    if (closed_) return;
   }
-  if (closed_ || !wants_input()) return;  // resume() reads again later
-  if (!drained) {
-    // More may be waiting: read again once the other clients had their
-    // turn (cheaper than a wait, which would complete at once).
-    read_posted_ = true;
-    asio::post(server_.io(), [self = shared_from_this()] {
-      self->read_posted_ = false;
-      self->read_input();
-    });
+  if (r.next == Io::kClosed) {
+    // End of stream or a failed socket.
+    if (const std::string why = stream_->error(); !why.empty())
+      spdlog::debug("read error from {}: {}", client_->addr, why);
+    close();
     return;
   }
-  arm_wait(asio::socket_base::wait_read, &Connection::read_waiting_, &Connection::read_input);
+  if (!wants_input()) return;  // resume() reads again later
+  switch (r.next) {
+    case Io::kOk:
+      // More may be waiting: read again once the other clients had their
+      // turn (cheaper than a wait, which would complete at once).
+      read_posted_ = true;
+      asio::post(server_.io(), [self = shared_from_this()] {
+        self->read_posted_ = false;
+        self->read_input();
+      });
+      return;
+    case Io::kWantRead:
+      wait_readable();
+      return;
+    case Io::kWantWrite:
+      read_wants_write_ = true;
+      wait_writable();
+      return;
+    case Io::kClosed:
+      return;
+  }
 }
 
-void Connection::arm_wait(asio::socket_base::wait_type what, bool Connection::*armed,
-                          void (Connection::*then)()) {
-  if (this->*armed) return;
-  this->*armed = true;
-  socket_.async_wait(what, [self = shared_from_this(), armed, then](const error_code& ec) {
-    self.get()->*armed = false;
-    if (ec) return;  // closed
-    (self.get()->*then)();
-  });
+void Connection::wait_readable() {
+  if (read_waiting_) return;
+  read_waiting_ = true;
+  socket_.async_wait(asio::socket_base::wait_read,
+                     [self = shared_from_this()](const error_code& ec) {
+                       self->read_waiting_ = false;
+                       if (!ec) self->on_readable();  // else closed
+                     });
+}
+
+void Connection::wait_writable() {
+  if (write_waiting_) return;
+  write_waiting_ = true;
+  socket_.async_wait(asio::socket_base::wait_write,
+                     [self = shared_from_this()](const error_code& ec) {
+                       self->write_waiting_ = false;
+                       if (!ec) self->on_writable();  // else closed
+                     });
+}
+
+void Connection::on_readable() {
+  if (handshaking_) {
+    continue_handshake();
+  } else if (flush_wants_read_) {
+    flush_wants_read_ = false;
+    flush_and_resume();  // which reads too
+  } else {
+    read_input();
+  }
+}
+
+void Connection::on_writable() {
+  if (handshaking_) {
+    continue_handshake();
+    return;
+  }
+  if (read_wants_write_) {
+    read_wants_write_ = false;
+    read_input();
+  }
+  if (flush_wants_write_) {
+    flush_wants_write_ = false;
+    flush_and_resume();
+  }
 }
 
 void Connection::resume() {
@@ -276,12 +355,13 @@ void Connection::close_soon() {
 }
 
 void Connection::flush() {
-  if (closed_) return;
+  if (closed_ || handshaking_) return;
   server::Client& c = *client_;
   auto& stats = server_.state().stats();
   // No reply leaves before the effects it acknowledges are in the AOF (and,
   // with appendfsync always, on disk): one write (+ fsync) per batch.
   server_.state().persistence().flush_before_replies();
+  Io wait = Io::kOk;
   for (;;) {
     if (woff_ == writing_buf_.size()) {
       woff_ = 0;
@@ -292,17 +372,20 @@ void Connection::flush() {
       if (c.out.empty()) break;
       writing_buf_.swap(c.out);
     }
-    const ssize_t k = ::send(socket_.native_handle(), writing_buf_.data() + woff_,
-                             writing_buf_.size() - woff_, MSG_NOSIGNAL);
-    if (k > 0) {
-      woff_ += static_cast<size_t>(k);
-      stats.net_output_bytes += static_cast<size_t>(k);
+    // After a kWant* the same bytes are offered again, as TLS requires.
+    const IoResult r = stream_->write(writing_buf_.data() + woff_, writing_buf_.size() - woff_);
+    if (r.bytes > 0) {
+      woff_ += r.bytes;
+      stats.net_output_bytes += r.bytes;
       continue;
     }
-    if (k < 0 && errno == EINTR) continue;
-    if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;  // wait until writable
-    close();
-    return;
+    if (r.next == Io::kOk) continue;  // interrupted
+    if (r.next == Io::kClosed) {
+      close();
+      return;
+    }
+    wait = r.next;
+    break;
   }
   c.pending_write = writing_buf_.size() - woff_;
   if (c.pending_write == 0) {
@@ -311,8 +394,13 @@ void Connection::flush() {
     if (c.out.empty() && (c.close_after_reply || c.killed)) close();
     return;
   }
-  arm_wait(asio::socket_base::wait_write, &Connection::write_waiting_,
-           &Connection::flush_and_resume);
+  if (wait == Io::kWantRead) {
+    flush_wants_read_ = true;
+    wait_readable();
+  } else {
+    flush_wants_write_ = true;
+    wait_writable();
+  }
 }
 
 void Connection::trim_buffers() {
@@ -330,6 +418,8 @@ void Connection::trim_buffers() {
 void Connection::close() {
   if (closed_) return;
   closed_ = true;
+  if (!handshaking_) stream_->shutdown();
+  if (handshake_timer_) handshake_timer_->cancel();  // its handler holds us
   error_code ec;
   socket_.shutdown(asio::socket_base::shutdown_both, ec);
   socket_.close(ec);  // pending waits end with operation_aborted

@@ -19,6 +19,7 @@ Server::Server(asio::io_context& io, server::ServerState& state, cmd::Dispatcher
     asio::post(io_, [this] { stop(); });
   };
   state_.loop = this;
+  register_tls_appliers();
 }
 
 Server::~Server() {
@@ -34,7 +35,7 @@ void Server::post_after(int64_t us, std::function<void()> fn) {
   });
 }
 
-std::string Server::listen() {
+std::string Server::bind_port(int port, Acceptors& out) {
   const auto& s = state_.settings();
   for (std::string addr : s.bind) {
     bool optional = false;
@@ -50,8 +51,8 @@ std::string Server::listen() {
       if (optional) continue;
       return "Invalid bind address '" + addr + "'";
     }
-    auto acc = std::make_unique<tcp::acceptor>(io_);
-    const tcp::endpoint ep(ip, static_cast<unsigned short>(s.port));
+    auto acc = std::make_shared<tcp::acceptor>(io_);
+    const tcp::endpoint ep(ip, static_cast<unsigned short>(port));
     acc->open(ep.protocol(), ec);
     if (!ec) acc->set_option(tcp::acceptor::reuse_address(true), ec);
     if (!ec && ip.is_v6()) acc->set_option(asio::ip::v6_only(true), ec);
@@ -59,21 +60,102 @@ std::string Server::listen() {
     if (!ec) acc->listen(s.tcp_backlog, ec);
     if (ec) {
       if (optional) {
-        spdlog::warn("Could not bind optional address {}:{}: {}", addr, s.port, ec.message());
+        spdlog::warn("Could not bind optional address {}:{}: {}", addr, port, ec.message());
         continue;
       }
-      return "Could not create server TCP listening socket " + addr + ":" + std::to_string(s.port) +
+      return "Could not create server TCP listening socket " + addr + ":" + std::to_string(port) +
              ": " + ec.message();
     }
-    state_.tcp_port = acc->local_endpoint().port();
-    acceptors_.push_back(std::move(acc));
+    out.push_back(std::move(acc));
   }
-  if (acceptors_.empty()) return "No address to listen on";
+  if (out.empty()) return "No address to listen on";
+  return "";
+}
+
+std::string Server::listen() {
+  const auto& s = state_.settings();
+  // As Redis: the TLS context first, then port, then tls-port; either may
+  // be 0 (not both).
+  if (s.tls_port != 0 && !tls_.configure(s))
+    return "Failed to configure TLS. Check logs for more info.";
+  if (s.port != 0) {
+    if (std::string err = bind_port(s.port, acceptors_); !err.empty()) return err;
+  }
+  if (s.tls_port != 0) {
+    if (std::string err = bind_port(s.tls_port, tls_acceptors_); !err.empty()) return err;
+  }
+  if (acceptors_.empty() && tls_acceptors_.empty())
+    return "Configured to not listen anywhere, exiting.";
+  // INFO's tcp_port: the TLS port when there is no plain one, as in Redis.
+  state_.tcp_port = (acceptors_.empty() ? tls_acceptors_ : acceptors_)[0]->local_endpoint().port();
+  return "";
+}
+
+void Server::register_tls_appliers() {
+  auto& config = state_.config();
+  // Redis's applyTlsCfg: with TLS on, a new context from the new settings;
+  // if it cannot be built the old one stays and CONFIG SET fails. The file
+  // directives are reloaded even when set to the same name (Redis's
+  // VOLATILE_CONFIG: the file may have changed), the others only on change.
+  auto reload = [this, &config](const std::string& name, bool is_volatile, auto field) {
+    config.set_applier(name, [this, name, is_volatile, field](const server::Settings& next) {
+      if (!is_volatile && next.*field == state_.settings().*field) return std::string();
+      if (next.tls_port == 0 || tls_.configure(next)) return std::string();
+      spdlog::warn(
+          "Failed applying new configuration. Possibly related to new {} setting. Restoring "
+          "previous settings.",
+          name);
+      return std::string("Unable to update TLS configuration. Check server logs.");
+    });
+  };
+  using S = server::Settings;
+  reload("tls-cert-file", true, &S::tls_cert_file);
+  reload("tls-key-file", true, &S::tls_key_file);
+  reload("tls-key-file-pass", false, &S::tls_key_file_pass);
+  reload("tls-ca-cert-file", true, &S::tls_ca_cert_file);
+  reload("tls-ca-cert-dir", true, &S::tls_ca_cert_dir);
+  reload("tls-dh-params-file", true, &S::tls_dh_params_file);
+  reload("tls-protocols", false, &S::tls_protocols);
+  reload("tls-ciphers", false, &S::tls_ciphers);
+  reload("tls-ciphersuites", false, &S::tls_ciphersuites);
+  reload("tls-prefer-server-ciphers", false, &S::tls_prefer_server_ciphers);
+  reload("tls-session-caching", false, &S::tls_session_caching);
+  reload("tls-session-cache-size", false, &S::tls_session_cache_size);
+  reload("tls-session-cache-timeout", false, &S::tls_session_cache_timeout);
+  config.set_applier("tls-port", [this](const server::Settings& next) {
+    if (next.tls_port == state_.settings().tls_port) return std::string();
+    return apply_tls_port(next);
+  });
+}
+
+std::string Server::apply_tls_port(const server::Settings& next) {
+  // Redis's applyTLSPort: TLS is configured if it was not yet, then the
+  // listener moves to the new port (0: no TLS listener). Connections that
+  // are open stay.
+  if (!tls_.configured() && !tls_.configure(next)) {
+    spdlog::warn(
+        "Failed applying new configuration. Possibly related to new tls-port setting. Restoring "
+        "previous settings.");
+    return "Unable to update TLS configuration. Check server logs.";
+  }
+  Acceptors fresh;
+  if (next.tls_port != 0) {
+    if (std::string err = bind_port(next.tls_port, fresh); !err.empty()) {
+      spdlog::warn("{}", err);
+      return "Unable to listen on this port. Check server logs.";
+    }
+  }
+  error_code ec;
+  for (auto& acc : tls_acceptors_) acc->close(ec);  // their accepts end
+  tls_acceptors_ = std::move(fresh);
+  for (auto& acc : tls_acceptors_) accept(acc, true);
+  if (next.port == 0) state_.tcp_port = next.tls_port;
   return "";
 }
 
 void Server::start() {
-  for (size_t i = 0; i < acceptors_.size(); ++i) accept(i);
+  for (auto& acc : acceptors_) accept(acc, false);
+  for (auto& acc : tls_acceptors_) accept(acc, true);
   signals_.add(SIGINT);
   signals_.add(SIGTERM);
   wait_for_signals();
@@ -97,28 +179,37 @@ void Server::wait_for_signals() {
   });
 }
 
-void Server::accept(size_t index) {
-  acceptors_[index]->async_accept([this, index](const error_code& ec, tcp::socket socket) {
-    if (stopping_) return;
-    if (!ec) {
-      if (state_.client_count() >= static_cast<size_t>(state_.settings().maxclients)) {
-        ++state_.stats().rejected_connections;
-        static const char kMsg[] = "-ERR max number of clients reached\r\n";
-        error_code wec;
-        asio::write(socket, asio::buffer(kMsg, sizeof(kMsg) - 1), wec);
-        socket.close(wec);
-      } else {
-        auto conn = std::make_shared<Connection>(std::move(socket), *this);
-        connections_.emplace(conn.get(), conn);
-        conn->start();
-      }
-    } else if (ec == asio::error::operation_aborted) {
-      return;
-    } else {
-      spdlog::warn("Accepting client connection: {}", ec.message());
-    }
-    accept(index);
-  });
+void Server::accept(std::shared_ptr<tcp::acceptor> acceptor, bool tls) {
+  auto* acc = acceptor.get();
+  acc->async_accept(
+      [this, acceptor = std::move(acceptor), tls](const error_code& ec, tcp::socket socket) {
+        if (stopping_ || !acceptor->is_open()) return;  // closed (tls-port moved)
+        if (!ec) {
+          if (state_.client_count() >= static_cast<size_t>(state_.settings().maxclients)) {
+            ++state_.stats().rejected_connections;
+            // As Redis: on a TLS connection nothing is written (no handshake
+            // was done), it is just closed.
+            static const char kMsg[] = "-ERR max number of clients reached\r\n";
+            error_code wec;
+            if (!tls) asio::write(socket, asio::buffer(kMsg, sizeof(kMsg) - 1), wec);
+            socket.close(wec);
+          } else {
+            const int fd = socket.native_handle();
+            auto stream =
+                tls ? tls_.accept(fd, state_.settings().tls_auth_clients) : make_plain_stream(fd);
+            if (stream) {
+              auto conn = std::make_shared<Connection>(std::move(socket), *this, std::move(stream));
+              connections_.emplace(conn.get(), conn);
+              conn->start();
+            }
+          }
+        } else if (ec == asio::error::operation_aborted) {
+          return;
+        } else {
+          spdlog::warn("Accepting client connection: {}", ec.message());
+        }
+        accept(acceptor, tls);
+      });
 }
 
 void Server::note_activity() {
@@ -182,6 +273,7 @@ void Server::stop() {
   spdlog::warn("setd is now ready to exit, bye bye...");
   error_code ec;
   for (auto& acc : acceptors_) acc->close(ec);
+  for (auto& acc : tls_acceptors_) acc->close(ec);
   cron_timer_.cancel();
   signals_.cancel();
   std::vector<std::shared_ptr<Connection>> open;

@@ -399,6 +399,80 @@ Config::Config() {
        int_parser(&Settings::busy_poll_us, 0, 1000000),
        int_formatter(&Settings::busy_poll_us),
        ""});
+  // TLS. What the files hold is checked when the TLS context is built
+  // (start-up, CONFIG SET: see net/tls.hpp), as in Redis.
+  add({"tls-port",
+       {},
+       false,
+       false,
+       false,
+       int_parser(&Settings::tls_port, 0, 65535),
+       int_formatter(&Settings::tls_port),
+       ""});
+  add_string("tls-cert-file", &Settings::tls_cert_file, false);
+  add_string("tls-key-file", &Settings::tls_key_file, false);
+  add_string("tls-key-file-pass", &Settings::tls_key_file_pass, false);
+  add_string("tls-ca-cert-file", &Settings::tls_ca_cert_file, false);
+  add_string("tls-ca-cert-dir", &Settings::tls_ca_cert_dir, false);
+  add_string("tls-dh-params-file", &Settings::tls_dh_params_file, false);
+  add_string("tls-protocols", &Settings::tls_protocols, false);
+  add_string("tls-ciphers", &Settings::tls_ciphers, false);
+  add_string("tls-ciphersuites", &Settings::tls_ciphersuites, false);
+  add({"tls-auth-clients",
+       {},
+       false,
+       false,
+       false,
+       [](Settings& s, std::string_view v) -> std::string {
+         const std::string l = lower(v);
+         if (l == "no")
+           s.tls_auth_clients = TlsAuthClients::kNo;
+         else if (l == "yes")
+           s.tls_auth_clients = TlsAuthClients::kYes;
+         else if (l == "optional")
+           s.tls_auth_clients = TlsAuthClients::kOptional;
+         else
+           return "argument(s) must be one of the following: no, yes, optional";
+         return "";
+       },
+       [](const Settings& s) -> std::string {
+         switch (s.tls_auth_clients) {
+           case TlsAuthClients::kNo:
+             return "no";
+           case TlsAuthClients::kYes:
+             return "yes";
+           case TlsAuthClients::kOptional:
+             return "optional";
+         }
+         return "yes";
+       },
+       ""});
+  add_bool("tls-prefer-server-ciphers", &Settings::tls_prefer_server_ciphers);
+  add_bool("tls-session-caching", &Settings::tls_session_caching);
+  add({"tls-session-cache-size",
+       {},
+       false,
+       false,
+       false,
+       int_parser(&Settings::tls_session_cache_size, 0, INT_MAX),
+       int_formatter(&Settings::tls_session_cache_size),
+       ""});
+  add({"tls-session-cache-timeout",
+       {},
+       false,
+       false,
+       false,
+       int_parser(&Settings::tls_session_cache_timeout, 0, INT_MAX),
+       int_formatter(&Settings::tls_session_cache_timeout),
+       ""});
+  add({"tls-handshake-timeout",
+       {},
+       false,
+       false,
+       false,
+       int_parser(&Settings::tls_handshake_timeout, 0, INT_MAX),
+       int_formatter(&Settings::tls_handshake_timeout),
+       ""});
   add({"databases",
        {},
        true,

@@ -1,5 +1,7 @@
 // An app written for Redis, run unchanged against setd through ioredis and
-// node-redis. Usage: node node_check.js <port>. Exit 77 = libraries missing.
+// node-redis. Usage: node node_check.js <port> [--tls <ca> <cert> <key>]: with
+// --tls every connection is TLS, checking the server against the CA and
+// showing the client certificate. Exit 77 = libraries missing.
 'use strict';
 let Redis, createClient;
 try {
@@ -9,11 +11,21 @@ try {
   console.log('ioredis/node-redis not installed: skipped');
   process.exit(77);
 }
+const fs = require('fs');
 const port = Number(process.argv[2]);
+// How every connection of this check is made, for each library.
+// Credentials (username, password) belong here too once setd has them.
+let tls = null;
+if (process.argv[3] === '--tls') {
+  const [ca, cert, key] = process.argv.slice(4, 7).map((f) => fs.readFileSync(f));
+  tls = { ca, cert, key, servername: 'localhost' };
+}
+const ioredisOptions = (more = {}) => ({ port, ...(tls ? { tls } : {}), ...more });
+const nodeRedisOptions = () => ({ socket: { port, ...(tls ? { tls: true, ...tls } : {}) } });
 const assert = (cond, what) => { if (!cond) { console.log('FAILED:', what); process.exit(1); } };
 
 async function ioredisChecks() {
-  const r = new Redis({ port, lazyConnect: true });
+  const r = new Redis(ioredisOptions({ lazyConnect: true }));
   await r.connect();
   await r.flushall();
   assert(await r.ping() === 'PONG', 'ioredis ping');
@@ -30,7 +42,7 @@ async function ioredisChecks() {
     r.scanStream({ match: 'app:*', count: 5 }).on('data', (k) => keys.push(...k)).on('end', resolve);
   });
   assert(new Set(keys).size === 3, `ioredis scanStream ${keys}`);
-  const sub = new Redis({ port });
+  const sub = new Redis(ioredisOptions());
   const got = new Promise((resolve) => sub.on('pmessage', (p, ch, msg) => resolve([ch, msg])));
   await sub.psubscribe('set.*');
   await r.sadd('evt', 'x');
@@ -41,7 +53,7 @@ async function ioredisChecks() {
 }
 
 async function nodeRedisChecks() {
-  const c = createClient({ socket: { port } });
+  const c = createClient(nodeRedisOptions());
   await c.connect();
   await c.flushAll();
   assert(await c.ping() === 'PONG', 'node-redis ping');
@@ -71,11 +83,11 @@ async function failsWith(prefix, promise, what) {
 
 // ACL users: both libraries authenticate with a username and a password.
 async function aclChecks() {
-  const admin = new Redis({ port });
+  const admin = new Redis(ioredisOptions());
   await admin.call('ACL', 'LOG', 'RESET');
   await admin.call('ACL', 'SETUSER', 'js', 'on', '>jspw', '~js:*', '&js.*', '+@set', '+get',
     '+ping', '+publish', '+acl|whoami');
-  const io = new Redis({ port, username: 'js', password: 'jspw', lazyConnect: true });
+  const io = new Redis(ioredisOptions({ username: 'js', password: 'jspw', lazyConnect: true }));
   await io.connect();
   assert(await io.call('ACL', 'WHOAMI') === 'js', 'ioredis whoami');
   assert(await io.sadd('js:s', 'a') === 1, 'ioredis allowed key');
@@ -87,14 +99,14 @@ async function aclChecks() {
     io.publish('news', 'x'), 'ioredis denied channel');
   io.disconnect();
 
-  const nr = createClient({ socket: { port }, username: 'js', password: 'jspw' });
+  const nr = createClient({ ...nodeRedisOptions(), username: 'js', password: 'jspw' });
   await nr.connect();
   assert(await nr.sendCommand(['ACL', 'WHOAMI']) === 'js', 'node-redis whoami');
   assert((await nr.sMembers('js:s')).join() === 'a', 'node-redis allowed key');
   await failsWith('NOPERM', nr.get('other'), 'node-redis denied key');
   await nr.quit();
 
-  const bad = createClient({ socket: { port, reconnectStrategy: false }, username: 'js',
+  const bad = createClient({ socket: { ...nodeRedisOptions().socket, reconnectStrategy: false }, username: 'js',
     password: 'bad' });
   bad.on('error', () => {});
   await failsWith('WRONGPASS', bad.connect(), 'node-redis wrong password');
@@ -112,12 +124,12 @@ async function aclChecks() {
 
   // requirepass: the default user's password.
   await admin.config('SET', 'requirepass', 'rp');
-  const plain = createClient({ socket: { port, reconnectStrategy: false } });
+  const plain = createClient({ socket: { ...nodeRedisOptions().socket, reconnectStrategy: false } });
   plain.on('error', () => {});
   await plain.connect();
   await failsWith('NOAUTH', plain.ping(), 'node-redis NOAUTH');
   await plain.disconnect();
-  const withPass = new Redis({ port, password: 'rp' });
+  const withPass = new Redis(ioredisOptions({ password: 'rp' }));
   assert(await withPass.ping() === 'PONG', 'ioredis password');
   await withPass.config('SET', 'requirepass', '');
   withPass.disconnect();

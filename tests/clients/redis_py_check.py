@@ -1,6 +1,8 @@
 """An app written for Redis, run unchanged against setd through redis-py.
 
-Usage: python3 redis_py_check.py <port>. Exits non-zero on the first failed
+Usage: python3 redis_py_check.py <port> [--tls <ca> <cert> <key>]. With --tls
+every connection is TLS, checking the server against the CA and showing the
+client certificate. Exits non-zero on the first failed
 expectation, 77 when redis-py is not installed (CTest counts it as skipped).
 """
 import sys
@@ -15,6 +17,14 @@ except ImportError:
 
 port = int(sys.argv[1])
 
+# How every connection of this check is made (the ACL checks add a username
+# and password to it, so with --tls they run over TLS too).
+conn = {"port": port}
+if sys.argv[2:3] == ["--tls"]:
+    ca, cert, key = sys.argv[3:6]
+    conn.update(ssl=True, ssl_cert_reqs="required", ssl_ca_certs=ca, ssl_certfile=cert,
+                ssl_keyfile=key)
+
 
 def check(cond, what):
     if not cond:
@@ -26,7 +36,7 @@ for protocol in (2, 3):
     kwargs = {"protocol": protocol} if protocol == 3 and redis.__version__ >= "5" else {}
     if protocol == 3 and not kwargs:
         continue
-    r = redis.Redis(port=port, decode_responses=True, **kwargs)
+    r = redis.Redis(decode_responses=True, **conn, **kwargs)
     r.flushall()
     check(r.ping(), "ping")
 
@@ -67,7 +77,7 @@ for protocol in (2, 3):
     check(list(r.scan_iter(match="app:user:*")) == [], "prefix cleared")
 
     # SELECT through a second connection.
-    r1 = redis.Redis(port=port, db=1, decode_responses=True, **kwargs)
+    r1 = redis.Redis(db=1, decode_responses=True, **conn, **kwargs)
     r1.set("only-in-1", "x")
     check(r.get("only-in-1") is None and r1.get("only-in-1") == "x", "select")
 
@@ -102,7 +112,7 @@ def fails_with(prefix, fn, what):
 
 
 # ACL users through redis-py's username=/password= and its acl_* helpers.
-admin = redis.Redis(port=port, decode_responses=True)
+admin = redis.Redis(**conn, decode_responses=True)
 check(admin.acl_setuser("app", enabled=True, passwords=["+apppw"], keys=["app:*"],
                         channels=["app.*"], commands=["+@set", "+get", "+set", "+ping",
                                                       "+acl|whoami", "+publish", "-@dangerous"]),
@@ -113,7 +123,7 @@ check("app" in admin.acl_users(), "acl_users")
 check(any(line.startswith("user app on #") for line in admin.acl_list()), "acl_list")
 admin.acl_log_reset()
 
-app = redis.Redis(port=port, username="app", password="apppw", decode_responses=True)
+app = redis.Redis(**conn, username="app", password="apppw", decode_responses=True)
 check(app.acl_whoami() == "app", "whoami as app")
 check(app.sadd("app:s", "a", "b") == 2 and app.smembers("app:s") == {"a", "b"}, "app's keys")
 fails_with("this user has no permissions to access one of the keys",
@@ -132,11 +142,11 @@ check(admin.acl_dryrun("app", "get", "app:x") == "OK", "acl_dryrun allowed")
 check("no permissions" in admin.acl_dryrun("app", "get", "x"), "acl_dryrun denied")
 
 # Wrong passwords, disabled users.
-fails_with("WRONGPASS", lambda: redis.Redis(port=port, username="app", password="bad").ping(),
+fails_with("WRONGPASS", lambda: redis.Redis(**conn, username="app", password="bad").ping(),
            "wrong password")
 admin.acl_setuser("app", enabled=False)
 fails_with("WRONGPASS",
-           lambda: redis.Redis(port=port, username="app", password="apppw").ping(),
+           lambda: redis.Redis(**conn, username="app", password="apppw").ping(),
            "disabled user")
 check(app.ping(), "a disabled user's open connection keeps working")
 
@@ -146,10 +156,10 @@ fails_with("", lambda: app.ping(), "deleted user's connection")
 
 # requirepass: the default user's password.
 check(admin.config_set("requirepass", "rp"), "config set requirepass")
-fails_with("Authentication required", lambda: redis.Redis(port=port).ping(), "NOAUTH")
-check(redis.Redis(port=port, password="rp").ping(), "password=")
-check(redis.Redis(port=port, username="default", password="rp").ping(), "default user")
-redis.Redis(port=port, password="rp").config_set("requirepass", "")
-check(redis.Redis(port=port).ping(), "requirepass cleared")
+fails_with("Authentication required", lambda: redis.Redis(**conn).ping(), "NOAUTH")
+check(redis.Redis(**conn, password="rp").ping(), "password=")
+check(redis.Redis(**conn, username="default", password="rp").ping(), "default user")
+redis.Redis(**conn, password="rp").config_set("requirepass", "")
+check(redis.Redis(**conn).ping(), "requirepass cleared")
 
 print("redis-py checks passed")

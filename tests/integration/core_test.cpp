@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "net_scenarios.hpp"
 #include "server_process.hpp"
 
 namespace setd::testing {
@@ -19,72 +20,6 @@ class Core : public SetdSuite {
     return shell("redis-cli -p " + std::to_string(port()) + " " + args + " 2>&1");
   }
 };
-
-// CONFIG GET of one parameter: its value, or a text no value can equal.
-std::string config_get(Client& c, const std::string& name) {
-  const auto r = c.call({"CONFIG", "GET", name});
-  if (r.elements.size() != 2) return "<CONFIG GET " + name + ": " + r.to_string() + ">";
-  return r.elements[1].str;
-}
-
-// Replies far beyond the socket buffers: sends stop part-way, reading
-// pauses while the backlog is over its limit, and the rest of the pipeline
-// runs when the client catches up. Nothing may be lost or reordered.
-void expect_slow_reader_gets_every_reply(int port) {
-  Client slow(port, 10000);
-  std::string burst;
-  for (int i = 0; i < 200; ++i)
-    burst += Client::encode({"ECHO", std::to_string(i) + std::string(64 * 1024, 'x')});
-  std::thread sender([&] { slow.send_raw(burst); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  for (int i = 0; i < 200; ++i) {
-    auto r = slow.read();
-    ASSERT_TRUE(r.has_value()) << "reply " << i;
-    ASSERT_EQ(r->str, std::to_string(i) + std::string(64 * 1024, 'x')) << "reply " << i;
-  }
-  sender.join();
-  EXPECT_EQ(slow.call({"PING"}).str, "PONG");
-}
-
-// Small requests with big replies, all sent at once and read as fast as they
-// come: reading pauses at the backlog limit with requests still in the
-// input buffer, and each time the output drains those must run although
-// the client sends nothing more.
-void expect_fast_reader_gets_every_reply(int port) {
-  Client c(port, 10000);
-  c.call({"DEL", "fastreader"});
-  for (int base = 0; base < 20000; base += 1000) {
-    std::vector<std::string> args{"SADD", "fastreader"};
-    for (int i = base; i < base + 1000; ++i) args.push_back("member:" + std::to_string(100000 + i));
-    ASSERT_EQ(c.call(args).integer, 1000);
-  }
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    std::string burst;
-    for (int i = 0; i < 100; ++i) burst += "SMEMBERS fastreader\r\n";
-    c.send_raw(burst);
-    // Each reply: *20000, then 20000 times $13 member:1ddddd.
-    const size_t reply = 8 + 20000 * 20;
-    const std::string got = c.read_bytes(100 * reply);
-    ASSERT_EQ(got.size(), 100 * reply) << "attempt " << attempt;
-    for (int i = 0; i < 100; ++i) ASSERT_EQ(got.compare(i * reply, 8, "*20000\r\n"), 0) << i;
-  }
-  EXPECT_EQ(c.call({"DEL", "fastreader"}).integer, 1);
-}
-
-// Interleaved readiness of many sockets in one wake-up of the loop.
-void expect_many_clients_get_their_own_replies(int port) {
-  std::vector<std::unique_ptr<Client>> clients;
-  for (int i = 0; i < 60; ++i) clients.push_back(std::make_unique<Client>(port));
-  for (int round = 0; round < 20; ++round) {
-    for (size_t i = 0; i < clients.size(); ++i)
-      clients[i]->send({"ECHO", std::to_string(round) + ":" + std::to_string(i)});
-    for (size_t i = 0; i < clients.size(); ++i) {
-      auto r = clients[i]->read();
-      ASSERT_TRUE(r.has_value());
-      ASSERT_EQ(r->str, std::to_string(round) + ":" + std::to_string(i));
-    }
-  }
-}
 
 TEST_F(Core, PingThroughRedisCli) {
   EXPECT_EQ(cli("ping"), "PONG\n");
@@ -260,10 +195,12 @@ TEST_F(Core, SlowReaderDoesNotStallOthers) {
   sender.join();
 }
 
-TEST_F(Core, SlowReaderGetsEveryReplyOnceItReads) { expect_slow_reader_gets_every_reply(port()); }
+TEST_F(Core, SlowReaderGetsEveryReplyOnceItReads) {
+  expect_slow_reader_gets_every_reply(plain_clients(port()));
+}
 
 TEST_F(Core, FastReaderOfHugePipelineGetsEveryReply) {
-  expect_fast_reader_gets_every_reply(port());
+  expect_fast_reader_gets_every_reply(plain_clients(port()));
 }
 
 TEST_F(Core, HalfClosedClientStillGetsItsReplies) {
@@ -276,7 +213,7 @@ TEST_F(Core, HalfClosedClientStillGetsItsReplies) {
 }
 
 TEST_F(Core, ManyClientsAtOnceEachGetTheirOwnReplies) {
-  expect_many_clients_get_their_own_replies(port());
+  expect_many_clients_get_their_own_replies(plain_clients(port()));
 }
 
 TEST(CoreStandalone, WithoutBusyPollingTheLoopSleepsBetweenRequests) {
@@ -287,9 +224,9 @@ TEST(CoreStandalone, WithoutBusyPollingTheLoopSleepsBetweenRequests) {
   EXPECT_EQ(config_get(c, "busy-poll-us"), "0");
   for (int i = 0; i < 50; ++i)
     ASSERT_EQ(c.call({"ECHO", std::to_string(i)}).str, std::to_string(i));
-  expect_many_clients_get_their_own_replies(s.port());
-  expect_slow_reader_gets_every_reply(s.port());
-  expect_fast_reader_gets_every_reply(s.port());
+  expect_many_clients_get_their_own_replies(plain_clients(s.port()));
+  expect_slow_reader_gets_every_reply(plain_clients(s.port()));
+  expect_fast_reader_gets_every_reply(plain_clients(s.port()));
 }
 
 TEST(CoreStandalone, BusyPollingStopsWhenTrafficStops) {

@@ -86,7 +86,7 @@ class Client {
     int one = 1;
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   }
-  ~Client() {
+  virtual ~Client() {
     if (fd_ >= 0) ::close(fd_);
   }
   Client(const Client&) = delete;
@@ -174,6 +174,14 @@ class Client {
   bool closed_by_peer(int ms = 1000) { return read_raw_until_close(ms).ends_with("<closed>"); }
 
   int fd() const { return fd_; }
+
+ protected:
+  // A client over an already connected socket, which it then owns
+  // (TlsClient: its end of the socket pair a TLS tunnel serves).
+  struct Adopt {
+    int fd;
+  };
+  Client(Adopt socket, int timeout_ms) : fd_(socket.fd), timeout_ms_(timeout_ms) {}
 
  private:
   bool fill() {
@@ -493,6 +501,13 @@ inline std::string info_value(Client& c, const std::string& name,
   for (const auto& [k, v] : info_fields(c, section))
     if (k == name) return v;
   return "<no field " + name + ">";
+}
+
+// CONFIG GET of one parameter: its value, or a text no value can equal.
+inline std::string config_get(Client& c, const std::string& name) {
+  const auto r = c.call({"CONFIG", "GET", name});
+  if (r.elements.size() != 2) return "<CONFIG GET " + name + ": " + r.to_string() + ">";
+  return r.elements[1].str;
 }
 
 // Waits (up to `ms`) until no BGSAVE and no AOF rewrite runs or is

@@ -128,5 +128,44 @@ TEST(Config, OutputBufferLimitClasses) {
   EXPECT_NE(c.set("client-output-buffer-limit", "bogus 1 1 1", true), "");
 }
 
+// The tls-* directives: Redis 7.0's defaults and value checks. What the
+// files hold is only looked at when the TLS context is built (net).
+TEST(Config, TlsDirectives) {
+  Config c;
+  const Settings& s = c.settings();
+  EXPECT_EQ(s.tls_port, 0);
+  EXPECT_EQ(s.tls_auth_clients, TlsAuthClients::kYes);
+  EXPECT_TRUE(s.tls_session_caching);
+  EXPECT_EQ(s.tls_session_cache_size, 20480);
+  EXPECT_EQ(s.tls_session_cache_timeout, 300);
+  EXPECT_FALSE(s.tls_prefer_server_ciphers);
+  EXPECT_EQ(s.tls_handshake_timeout, 10000);
+  EXPECT_EQ(c.load("tls-port 6380\ntls-cert-file /x/server.crt\ntls-auth-clients optional\n",
+                   {"--tls-protocols", "TLSv1.2 TLSv1.3", "--tls-session-caching", "no"}),
+            "");
+  EXPECT_EQ(s.tls_port, 6380);
+  EXPECT_EQ(s.tls_cert_file, "/x/server.crt");
+  EXPECT_EQ(s.tls_auth_clients, TlsAuthClients::kOptional);
+  EXPECT_EQ(s.tls_protocols, "TLSv1.2 TLSv1.3");
+  EXPECT_FALSE(s.tls_session_caching);
+  std::vector<std::string_view> get{"tls-auth-clients", "tls-protocols", "tls-key-file"};
+  EXPECT_EQ(c.get(get),
+            (std::vector<std::pair<std::string, std::string>>{{"tls-key-file", ""},
+                                                              {"tls-protocols", "TLSv1.2 TLSv1.3"},
+                                                              {"tls-auth-clients", "optional"}}));
+  EXPECT_EQ(c.set("tls-auth-clients", "NO", true), "");
+  EXPECT_EQ(s.tls_auth_clients, TlsAuthClients::kNo);
+  EXPECT_EQ(c.set("tls-auth-clients", "sometimes", true),
+            "argument(s) must be one of the following: no, yes, optional");
+  EXPECT_EQ(c.set("tls-port", "65536", true), "argument must be between 0 and 65535 inclusive");
+  EXPECT_EQ(c.set("tls-session-cache-size", "-1", true),
+            "argument must be between 0 and 2147483647 inclusive");
+  EXPECT_EQ(c.set("tls-handshake-timeout", "500", true), "");
+  EXPECT_EQ(s.tls_handshake_timeout, 500);
+  // Directives of Redis that setd has no use for are refused, not ignored.
+  for (const char* name : {"tls-replication", "tls-cluster", "tls-client-cert-file"})
+    EXPECT_EQ(c.set(name, "yes", true), "unknown") << name;
+}
+
 }  // namespace
 }  // namespace setd::server

@@ -1,26 +1,33 @@
-// One client connection: the socket, its input buffer and parser, and the
-// output pump.
+// One client connection: the socket, the stream over it (plain or TLS, see
+// stream.hpp), its input buffer and parser, and the output pump.
 //
 // Readiness comes from Asio's reactor (socket waits, no Asio reads or
-// writes); reads and writes are plain non-blocking system calls. A request at
-// pipeline depth 1 costs one recv, one send and the epoll_ctl(MOD) with which
-// Asio arms a wait. That MOD also re-checks readiness, so a wait armed while
-// input is already buffered completes at once: no input can be missed.
-// Alternatives measured: Asio's async_read_some makes a receive after each
-// reply that fails with EAGAIN (`perf trace -s`: 1.9 receives per request),
-// the same count; an epoll set of our own, watched by Asio as one
-// descriptor, saves the epoll_ctl but has every client packet wake two epoll
-// sets, in the sending client's time.
+// writes); reads and writes are non-blocking calls of the stream (recv and
+// send for plain TCP). The stream says what to wait for next: a TLS read may
+// need the socket writable, a TLS write readable, and bytes OpenSSL already
+// holds are read without waiting (as after a receive that filled the
+// buffer). A TLS connection first completes its handshake (cut off after
+// tls-handshake-timeout).
+//
+// A plain request at pipeline depth 1 costs one recv, one send and the
+// epoll_ctl(MOD) with which Asio arms a wait. That MOD also re-checks
+// readiness, so a wait armed while input is already buffered completes at
+// once: no input can be missed. Alternatives measured: Asio's
+// async_read_some makes a receive after each reply that fails with EAGAIN
+// (`perf trace -s`: 1.9 receives per request), the same count; an epoll set
+// of our own, watched by Asio as one descriptor, saves the epoll_ctl but has
+// every client packet wake two epoll sets, in the sending client's time.
 //
 // Memory: a connection with no partial request holds no input buffer. It
-// receives into the server's shared buffer (Server::shared_read_buffer()),
-// requests are parsed and run from there, and only an incomplete tail is
-// copied into the connection's own ByteBuffer, which then grows with the
-// bytes that arrive (never with the length a request announces). Input
-// buffers above 32 KB and output buffers above 1 MB are freed as soon as
-// they are empty; smaller ones when the client has been idle for 2 s
-// (trim_buffers(), from the cron), so that a busy client does not free and
-// reallocate them per batch.
+// reads (TLS: decrypts) into the server's shared buffer
+// (Server::shared_read_buffer()), requests are parsed and run from there,
+// and only an incomplete tail is copied into the connection's own
+// ByteBuffer, which then grows with the bytes that arrive (never with the
+// length a request announces). OpenSSL's own buffers are released while
+// idle (tls.hpp). Input buffers above 32 KB and output buffers above 1 MB
+// are freed as soon as they are empty; smaller ones when the client has
+// been idle for 2 s (trim_buffers(), from the cron), so that a busy client
+// does not free and reallocate them per batch.
 //
 // After a receive that filled the buffer, reading goes on with a posted
 // receive (other clients get their turn first, and no epoll_ctl is spent);
@@ -37,6 +44,7 @@
 #include <vector>
 
 #include "setd/base/byte_buffer.hpp"
+#include "setd/net/stream.hpp"
 #include "setd/proto/request_parser.hpp"
 #include "setd/server/client.hpp"
 
@@ -46,11 +54,11 @@ class Server;
 
 class Connection : public std::enable_shared_from_this<Connection>, public server::ClientTransport {
  public:
-  Connection(boost::asio::ip::tcp::socket socket, Server& server);
+  Connection(boost::asio::ip::tcp::socket socket, Server& server, std::unique_ptr<Stream> stream);
   ~Connection() override;
 
-  // Registers the client and starts reading. The server must hold a
-  // shared_ptr to this until it is told to forget it.
+  // Registers the client, then handshakes (TLS) and starts reading. The
+  // server must hold a shared_ptr to this until it is told to forget it.
   void start();
   // Closes at once (server shutdown).
   void shutdown();
@@ -64,9 +72,13 @@ class Connection : public std::enable_shared_from_this<Connection>, public serve
   void trim_buffers() override;
 
  private:
-  // One receive, and runs what came. Then: waits for more input if the
-  // socket is empty; posts itself if the receive filled the buffer (more may
-  // be there); does nothing if reading paused (resume() restarts it).
+  // Goes on with the stream's handshake; once done, reads. Closes the
+  // connection if it fails.
+  void continue_handshake();
+  // One read of the stream, and runs what came. Then: waits for more input
+  // if the socket is empty; posts itself if more may be there already (the
+  // read filled the buffer, or the TLS stream holds more); does nothing if
+  // reading paused (resume() restarts it).
   void read_input();
   // Continues after output drained: leftover requests, then reading.
   void resume();
@@ -81,16 +93,23 @@ class Connection : public std::enable_shared_from_this<Connection>, public serve
   // to close).
   size_t process(std::string_view buf);
   // Sends pending output until done or the socket is full (then waits until
-  // it is writable); closes the connection once everything is out if it is
-  // to close after replying.
+  // it is writable, or readable if a TLS write needs that); closes the
+  // connection once everything is out if it is to close after replying.
   void flush();
   // flush() once the requests ready now have run (Server::defer_flush).
   void queue_flush();
   void flush_and_resume();
-  // Waits (once: `armed` says a wait is pending) until the socket is
-  // readable or writable, then calls `then`; nothing if the socket closes.
-  void arm_wait(boost::asio::socket_base::wait_type what, bool Connection::*armed,
-                void (Connection::*then)());
+  // Waits (once: read_waiting_ / write_waiting_ say a wait is pending)
+  // until the socket is readable / writable, then calls on_readable() /
+  // on_writable(); nothing if the socket closes.
+  void wait_readable();
+  void wait_writable();
+  // Goes on with whatever waited for the socket: the handshake, a read, a
+  // flush.
+  void on_readable();
+  void on_writable();
+  // Closes a connection still handshaking after tls-handshake-timeout.
+  void start_handshake_timer();
   void close();
   // Reading pauses while too much output waits for a slow reader.
   bool backlogged() const;
@@ -101,6 +120,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public serve
   bool enforce_output_limit();
 
   boost::asio::ip::tcp::socket socket_;
+  std::unique_ptr<Stream> stream_;
   Server& server_;
   server::Client* client_ = nullptr;
   proto::RequestParser parser_;
@@ -109,10 +129,17 @@ class Connection : public std::enable_shared_from_this<Connection>, public serve
   std::string writing_buf_;  // [woff_, size) is still to be sent
   size_t woff_ = 0;
 
-  bool read_waiting_ = false;   // a wait for input is armed
-  bool read_posted_ = false;    // a read_input() is queued
-  bool write_waiting_ = false;  // a wait for room to write is armed
-  bool paused_ = false;         // process() stopped at the backlog limit
+  // Only while handshaking: cuts it off after tls-handshake-timeout.
+  std::unique_ptr<boost::asio::steady_timer> handshake_timer_;
+
+  bool handshaking_ = true;         // the stream's handshake is not done
+  bool read_waiting_ = false;       // a wait for readability is armed
+  bool read_posted_ = false;        // a read_input() is queued
+  bool write_waiting_ = false;      // a wait for writability is armed
+  bool flush_wants_write_ = false;  // flush() waits until writable
+  bool flush_wants_read_ = false;   // flush() waits until readable (TLS)
+  bool read_wants_write_ = false;   // read_input() waits until writable (TLS)
+  bool paused_ = false;             // process() stopped at the backlog limit
   bool closed_ = false;
   bool flush_queued_ = false;  // waiting in the server's deferred flush
 };

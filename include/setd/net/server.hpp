@@ -1,9 +1,11 @@
 // The network layer: one Boost.Asio io_context, acceptors for the bound
-// addresses, one Connection per client, the cron timer and signal handling.
+// addresses (port, and tls-port for TLS), one Connection per client, the
+// cron timer and signal handling, the TLS context.
 //
-// Dependency rule (module net): cmd, server, proto and Boost.Asio. This and
-// main are the only places that touch Asio. A Connection owns the socket and
-// the byte buffers; it hands bytes to the RESP parser and argument vectors to
+// Dependency rule (module net): cmd, server, proto, Boost.Asio and OpenSSL.
+// This and main are the only places that touch Asio, sockets or OpenSSL. A
+// Connection owns the socket, the stream over it (plain or TLS) and the byte
+// buffers; it hands bytes to the RESP parser and argument vectors to
 // the dispatcher, and writes whatever replies accumulated, once per batch.
 // Everything waits on the one io_context: acceptors, client sockets (see
 // connection.hpp for how they are read), the cron timer and the signals.
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "setd/cmd/dispatcher.hpp"
+#include "setd/net/tls.hpp"
 #include "setd/server/server_state.hpp"
 
 namespace setd::net {
@@ -35,8 +38,9 @@ class Server final : public server::EventLoop {
   void post(std::function<void()> fn) override;
   void post_after(int64_t us, std::function<void()> fn) override;
 
-  // Binds every address in `bind` on `port` (a leading '-' makes an address
-  // optional). Returns "" or an error message.
+  // Binds every address in `bind` on `port` (unless 0) and, after building
+  // the TLS context, on `tls-port` (unless 0); a leading '-' makes an
+  // address optional. Returns "" or an error message.
   std::string listen();
   // Starts accepting, the cron timer and the signal handler.
   void start();
@@ -65,7 +69,14 @@ class Server final : public server::EventLoop {
   void forget(Connection* c) { connections_.erase(c); }
 
  private:
-  void accept(size_t index);
+  using Acceptors = std::vector<std::shared_ptr<boost::asio::ip::tcp::acceptor>>;
+  // Listens on `port` at every bind address into `out`: "" or an error.
+  std::string bind_port(int port, Acceptors& out);
+  void accept(std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor, bool tls);
+  // CONFIG SET of tls-*: rebuild the TLS context, move the TLS listener, as
+  // Redis's applyTlsCfg and applyTLSPort.
+  void register_tls_appliers();
+  std::string apply_tls_port(const server::Settings& next);
   void wait_for_signals();
   void schedule_cron();
   void busy_poll();
@@ -74,7 +85,9 @@ class Server final : public server::EventLoop {
   boost::asio::io_context& io_;
   server::ServerState& state_;
   cmd::Dispatcher& dispatcher_;
-  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  Acceptors acceptors_;      // port
+  Acceptors tls_acceptors_;  // tls-port
+  TlsContext tls_;
   boost::asio::steady_timer cron_timer_;
   boost::asio::signal_set signals_;
   // The owners of the open connections. Pending waits and posted handlers

@@ -19,6 +19,8 @@ namespace setd::server {
 
 enum class AppendFsync : uint8_t { kNo, kAlways, kEverysec };
 enum class EnableMode : uint8_t { kNo, kYes, kLocal };
+// tls-auth-clients: whether TLS clients must present a certificate.
+enum class TlsAuthClients : uint8_t { kNo, kYes, kOptional };
 
 // set-events: which set.* events are published.
 enum class SetEvents : uint8_t { kNone, kWrites, kAll };
@@ -64,6 +66,25 @@ struct Settings {
   long long timeout = 0;
   long long tcp_keepalive = 300;
   long long busy_poll_us = 50;
+  // TLS: Redis 7.0's tls-* directives and defaults ("" = not set, as
+  // Redis's NULL). tls_port 0 = no TLS listener.
+  int tls_port = 0;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_key_file_pass;
+  std::string tls_ca_cert_file;
+  std::string tls_ca_cert_dir;
+  std::string tls_dh_params_file;
+  std::string tls_protocols;
+  std::string tls_ciphers;
+  std::string tls_ciphersuites;
+  TlsAuthClients tls_auth_clients = TlsAuthClients::kYes;
+  bool tls_prefer_server_ciphers = false;
+  bool tls_session_caching = true;
+  long long tls_session_cache_size = 20 * 1024;
+  long long tls_session_cache_timeout = 300;
+  // setd's own: a TLS handshake not done after this many ms is cut off.
+  long long tls_handshake_timeout = 10000;
   int databases = 16;
   long long maxclients = 10000;
   std::string loglevel = "notice";
