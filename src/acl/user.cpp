@@ -397,26 +397,12 @@ std::string Selector::describe_channels() const {
 }
 
 std::string Selector::describe(const Catalog& catalog) const {
-  std::string out;
-  if (all_keys) {
-    out += "~* ";
-  } else {
-    for (const auto& k : keys) {
-      out += k.perms == kPermAll ? "~" : (k.perms == kPermRead ? "%R~" : "%W~");
-      out += k.pattern.text();
-      out += ' ';
-    }
-  }
-  if (all_channels) {
-    out += "&* ";
-  } else {
-    out += "resetchannels ";
-    for (const auto& c : channels) {
-      out += '&';
-      out += c.text();
-      out += ' ';
-    }
-  }
+  // ACL LIST's form: the GETUSER fields, each followed by a space, and
+  // "resetchannels" before a channel list that is not &*.
+  std::string out = describe_keys();
+  if (!out.empty()) out += ' ';
+  if (!all_channels) out += "resetchannels ";
+  if (const std::string ch = describe_channels(); !ch.empty()) out += ch + ' ';
   out += describe_commands(catalog);
   return out;
 }
@@ -430,12 +416,14 @@ bool Selector::key_allowed(std::string_view key, uint8_t perms) const {
   return false;
 }
 
-bool Selector::channel_allowed(std::string_view channel, bool is_pattern) const {
-  if (all_channels) return true;
-  for (const auto& c : channels) {
+bool channel_in(const std::vector<Pattern>& patterns, std::string_view channel, bool is_pattern) {
+  for (const auto& c : patterns)
     if (is_pattern ? c == channel : c.matches(channel)) return true;
-  }
   return false;
+}
+
+bool Selector::channel_allowed(std::string_view channel, bool is_pattern) const {
+  return all_channels || channel_in(channels, channel, is_pattern);
 }
 
 Verdict Selector::check(const CommandRequest& req, size_t& failed_pos) const {

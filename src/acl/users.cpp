@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "setd/base/strconv.hpp"
+
 namespace setd::acl {
 
 namespace {
@@ -27,10 +29,6 @@ std::vector<std::string_view> split_spaces(std::string_view line) {
   }
   return out;
 }
-
-// What C's "%s" prints of a string: up to its first NUL (Redis's error
-// texts quote rules that way).
-std::string c_string(std::string_view s) { return std::string(s.substr(0, s.find('\0'))); }
 
 }  // namespace
 
@@ -78,13 +76,15 @@ std::variant<User, std::string> Users::stage(std::string_view name, const User* 
   size_t open = 0;
   const auto merged = merge_selector_args(rules, &open);
   if (!merged)
-    return "Unmatched parenthesis in acl selector starting at '" + c_string(rules[open]) + "'.";
+    return "Unmatched parenthesis in acl selector starting at '" +
+           std::string(base::c_string_view(rules[open])) + "'.";
   User temp(std::string(name), all_channels_default);
   if (base) temp.copy_rules_from(*base);
   for (const auto& op : *merged) {
     const RuleError e = temp.apply(op, rule_context());
     if (e != RuleError::kNone)
-      return "Error in ACL SETUSER modifier '" + c_string(op) + "': " + rule_error_text(e);
+      return "Error in ACL SETUSER modifier '" + std::string(base::c_string_view(op)) +
+             "': " + rule_error_text(e);
   }
   return temp;
 }
@@ -97,17 +97,16 @@ User& Users::commit(const User& staged) {
   return *it->second;
 }
 
-bool Users::channels_narrowed(const User& updated, const User& old,
-                              std::vector<std::string>& allowed) {
+bool Users::channels_narrowed(const User& updated, const User& old, std::vector<Pattern>& allowed) {
   for (const auto& s : updated.selectors())
     if (s.all_channels) return false;
   allowed.clear();
   for (const auto& s : updated.selectors())
-    for (const auto& c : s.channels) allowed.push_back(c.text());
+    allowed.insert(allowed.end(), s.channels.begin(), s.channels.end());
   for (const auto& s : old.selectors()) {
     if (s.all_channels) return true;
     for (const auto& c : s.channels)
-      if (std::find(allowed.begin(), allowed.end(), c.text()) == allowed.end()) return true;
+      if (!channel_in(allowed, c.text(), true)) return true;
   }
   return false;
 }
@@ -252,13 +251,17 @@ std::optional<std::string> Users::load_file_text(const std::string& filename, st
   return std::nullopt;
 }
 
+std::vector<std::string> Users::user_lines() const {
+  std::vector<std::string> out;
+  out.reserve(users_.size());
+  for (const auto& [name, u] : users_) out.push_back("user " + name + " " + u->describe(catalog_));
+  return out;
+}
+
 std::string Users::file_text() const {
   std::string out;
-  for (const auto& [name, u] : users_) {
-    out += "user ";
-    out += name;
-    out += ' ';
-    out += u->describe(catalog_);
+  for (const auto& line : user_lines()) {
+    out += line;
     out += '\n';
   }
   return out;

@@ -34,9 +34,6 @@ bool authenticate(Context& ctx, std::string_view username, std::string_view pass
 
 namespace {
 
-// What C's "%s" prints of an argument: up to its first NUL (Redis's texts).
-std::string c_string(std::string_view s) { return std::string(s.substr(0, s.find('\0'))); }
-
 void auth(Context& ctx) {
   if (ctx.argc() > 3) {
     ctx.syntax_error();
@@ -65,12 +62,10 @@ void auth(Context& ctx) {
 // Clients of `old` subscribed to a channel or pattern that `updated` no
 // longer allows are disconnected (Redis's ACLKillPubsubClientsIfNeeded).
 void kill_pubsub_clients_if_needed(Context& ctx, const acl::User& updated, const acl::User& old) {
-  std::vector<std::string> allowed;
+  std::vector<acl::Pattern> allowed;
   if (!acl::Users::channels_narrowed(updated, old, allowed)) return;
   auto permitted = [&](std::string_view channel, bool is_pattern) {
-    for (const auto& p : allowed)
-      if (is_pattern ? p == channel : base::glob_match(p, channel)) return true;
-    return false;
+    return acl::channel_in(allowed, channel, is_pattern);
   };
   for (const auto& [id, c] : ctx.server.clients()) {
     if (c->user != &old || c->subscriptions() == 0) continue;
@@ -157,10 +152,9 @@ void acl_getuser(Context& ctx) {
 }
 
 void acl_list(Context& ctx) {
-  const auto& users = ctx.server.users();
-  ctx.rb.array(users.all().size());
-  for (const auto& [name, u] : users.all())
-    ctx.rb.bulk("user " + name + " " + u->describe(users.catalog()));
+  const auto lines = ctx.server.users().user_lines();
+  ctx.rb.array(lines.size());
+  for (const auto& line : lines) ctx.rb.bulk(line);
 }
 
 void acl_users(Context& ctx) {
@@ -304,7 +298,7 @@ void acl_log(Context& ctx) {
 void acl_dryrun(Context& ctx) {
   acl::User* u = ctx.server.users().find(ctx.arg(2));
   if (u == nullptr) {
-    ctx.rb.error("ERR User '" + c_string(ctx.arg(2)) + "' not found");
+    ctx.rb.error("ERR User '" + std::string(base::c_string_view(ctx.arg(2))) + "' not found");
     return;
   }
   const auto args = ctx.args.subspan(3);
@@ -316,7 +310,7 @@ void acl_dryrun(Context& ctx) {
     spec = spec->find_subcommand(sub);
   }
   if (spec == nullptr) {
-    ctx.rb.error("ERR Command '" + c_string(args[0]) + "' not found");
+    ctx.rb.error("ERR Command '" + std::string(base::c_string_view(args[0])) + "' not found");
     return;
   }
   const auto argc = static_cast<int>(args.size());
@@ -330,11 +324,12 @@ void acl_dryrun(Context& ctx) {
       ctx.rb.ok();
       return;
     case acl::Verdict::kDeniedKey:
-      ctx.rb.bulk("This user has no permissions to access the '" + c_string(args[pos]) + "' key");
+      ctx.rb.bulk("This user has no permissions to access the '" +
+                  std::string(base::c_string_view(args[pos])) + "' key");
       return;
     case acl::Verdict::kDeniedChannel:
-      ctx.rb.bulk("This user has no permissions to access the '" + c_string(args[pos]) +
-                  "' channel");
+      ctx.rb.bulk("This user has no permissions to access the '" +
+                  std::string(base::c_string_view(args[pos])) + "' channel");
       return;
     default:
       ctx.rb.bulk("This user has no permissions to run the '" + spec->name + "' command");

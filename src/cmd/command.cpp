@@ -48,6 +48,17 @@ uint64_t category_bit(std::string_view name) {
   return bit;
 }
 
+// What key-spec flag words ask of ACL: access reads, insert/delete/update
+// write (Redis's ACLSelectorCheckKey).
+uint8_t acl_perms_of(std::span<const std::string_view> words) {
+  uint8_t perms = 0;
+  for (const auto w : words) {
+    if (w == "access") perms |= acl::kPermRead;
+    if (w == "insert" || w == "delete" || w == "update") perms |= acl::kPermWrite;
+  }
+  return perms;
+}
+
 std::vector<std::string_view> words_of(std::string_view s) {
   std::vector<std::string_view> out;
   size_t i = 0;
@@ -323,13 +334,9 @@ void CommandSpec::finalize(const std::string& parent) {
   }
 
   for (auto& k : keys) {
-    k.acl_perms = 0;
-    k.not_key = false;
-    for (const auto w : words_of(k.flags)) {
-      if (w == "not_key") k.not_key = true;
-      if (w == "access") k.acl_perms |= acl::kPermRead;
-      if (w == "insert" || w == "delete" || w == "update") k.acl_perms |= acl::kPermWrite;
-    }
+    const auto words = words_of(k.flags);
+    k.acl_perms = acl_perms_of(words);
+    k.not_key = std::find(words.begin(), words.end(), "not_key") != words.end();
   }
 
   arg_docs = parse_arg_syntax(doc.args);
@@ -337,6 +344,13 @@ void CommandSpec::finalize(const std::string& parent) {
   assign_key_specs(arg_docs, next, static_cast<int>(keys.size()) - 1);
 
   for (auto& sub : subcommands) sub.finalize(name);
+}
+
+uint8_t CommandSpec::key_acl_perms(size_t spec, std::span<const std::string_view> args) const {
+  const KeySpec& k = keys[spec];
+  if (variable_key_flags && k.flags.find("variable_flags") != std::string::npos)
+    return acl_perms_of(variable_key_flags(args));
+  return k.acl_perms;
 }
 
 const CommandSpec* CommandSpec::find_subcommand(std::string_view lower_name) const {

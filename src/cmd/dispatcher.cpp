@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "setd/base/clock.hpp"
+#include "setd/base/strconv.hpp"
 #include "setd/cmd/util.hpp"
 
 namespace setd::cmd {
@@ -20,12 +21,6 @@ std::string_view lower_name(std::string_view name, char* buf, size_t cap) {
     buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
   }
   return {buf, n};
-}
-
-// C-string view of an argument, as Redis's "%s" formatting sees it.
-std::string_view c_str_view(std::string_view s) {
-  const size_t nul = s.find('\0');
-  return nul == std::string_view::npos ? s : s.substr(0, nul);
 }
 
 std::string upper(std::string_view s) {
@@ -163,12 +158,12 @@ const CommandSpec* Dispatcher::resolve(server::Client& client,
   if (!spec) {
     std::string rest;
     for (size_t i = 1; i < args.size() && rest.size() < 128; ++i) {
-      const auto a = c_str_view(args[i]).substr(0, 128 - rest.size());
+      const auto a = base::c_string_view(args[i]).substr(0, 128 - rest.size());
       rest += "'";
       rest.append(a);
       rest += "' ";
     }
-    const auto name = c_str_view(args[0]);
+    const auto name = base::c_string_view(args[0]);
     reject(client, nullptr,
            "ERR unknown command '" + std::string(name.substr(0, 128)) +
                "', with args beginning with: " + rest);
@@ -181,7 +176,7 @@ const CommandSpec* Dispatcher::resolve(server::Client& client,
                                  : nullptr;
     if (!sub) {
       reject(client, nullptr,
-             "ERR unknown subcommand '" + std::string(c_str_view(args[1]).substr(0, 128)) +
+             "ERR unknown subcommand '" + std::string(base::c_string_view(args[1]).substr(0, 128)) +
                  "'. Try " + upper(spec->name) + " HELP.");
       return nullptr;
     }
@@ -312,15 +307,7 @@ acl::Verdict Dispatcher::acl_check(const acl::User& user, const CommandSpec& spe
         // slots; ACL checks them as channels only (Redis skips not_key
         // specs when it collects keys).
         if (ks.not_key) continue;
-        uint8_t perms = ks.acl_perms;
-        if (spec.variable_key_flags && ks.flags.find("variable_flags") != std::string::npos) {
-          perms = 0;
-          for (const auto w : spec.variable_key_flags(args)) {
-            if (w == "access") perms |= acl::kPermRead;
-            if (w == "insert" || w == "delete" || w == "update") perms |= acl::kPermWrite;
-          }
-        }
-        acl_keys_.push_back({key_positions_[i], perms});
+        acl_keys_.push_back({key_positions_[i], spec.key_acl_perms(key_specs_[i], args)});
       }
     }
   }

@@ -370,11 +370,7 @@ void config_rewrite(Context& ctx) {
   }
   // The ACL users go into the config file unless they live in an aclfile.
   std::vector<std::string> users;
-  if (ctx.server.settings().aclfile.empty()) {
-    const auto& acl = ctx.server.users();
-    for (const auto& [name, u] : acl.all())
-      users.push_back("user " + name + " " + u->describe(acl.catalog()));
-  }
+  if (ctx.server.settings().aclfile.empty()) users = ctx.server.users().user_lines();
   const std::string err = ctx.server.config().rewrite(ctx.server.config_file, users);
   if (err.empty())
     ctx.rb.ok();

@@ -58,6 +58,10 @@ class Pattern {
   Kind kind_ = Kind::kGlob;
 };
 
+// Whether a channel (or, with is_pattern, a PSUBSCRIBE pattern, which is
+// compared literally) is among `patterns` (Redis's ACLCheckChannelAgainstList).
+bool channel_in(const std::vector<Pattern>& patterns, std::string_view channel, bool is_pattern);
+
 struct KeyPattern {
   Pattern pattern;
   uint8_t perms = kPermAll;
@@ -140,8 +144,8 @@ class User {
   // Flag words in Redis's order ("on", "nopass", "sanitize-payload", ...).
   std::vector<std::string_view> flag_names() const;
 
-  // Applies one rule (ACLSetUser). Not atomic across rules: see
-  // apply_rules().
+  // Applies one rule (ACLSetUser). Not atomic across rules: Users::stage()
+  // applies a whole ACL SETUSER to a copy.
   RuleError apply(std::string_view op, const RuleContext& ctx);
 
   // Everything, as ACL LIST shows after "user <name> ".

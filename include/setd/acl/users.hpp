@@ -69,7 +69,7 @@ class Users {
   // checks the user's subscribed clients (ACLKillPubsubClientsIfNeeded).
   // `allowed` gets the channel patterns of `updated`.
   static bool channels_narrowed(const User& updated, const User& old,
-                                std::vector<std::string>& allowed);
+                                std::vector<Pattern>& allowed);
 
   // Removes a user (never "default"); nullptr if there was none.
   std::unique_ptr<User> remove(std::string_view name);
@@ -92,6 +92,9 @@ class Users {
                                             std::vector<std::unique_ptr<User>>& removed);
   // The file ACL SAVE writes.
   std::string file_text() const;
+  // "user <name> <rules>" for every user, in name order: ACL LIST, ACL SAVE
+  // and CONFIG REWRITE.
+  std::vector<std::string> user_lines() const;
 
   // ACL log.
   size_t log_max_len = 128;

@@ -96,6 +96,10 @@ std::string ld_to_string_human(long double v);
 // string "$<len>\r\n<text>\r\n", RESP3 as ",<text>\r\n".
 std::string double_to_resp(double v);
 
+// What C's "%s" prints of `s`: up to its first NUL byte. Redis's error texts
+// quote arguments that way.
+inline std::string_view c_string_view(std::string_view s) { return s.substr(0, s.find('\0')); }
+
 // ASCII lower-casing into a caller buffer: copies `in` to buf[0, in.size())
 // with A-Z folded and returns a view of it. If in.size() > cap nothing is
 // written and an empty view with a null data() is returned (a command name

@@ -160,6 +160,10 @@ struct CommandSpec {
   bool has(uint32_t flag) const { return (flag_bits & flag) != 0; }
   // Keys named by `args` per the key specs; false if args are malformed.
   // With `specs`, the index in `keys` of the spec that found each position.
+  // The ACL permissions (acl::kPermRead / kPermWrite) the key found by key
+  // spec `spec` needs with these arguments: the spec's own, or for a
+  // variable_flags spec what the command's rule says (SET ... GET reads).
+  uint8_t key_acl_perms(size_t spec, std::span<const std::string_view> args) const;
   bool extract_keys(std::span<const std::string_view> args, std::vector<size_t>& positions,
                     std::vector<size_t>* specs = nullptr) const;
 };
