@@ -12,6 +12,7 @@
 # Prints figures; asserts nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 N=1000000
 C=50
 ROUNDS=3
@@ -31,9 +32,6 @@ SETD=${SETD:-build/bin/setd}
 # channel, set and connection commands only.
 RULES=(on '>benchpw' '~user:*' '~session:*' '~key:*' '&news' -@all +@set +@connection)
 
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-wait_ping() { for _ in $(seq 100); do redis-cli -p "$1" ping >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 cpu_ns() { awk '{print $1}' "/proc/$1/schedstat"; }
 
 # run <port> <pid> <test> [auth...] -> "rps cpu_us_per_request"
@@ -88,8 +86,8 @@ for test in sadd sismember; do
         read -r r c < <(run "$port" "$pid" "$test"); dr+=("$r"); dc+=("$c")
       fi
     done
-    d_r=$(printf '%s\n' "${dr[@]}" | median); b_r=$(printf '%s\n' "${br[@]}" | median)
-    d_c=$(printf '%s\n' "${dc[@]}" | median); b_c=$(printf '%s\n' "${bc[@]}" | median)
+    d_r=$(median_of "${dr[@]}"); b_r=$(median_of "${br[@]}")
+    d_c=$(median_of "${dc[@]}"); b_c=$(median_of "${bc[@]}")
     cost=$(awk -v a="$d_c" -v b="$b_c" 'BEGIN {if (a > 0) printf "%+.1f%%", (b/a-1)*100; else print "n/a"}')
     printf '%-10s %-7s %12s %12s %9s %9s %7s\n' "$test" "$server" "$d_r" "$b_r" "$d_c" "$b_c" "$cost"
   done

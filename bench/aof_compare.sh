@@ -10,6 +10,7 @@
 # Prints figures; asserts nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 N=100000
 C=50
 ROUNDS=3
@@ -27,9 +28,6 @@ POLICIES=("$@")
 SETD=${SETD:-build/bin/setd}
 [[ -x $SETD ]] || { echo "build setd first: bash .ci/build setd" >&2; exit 1; }
 
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-wait_ping() { for _ in $(seq 100); do redis-cli -p "$1" ping >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 rps() {  # port pipeline -> requests per second
   redis-benchmark -p "$1" -n "$N" -c "$C" -P "$2" -r 1000000 -t sadd -q 2>/dev/null |
     awk -F'[: ]+' '/SADD/ {for (i=1;i<=NF;i++) if ($i ~ /^[0-9.]+$/) {print $i; exit}}'
@@ -60,7 +58,7 @@ for policy in "${POLICIES[@]}"; do
       s+=("$(rps "$SP" "$p")")
       r+=("$(rps "$RP" "$p")")
     done
-    sm=$(printf '%s\n' "${s[@]}" | median); rm_=$(printf '%s\n' "${r[@]}" | median)
+    sm=$(median_of "${s[@]}"); rm_=$(median_of "${r[@]}")
     printf '%-9s %-4s %12s %12s %7s\n' "$policy" "$p" "$sm" "$rm_" \
       "$(awk -v a="$sm" -v b="$rm_" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
   done

@@ -14,6 +14,7 @@
 # Needs: a built setd (bash .ci/build setd), redis-server and redis-benchmark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 N=200000
 C=50
 ROUNDS=5
@@ -29,9 +30,6 @@ shift $((OPTIND - 1))
 SETD=${SETD:-build/bin/setd}
 [[ -x $SETD ]] || { echo "build setd first: bash .ci/build setd" >&2; exit 1; }
 
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])' 2>/dev/null ||
-  shuf -i 20000-60000 -n 1; }
-wait_ping() { for _ in $(seq 100); do redis-cli -p "$1" ping >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 
 SP=$(free_port); RP=$(free_port)
 "$SETD" --port "$SP" --bind 127.0.0.1 --loglevel warning >/dev/null 2>&1 & SPID=$!

@@ -11,6 +11,7 @@
 # asserts nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 SETS=10
 MEMBERS=1000000
 ROUNDS=3
@@ -24,8 +25,6 @@ while getopts "s:m:r:" opt; do
 done
 SETD=${SETD:-$PWD/build/bin/setd}
 [[ -x $SETD ]] || { echo "build setd first: bash .ci/build setd" >&2; exit 1; }
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 W=$(mktemp -d /var/tmp/loadbench.XXXXXX)
 PID=
 cleanup() { [[ -n $PID ]] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$W"; }
@@ -74,7 +73,7 @@ for _ in $(seq "$ROUNDS"); do
   P=$(free_port)
   r+=("$(time_to_pong "$P" redis-server --port "$P" --bind 127.0.0.1 --save "" --dir "$W/r" --logfile /dev/null)")
 done
-sm=$(printf '%s\n' "${s[@]}" | median); rm_=$(printf '%s\n' "${r[@]}" | median)
+sm=$(median_of "${s[@]}"); rm_=$(median_of "${r[@]}")
 printf '%-8s %10s\n' server load_s
 printf '%-8s %10s\n' setd "$sm" redis "$rm_"
 awk -v a="$sm" -v b="$rm_" 'BEGIN { printf "setd loads in %.2fx the time redis-server takes\n", a / b }'

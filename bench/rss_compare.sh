@@ -5,11 +5,10 @@
 # usage: bash bench/rss_compare.sh [N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 N=${1:-1000000}
 SETD=${SETD:-build/bin/setd}
 [[ -x $SETD ]] || { echo "build setd first: bash .ci/build setd" >&2; exit 1; }
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-wait_ping() { for _ in $(seq 100); do redis-cli -p "$1" ping >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 SP=$(free_port); RP=$(free_port)
 "$SETD" --port "$SP" --bind 127.0.0.1 --loglevel warning >/dev/null 2>&1 & SPID=$!
 redis-server --port "$RP" --bind 127.0.0.1 --save '' --appendonly no --logfile /dev/null >/dev/null 2>&1 & RPID=$!

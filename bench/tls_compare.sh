@@ -13,6 +13,7 @@
 # openssl. Prints figures; asserts nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 N=200000
 C=50
 ROUNDS=5
@@ -29,9 +30,6 @@ WANTED=("$@")
 SETD=${SETD:-build/bin/setd}
 [[ -x $SETD ]] || { echo "build setd first: bash .ci/build setd" >&2; exit 1; }
 
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-wait_ping() { for _ in $(seq 100); do redis-cli -p "$1" ping >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 proc_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
@@ -93,9 +91,9 @@ for w in "${ORDER[@]}"; do
     read -r b bc <<<"$(run "$RT" "$RPID" "$w")"
     ss+=("$a") sc+=("$ac") rr+=("$b") rc+=("$bc")
   done
-  s=$(median "${ss[@]}"); r=$(median "${rr[@]}")
+  s=$(median_of "${ss[@]}"); r=$(median_of "${rr[@]}")
   printf '%-16s %12s %12s %7s %9s %9s\n' "$w" "$s" "$r" \
     "$(awk -v a="$s" -v b="$r" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')" \
-    "$(median "${sc[@]}")" "$(median "${rc[@]}")"
+    "$(median_of "${sc[@]}")" "$(median_of "${rc[@]}")"
 done
 echo "setd_us / redis_us: the server's own CPU time (user + system) per request, in microseconds."

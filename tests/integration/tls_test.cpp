@@ -407,6 +407,13 @@ TEST(Tls, ProtocolsCiphersAndDhParams) {
 // full handshake. (redis-server 7.0 still issues session tickets then, and
 // fails the handshake of a client that presents one: "session id context
 // uninitialized". setd issues none.)
+// The session of a first connection that PINGs (the caller frees it).
+SSL_SESSION* first_session(int port, const TlsClientOptions& o) {
+  TlsClient first(port, o);
+  EXPECT_EQ(first.call({"PING"}).str, "PONG");
+  return first.tls().session();
+}
+
 TEST(Tls, SessionResumption) {
   TlsFiles files;
   for (const std::string protocol : {"TLSv1.2", "TLSv1.3"}) {
@@ -417,12 +424,7 @@ TEST(Tls, SessionResumption) {
         TlsServer s(files, {"--tls-protocols", protocol, "--tls-session-caching", caching}, "yes",
                     binary);
         auto o = tls_options(files);
-        SSL_SESSION* session = nullptr;
-        {
-          TlsClient first(s.tls_port, o);
-          EXPECT_EQ(first.call({"PING"}).str, "PONG");
-          session = first.tls().session();
-        }
+        SSL_SESSION* session = first_session(s.tls_port, o);
         o.resume = session;
         TlsClient again(s.tls_port, o);
         EXPECT_EQ(again.call({"PING"}).str, "PONG");
@@ -434,12 +436,7 @@ TEST(Tls, SessionResumption) {
   // Turned off at run time: no resumption from then on.
   TlsServer s(files);
   auto o = tls_options(files);
-  SSL_SESSION* session = nullptr;
-  {
-    TlsClient first(s.tls_port, o);
-    EXPECT_EQ(first.call({"PING"}).str, "PONG");
-    session = first.tls().session();
-  }
+  SSL_SESSION* session = first_session(s.tls_port, o);
   o.resume = session;
   EXPECT_TRUE(TlsClient(s.tls_port, o).tls().session_reused());
   Client admin(s.server.port());
