@@ -179,7 +179,15 @@ TEST(PersistAofVsRedis, IncrFileLogsExactlyWhatRedisLogs) {
       c->call({"SET", "g", "1"});
     }
     const std::string mine = file_bytes(last_incr(setd_dir.path()));
-    const std::string theirs = file_bytes(last_incr(redis_dir.path()));
+    // Redis with appendfsync everysec may postpone its write() while a
+    // background fsync runs (up to 2 s): wait until its file has caught up.
+    std::string theirs;
+    wait_until(
+        [&] {
+          theirs = file_bytes(last_incr(redis_dir.path()));
+          return aof_commands(theirs) == aof_commands(mine);
+        },
+        3000);
     EXPECT_EQ(aof_commands(mine), aof_commands(theirs));
     if (aof_commands(mine) == aof_commands(theirs)) {
       EXPECT_TRUE(mine == theirs) << "same commands, different bytes";
