@@ -152,6 +152,7 @@ int main(int argc, char** argv) {
   if (state.settings().port != 0) spdlog::info("Ready to accept connections tcp");
   if (state.settings().tls_port != 0) spdlog::info("Ready to accept connections tls");
   server.start();
+  dispatcher.replication().start();  // `replicaof`: connect to the master
   io.run();
   if (!state.settings().pidfile.empty()) std::remove(state.settings().pidfile.c_str());
   spdlog::info("setd stopped.");

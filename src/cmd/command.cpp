@@ -150,8 +150,12 @@ struct SyntaxParser {
       // (PSUBSCRIBE's "(pattern= pattern:pattern)...").
       if (name.empty() || seq[0].type == "oneof" || seq[0].type == "block") return seq[0];
     }
-    const bool leading_token =
-        seq.size() >= 2 && seq[0].type == "pure-token" && !seq[0].multiple && !seq[0].optional;
+    // A group of pure tokens only (REPLICAOF's "NO ONE") is a block of
+    // tokens, not one token introducing the others.
+    const bool all_tokens =
+        std::all_of(seq.begin(), seq.end(), [](const ArgDoc& a) { return a.type == "pure-token"; });
+    const bool leading_token = seq.size() >= 2 && seq[0].type == "pure-token" && !seq[0].multiple &&
+                               !seq[0].optional && !all_tokens;
     // "TOKEN x": the token introduces x, unless the group's name says it
     // is a block of its own.
     if (leading_token && seq.size() == 2 && seq[1].type != "pure-token" && seq[1].type != "block" &&

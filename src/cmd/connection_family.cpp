@@ -195,12 +195,13 @@ bool type_matches(const server::Client& c, ClientType t) {
     case ClientType::kAny:
       return true;
     case ClientType::kNormal:
-      return c.subscriptions() == 0;
+      return c.repl_role == server::ReplRole::kNone && c.subscriptions() == 0;
     case ClientType::kPubSub:
-      return c.subscriptions() > 0;
+      return c.repl_role == server::ReplRole::kNone && c.subscriptions() > 0;
     case ClientType::kMaster:
+      return c.repl_role == server::ReplRole::kMaster;
     case ClientType::kReplica:
-      return false;
+      return c.repl_role == server::ReplRole::kReplica;
   }
   return false;
 }

@@ -103,11 +103,13 @@ void register_all_commands(Registry& r) {
   register_pubsub_commands(r);
   register_persistence_commands(r);
   register_acl_commands(r);
+  register_replication_commands(r);
 }
 
 // --- Dispatcher ---------------------------------------------------------------
 
-Dispatcher::Dispatcher(server::ServerState& state) : state_(state) {
+Dispatcher::Dispatcher(server::ServerState& state)
+    : state_(state), replication_(std::make_unique<repl::Replication>(state)) {
   register_all_commands(registry_);
   exec_spec_ = registry_.find("exec");
   state_.command_executor = this;
@@ -205,6 +207,8 @@ void Dispatcher::dispatch(server::Client& client, std::span<const std::string_vi
     const std::string_view base_name =
         spec->container.empty() ? std::string_view(spec->name) : std::string_view(spec->container);
     const auto& settings = state_.settings();
+    const bool from_master = client.repl_role == server::ReplRole::kMaster;
+    const bool is_write = spec->has(kWrite) || (spec == exec_spec_ && client.multi_write);
     std::optional<std::string> disk_error;
     acl::Verdict verdict = acl::Verdict::kOk;
     if (spec->has(kProtected) && base_name == "debug" &&
@@ -240,17 +244,25 @@ void Dispatcher::dispatch(server::Client& client, std::span<const std::string_vi
                  "NOPERM this user has no permissions to run the '" + spec->name + "' command");
           break;
       }
-    } else if (!state_.loading &&
-               (spec->has(kWrite) || (spec == exec_spec_ && client.multi_write) ||
-                base_name == "ping") &&
+    } else if (!state_.loading && !from_master && (is_write || base_name == "ping") &&
                (disk_error = state_.persistence().write_error())) {
       // Writes are refused while the dump or the AOF cannot be written.
       reject(client, spec, *disk_error);
+    } else if (is_write && !from_master && !replication_->enough_good_replicas()) {
+      reject(client, spec, "NOREPLICAS Not enough good replicas to write.");
+    } else if (is_write && !from_master && settings.replica_read_only &&
+               replication_->is_replica()) {
+      reject(client, spec, "READONLY You can't write against a read only replica.");
     } else if (client.in_pubsub_mode() && !allowed_in_resp2_pubsub(base_name)) {
       reject(client, spec,
              "ERR Can't execute '" + spec->name +
                  "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
                  "this context");
+    } else if (!from_master && replication_->is_replica() &&
+               replication_->link_state() != repl::LinkState::kConnected &&
+               !settings.replica_serve_stale_data && !spec->has(kStale)) {
+      reject(client, spec,
+             "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
     } else if (client.in_multi && !runs_inside_multi(base_name)) {
       if (spec->has(kNoMulti)) {
         reject(client, spec, "ERR Command not allowed inside a transaction");
@@ -261,6 +273,17 @@ void Dispatcher::dispatch(server::Client& client, std::span<const std::string_vi
         if (spec->has(kWrite)) client.multi_write = true;
         client.reply.simple("QUEUED");
       }
+    } else if (replication_->is_replica()) {
+      // A replica leaves expiry to its master: its clients see expired keys
+      // as missing, its master's commands see them as they are, and a write
+      // (on a writable replica) deletes them, as Redis 7.0.
+      state_.expiry_control.mode = from_master ? db::ExpiryMode::kSuspended
+                                   : is_write  ? db::ExpiryMode::kActive
+                                               : db::ExpiryMode::kReportOnly;
+      call(client, *spec, args);
+      state_.expiry_control.mode =
+          replication_->is_replica() ? db::ExpiryMode::kReportOnly : db::ExpiryMode::kActive;
+      ran_exec = spec == exec_spec_;
     } else {
       call(client, *spec, args);
       ran_exec = spec == exec_spec_;
@@ -383,6 +406,7 @@ void Dispatcher::call(server::Client& client, const CommandSpec& spec,
   if (call_depth_ == 0 && state_.has_pending_propagation()) {
     const std::string_view n = spec.name;
     state_.propagate_pending(!(n == "keys" || n == "scan" || n == "randomkey"));
+    client.woff = replication_->master_repl_offset();  // what WAIT waits for
   }
   ++spec.stats.calls;
   spec.stats.usec += static_cast<uint64_t>(elapsed);

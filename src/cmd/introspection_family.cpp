@@ -132,9 +132,10 @@ void reply_arg_doc(proto::ReplyBuilder& rb, const ArgDoc& a) {
 void reply_command_doc(proto::ReplyBuilder& rb, const CommandSpec& c) {
   // Redis's addReplyCommandDocs, field by field in its order.
   const CommandDoc& d = c.doc;
-  const size_t fields = 4 + !d.doc_flags.empty() + !d.deprecated_since.empty() +
-                        !d.replaced_by.empty() + !d.history.empty() + !c.arg_docs.empty() +
-                        !c.subcommands.empty();
+  // Redis leaves out an empty complexity (SYNC, PSYNC).
+  const size_t fields = 3 + !d.complexity.empty() + !d.doc_flags.empty() +
+                        !d.deprecated_since.empty() + !d.replaced_by.empty() + !d.history.empty() +
+                        !c.arg_docs.empty() + !c.subcommands.empty();
   rb.map(fields);
   rb.bulk("summary");
   rb.bulk(c.doc.summary);
@@ -142,8 +143,10 @@ void reply_command_doc(proto::ReplyBuilder& rb, const CommandSpec& c) {
   rb.bulk(c.doc.since);
   rb.bulk("group");
   rb.bulk(c.doc.group);
-  rb.bulk("complexity");
-  rb.bulk(c.doc.complexity);
+  if (!d.complexity.empty()) {
+    rb.bulk("complexity");
+    rb.bulk(c.doc.complexity);
+  }
   if (!d.doc_flags.empty()) {
     rb.bulk("doc_flags");
     rb.set(d.doc_flags.size());

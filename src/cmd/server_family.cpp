@@ -140,7 +140,7 @@ void section_memory(std::string& o, server::ServerState&) {
 
 void section_persistence(std::string& o, server::ServerState& s) { s.persistence().info(o); }
 
-void section_stats(std::string& o, server::ServerState& s) {
+void section_stats(std::string& o, server::ServerState& s, const repl::Replication& r) {
   const auto& st = s.stats();
   o += "# Stats\r\n";
   field(o, "total_connections_received", st.connections_received);
@@ -149,6 +149,9 @@ void section_stats(std::string& o, server::ServerState& s) {
   field(o, "total_net_input_bytes", st.net_input_bytes);
   field(o, "total_net_output_bytes", st.net_output_bytes);
   field(o, "rejected_connections", st.rejected_connections);
+  field(o, "sync_full", r.sync_full());
+  field(o, "sync_partial_ok", r.sync_partial_ok());
+  field(o, "sync_partial_err", r.sync_partial_err());
   field(o, "expired_keys", st.expired_keys);
   field(o, "evicted_keys", 0);
   field(o, "keyspace_hits", st.keyspace_hits);
@@ -159,13 +162,6 @@ void section_stats(std::string& o, server::ServerState& s) {
   field(o, "total_error_replies", st.total_error_replies);
   field(o, "client_query_buffer_limit_disconnections", st.client_query_buffer_limit_disconnections);
   field(o, "client_output_buffer_limit_disconnections", st.client_output_limit_disconnections);
-}
-
-void section_replication(std::string& o, server::ServerState&) {
-  o += "# Replication\r\n";
-  field(o, "role", std::string("master"));
-  field(o, "connected_slaves", 0);
-  field(o, "master_repl_offset", 0);
 }
 
 void section_cpu(std::string& o, server::ServerState&) {
@@ -251,8 +247,8 @@ void info(Context& ctx) {
   emit("clients", [&](std::string& o) { section_clients(o, s); });
   emit("memory", [&](std::string& o) { section_memory(o, s); });
   emit("persistence", [&](std::string& o) { section_persistence(o, s); });
-  emit("stats", [&](std::string& o) { section_stats(o, s); });
-  emit("replication", [&](std::string& o) { section_replication(o, s); });
+  emit("stats", [&](std::string& o) { section_stats(o, s, ctx.dispatcher.replication()); });
+  emit("replication", [&](std::string& o) { ctx.dispatcher.replication().info(o); });
   emit("cpu", [&](std::string& o) { section_cpu(o, s); });
   emit("commandstats", [&](std::string& o) { section_commandstats(o, ctx.dispatcher.registry()); });
   emit("errorstats", [&](std::string& o) { section_errorstats(o, s); });

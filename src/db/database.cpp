@@ -6,9 +6,12 @@
 namespace setd::db {
 
 bool Database::expire_if_needed(std::string_view key) {
-  if (expires_.size() == 0 || expiry_suspended_) return false;
+  if (expires_.size() == 0) return false;
+  const ExpiryMode mode = expiry_mode();
+  if (mode == ExpiryMode::kSuspended) return false;
   const int64_t* when = expires_.find(key);
   if (!when || *when > base::now_ms()) return false;
+  if (mode == ExpiryMode::kReportOnly) return true;  // a replica: the master deletes it
   if (observer_ != nullptr) {
     if (Value* v = keys_.find(key)) before_change(key, *v);
   }
@@ -41,7 +44,7 @@ const Value* Database::peek(std::string_view key) const {
 }
 
 bool Database::is_expired(std::string_view key) const {
-  if (expires_.size() == 0 || expiry_suspended_) return false;
+  if (expires_.size() == 0 || expiry_mode() == ExpiryMode::kSuspended) return false;
   const int64_t* when = expires_.find(key);
   return when && *when <= base::now_ms();
 }
@@ -139,7 +142,7 @@ std::optional<std::string> Database::random_key(base::Rng& rng) {
 }
 
 std::pair<size_t, size_t> Database::expire_cycle_step(base::Rng& rng, size_t samples) {
-  if (expires_.size() == 0 || expiry_suspended_) return {0, 0};
+  if (expires_.size() == 0 || expiry_mode() != ExpiryMode::kActive) return {0, 0};
   std::vector<std::string> due;
   size_t sampled = 0;
   long long ttl_sum = 0, ttl_count = 0;

@@ -61,8 +61,9 @@ Connection::Connection(asio::ip::tcp::socket socket, Server& server, std::unique
 
 Connection::~Connection() = default;  // the socket closes itself
 
-void Connection::start() {
+void Connection::start(bool outbound) {
   auto& state = server_.state();
+  outbound_ = outbound;
   client_ = &state.add_client();
   client_->transport = this;
   error_code ec;
@@ -71,8 +72,10 @@ void Connection::start() {
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   if (state.settings().tcp_keepalive > 0)
     socket_.set_option(asio::socket_base::keep_alive(true), ec);
-  ++state.stats().connections_received;
-  spdlog::debug("Accepted {}", client_->addr);
+  if (!outbound_) {
+    ++state.stats().connections_received;
+    spdlog::debug("Accepted {}", client_->addr);
+  }
 
   client_->fd = socket_.native_handle();
   socket_.non_blocking(true, ec);
@@ -90,7 +93,7 @@ void Connection::continue_handshake() {
     case Io::kOk:
       handshaking_ = false;
       handshake_timer_.reset();  // cancels its wait
-      if (server_.state().protected_mode_denies(*client_)) {
+      if (!outbound_ && server_.state().protected_mode_denies(*client_)) {
         // Protected mode: explain, then close, once the stream is up (TLS
         // handshake done), as Redis's clientAcceptHandler.
         auto& stats = server_.state().stats();
@@ -131,7 +134,12 @@ void Connection::start_handshake_timer() {
   });
 }
 
-bool Connection::backlogged() const { return client_ && client_->output_bytes() > kBacklogLimit; }
+bool Connection::backlogged() const {
+  // A replica's input (its ACKs) is read whatever its output: the stream is
+  // ours, not its replies.
+  return client_ && client_->repl_role != server::ReplRole::kReplica &&
+         client_->output_bytes() > kBacklogLimit;
+}
 
 bool Connection::wants_input() const {
   return !closed_ && !client_->close_after_reply && !client_->killed && !backlogged();
@@ -291,7 +299,15 @@ size_t Connection::process(std::string_view buf) {
   server::Client& c = *client_;
   size_t pos = 0;
   while (pos < buf.size() && !c.close_after_reply && !c.killed && !closed_) {
-    if (backlogged()) {
+    if (c.raw_input != nullptr) {
+      // Not requests (a master's handshake replies and image): the handler
+      // takes what it can; once it lets go, the rest are requests.
+      server::RawInput* handler = c.raw_input;
+      pos += handler->consume(c, buf.substr(pos));
+      if (c.raw_input == handler) break;  // it needs more
+      continue;
+    }
+    if (backlogged() || c.blocked) {
       paused_ = true;  // resume() runs the rest once the output drained
       break;
     }
@@ -310,7 +326,13 @@ size_t Connection::process(std::string_view buf) {
       c.close_after_reply = true;
       return buf.size();  // nothing after a protocol error is read
     }
-    if (status == proto::RequestParser::Status::kCommand) dispatcher.dispatch(c, parser_.args());
+    if (status == proto::RequestParser::Status::kCommand) {
+      dispatcher.dispatch(c, parser_.args());
+      // Our master's commands move the replication offset and go on, as
+      // they came, to our own replicas and backlog.
+      if (c.repl_role == server::ReplRole::kMaster)
+        dispatcher.replication().master_command_done(c, buf.substr(pos, consumed));
+    }
     pos += consumed;
   }
   // A client that is going away runs nothing more.
@@ -347,6 +369,12 @@ void Connection::deferred_flush() {
 void Connection::flush_and_resume() {
   flush();
   resume();  // reading may have paused for a backlog that is now out
+}
+
+void Connection::unblock() {
+  if (closed_) return;
+  // Its reply is written; the requests that waited run after this round.
+  queue_flush();
 }
 
 void Connection::close_soon() {

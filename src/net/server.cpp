@@ -19,11 +19,53 @@ Server::Server(asio::io_context& io, server::ServerState& state, cmd::Dispatcher
     asio::post(io_, [this] { stop(); });
   };
   state_.loop = this;
+  dispatcher_.replication().set_connector(this);
   register_tls_appliers();
 }
 
 Server::~Server() {
   if (state_.loop == this) state_.loop = nullptr;
+  dispatcher_.replication().set_connector(nullptr);
+}
+
+void Server::connect(const std::string& host, int port, int64_t timeout_ms,
+                     std::function<void(server::Client*, const std::string&)> done) {
+  // The name is resolved here (as Redis does, blocking), the connection is
+  // made without blocking, cut off after timeout_ms.
+  error_code ec;
+  tcp::resolver resolver(io_);
+  const auto results = resolver.resolve(host, std::to_string(port), ec);
+  if (ec || results.empty()) {
+    done(nullptr, ec ? ec.message() : std::string("no address"));
+    return;
+  }
+  auto socket = std::make_shared<tcp::socket>(io_);
+  auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(timeout_ms));
+  auto finished = std::make_shared<bool>(false);
+  timer->async_wait([socket, finished, done](const error_code& tec) {
+    if (tec || *finished) return;
+    *finished = true;
+    error_code cec;
+    socket->close(cec);
+    done(nullptr, "Connection timed out");
+  });
+  asio::async_connect(
+      *socket, results,
+      [this, socket, timer, finished, done](const error_code& cec, const tcp::endpoint&) {
+        if (*finished) return;
+        *finished = true;
+        timer->cancel();
+        if (cec) {
+          done(nullptr, cec.message());
+          return;
+        }
+        if (stopping_) return;
+        const int fd = socket->native_handle();
+        auto conn = std::make_shared<Connection>(std::move(*socket), *this, make_plain_stream(fd));
+        connections_.emplace(conn.get(), conn);
+        conn->start(true);
+        done(conn->client(), "");
+      });
 }
 
 void Server::post(std::function<void()> fn) { asio::post(io_, std::move(fn)); }
@@ -263,6 +305,7 @@ void Server::schedule_cron() {
   cron_timer_.async_wait([this](const error_code& ec) {
     if (ec || stopping_) return;
     state_.cron();
+    dispatcher_.replication().cron();
     schedule_cron();
   });
 }

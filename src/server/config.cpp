@@ -281,15 +281,17 @@ void Config::add(Directive d) {
   directives_.push_back(std::move(d));
 }
 
-void Config::add_bool(const std::string& name, bool Settings::*field, bool immutable) {
-  add({name,
-       {},
-       immutable,
-       false,
-       false,
-       bool_parser(field),
-       [field](const Settings& s) { return std::string(s.*field ? "yes" : "no"); },
-       ""});
+template <class T>
+void Config::add_int(const std::string& name, T Settings::*field, long long lo, long long hi,
+                     std::vector<std::string> aliases) {
+  add({name, std::move(aliases), false, false, false, int_parser(field, lo, hi),
+       int_formatter(field), ""});
+}
+
+void Config::add_bool(const std::string& name, bool Settings::*field, bool immutable,
+                      std::vector<std::string> aliases) {
+  add({name, std::move(aliases), immutable, false, false, bool_parser(field),
+       [field](const Settings& s) { return std::string(s.*field ? "yes" : "no"); }, ""});
 }
 
 void Config::add_string(const std::string& name, std::string Settings::*field, bool immutable,
@@ -753,6 +755,84 @@ Config::Config() {
          return s.acl_pubsub_default_all ? "allchannels" : "resetchannels";
        },
        ""});
+  // Replication.
+  add({"replicaof",
+       {"slaveof"},
+       true,
+       false,
+       false,
+       [](Settings& s, std::string_view v) -> std::string {
+         if (v.empty()) {
+           s.replicaof.clear();
+           return "";
+         }
+         const size_t sp = v.find(' ');
+         long long port = 0;
+         if (sp == std::string_view::npos || v.find(' ', sp + 1) != std::string_view::npos ||
+             sp == 0)
+           return "wrong number of arguments";
+         if (lower(v.substr(0, sp)) == "no" && lower(v.substr(sp + 1)) == "one") {
+           s.replicaof.clear();
+           return "";
+         }
+         if (!base::string_to_ll(v.substr(sp + 1), port) || port < 0 || port > 65535)
+           return "Invalid master port";
+         s.replicaof = std::string(v);
+         return "";
+       },
+       [](const Settings& s) { return s.replicaof; },
+       ""});
+  add_string("masterauth", &Settings::masterauth, false);
+  add_string("masteruser", &Settings::masteruser, false);
+  add({"repl-backlog-size",
+       {},
+       false,
+       false,
+       false,
+       memory_parser(&Settings::repl_backlog_size, 1),
+       int_formatter(&Settings::repl_backlog_size),
+       ""});
+  add_int("repl-backlog-ttl", &Settings::repl_backlog_ttl, 0, LONG_MAX);
+  add_bool("repl-diskless-sync", &Settings::repl_diskless_sync);
+  add_int("repl-diskless-sync-delay", &Settings::repl_diskless_sync_delay, 0, INT_MAX);
+  add_int("repl-diskless-sync-max-replicas", &Settings::repl_diskless_sync_max_replicas, 0,
+          INT_MAX);
+  // setd always receives an image to disk, then loads it (Redis's default).
+  add({"repl-diskless-load",
+       {},
+       false,
+       false,
+       false,
+       [](Settings&, std::string_view v) -> std::string {
+         if (lower(v) != "disabled")
+           return "argument(s) must be one of the following: disabled (setd loads a master's "
+                  "image from disk only)";
+         return "";
+       },
+       [](const Settings&) { return std::string("disabled"); },
+       ""});
+  add_int("repl-timeout", &Settings::repl_timeout, 1, INT_MAX);
+  add_int("repl-ping-replica-period", &Settings::repl_ping_replica_period, 1, INT_MAX,
+          {"repl-ping-slave-period"});
+  add_bool("replica-read-only", &Settings::replica_read_only, false, {"slave-read-only"});
+  add_bool("replica-serve-stale-data", &Settings::replica_serve_stale_data, false,
+           {"slave-serve-stale-data"});
+  add_int("replica-priority", &Settings::replica_priority, 0, INT_MAX, {"slave-priority"});
+  add_bool("replica-announced", &Settings::replica_announced);
+  add({"replica-announce-ip",
+       {"slave-announce-ip"},
+       false,
+       false,
+       false,
+       string_parser(&Settings::replica_announce_ip),
+       [](const Settings& s) { return s.replica_announce_ip; },
+       ""});
+  add_int("replica-announce-port", &Settings::replica_announce_port, 0, 65535,
+          {"slave-announce-port"});
+  add_int("min-replicas-to-write", &Settings::min_replicas_to_write, 0, INT_MAX,
+          {"min-slaves-to-write"});
+  add_int("min-replicas-max-lag", &Settings::min_replicas_max_lag, 0, INT_MAX,
+          {"min-slaves-max-lag"});
 }
 
 const Config::Directive* Config::find(std::string_view name) const {
@@ -960,6 +1040,12 @@ std::string Config::rewrite(const std::string& path,
     if (written.count(d->name)) continue;  // later duplicates collapse into the first
     written.insert(d->name);
     const std::string v = d->format(settings_);
+    if (d->name == "replicaof") {
+      // "replicaof host port", or no line for a master (as Redis's
+      // rewriteConfigReplicaOfOption).
+      if (!v.empty()) out.push_back("replicaof " + v);
+      continue;
+    }
     out.push_back(d->name + " " + quote_if_needed(v));
   }
   bool header = false;
@@ -971,7 +1057,7 @@ std::string Config::rewrite(const std::string& path,
       out.push_back("# Generated by CONFIG REWRITE");
       header = true;
     }
-    out.push_back(d.name + " " + quote_if_needed(v));
+    out.push_back(d.name + " " + (d.name == "replicaof" ? v : quote_if_needed(v)));
   }
   for (; next_user < user_lines.size(); ++next_user) {
     if (!header) {

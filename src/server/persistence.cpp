@@ -60,7 +60,7 @@ persist::SnapshotOptions Persistence::snapshot_options(bool aof_base) const {
 }
 
 std::unique_ptr<Persistence::Job> Persistence::start_job(
-    std::unique_ptr<persist::FileWriter> writer, bool aof_base) {
+    std::unique_ptr<persist::FileWriter> writer, bool aof_base, persist::SnapshotSink* sink) {
   // One snapshot observes the databases at a time: an abandoned one must
   // finish marking first (cheap: no serialization).
   for (auto& f : finishing_)
@@ -73,8 +73,9 @@ std::unique_ptr<Persistence::Job> Persistence::start_job(
   std::vector<db::Database*> dbs;
   for (int i = 0; i < state_.db_count(); ++i) dbs.push_back(&state_.db(i));
   job->writer = std::move(writer);
-  job->snapshot = std::make_unique<persist::Snapshot>(std::move(dbs), job->writer.get(),
-                                                      snapshot_options(aof_base));
+  job->sink = sink;
+  job->snapshot = std::make_unique<persist::Snapshot>(
+      std::move(dbs), sink != nullptr ? sink : job->writer.get(), snapshot_options(aof_base));
   return job;
 }
 
@@ -158,7 +159,14 @@ Persistence::BgsaveStart Persistence::bgsave(bool schedule) {
 
 void Persistence::finish_rdb_job(bool ok, const std::string& error) {
   const int64_t took = (base::system_ms() - rdb_job_->start_ms) / 1000;
-  if (ok) {
+  const bool to_sink = rdb_job_->sink != nullptr;
+  if (to_sink) {
+    // Replicas' sockets: the dump file and its status are not involved.
+    if (ok)
+      spdlog::info("Background RDB transfer terminated with success");
+    else
+      spdlog::warn("Background transfer error: {}", error);
+  } else if (ok) {
     spdlog::info("Background saving terminated with success");
     state_.dirty -= std::min(state_.dirty, dirty_before_bgsave_);
     lastsave_ = unix_seconds();
@@ -174,6 +182,22 @@ void Persistence::finish_rdb_job(bool ok, const std::string& error) {
     aof_rewrite_scheduled_ = false;
     start_aof_rewrite();
   }
+  if (on_bgsave_end) on_bgsave_end(ok, to_sink);
+}
+
+Persistence::BgsaveStart Persistence::bgsave_to_sink(persist::SnapshotSink* sink) {
+  if (rdb_job_ || aof_job_) return BgsaveStart::kBusy;
+  rdb_job_ = start_job(nullptr, false, sink);
+  schedule_background();
+  return BgsaveStart::kStarted;
+}
+
+void Persistence::abort_bgsave() {
+  if (!rdb_job_) return;
+  spdlog::warn("Background saving stopped: the data is about to be replaced.");
+  rdb_job_->snapshot->abort();
+  finish_rdb_job(false, "aborted");
+  schedule_background();
 }
 
 // --- background slices ----------------------------------------------------------
@@ -206,16 +230,21 @@ void Persistence::background_step() {
     else
       finish_aof_job(ok, err);
   };
-  auto& writer = *job->writer;
-  if (writer.state() == persist::FileWriter::State::kFailed) {
+  persist::SnapshotSink& sink = job->sink ? *job->sink : *job->writer;
+  const auto failed = [&] {
+    return job->sink ? job->sink->failed()
+                     : job->writer->state() == persist::FileWriter::State::kFailed;
+  };
+  if (failed()) {
     job->snapshot->abort();
-    finish(false, writer.error());
+    finish(false, job->sink ? std::string("no replica left to send to") : job->writer->error());
     schedule_background();
     return;
   }
   if (job->snapshot->done()) {
-    // Everything is produced: wait for the writer's thread.
-    if (writer.state() == persist::FileWriter::State::kDone) {
+    // Everything is produced: wait for the writer's thread (a sink has
+    // taken everything already).
+    if (job->sink || job->writer->state() == persist::FileWriter::State::kDone) {
       finish(true, "");
       schedule_background();
     } else if (state_.loop) {
@@ -234,7 +263,7 @@ void Persistence::background_step() {
     }
     return;
   }
-  if (writer.backlog() > kMaxWriterBacklog) {
+  if (sink.backlog() > kMaxWriterBacklog) {
     if (state_.loop) {
       background_posted_ = true;
       state_.loop->post_after(1000, [this] { background_step(); });
@@ -244,7 +273,7 @@ void Persistence::background_step() {
   const int64_t start = base::monotonic_us();
   do {
     if (job->snapshot->step(kSliceKeys, kSliceBytes)) break;
-  } while (base::monotonic_us() - start < kSliceUs && writer.backlog() <= kMaxWriterBacklog);
+  } while (base::monotonic_us() - start < kSliceUs && sink.backlog() <= kMaxWriterBacklog);
   schedule_background();
 }
 
@@ -299,7 +328,7 @@ void Persistence::cron() {
   if (state_.loop == nullptr) {
     while (rdb_job_ || aof_job_ || !finishing_.empty()) {
       Job* job = rdb_job_ ? rdb_job_.get() : aof_job_.get();
-      if (job && job->snapshot->done() &&
+      if (job && job->writer && job->snapshot->done() &&
           job->writer->state() == persist::FileWriter::State::kRunning)
         job->writer->wait();
       background_step();
@@ -349,7 +378,9 @@ std::string Persistence::prepare_for_shutdown(bool save_flag, bool nosave) {
 }
 
 void Persistence::after_flushall() {
-  if (rdb_job_) {
+  // An image going to replicas goes on: it is point in time, and the
+  // FLUSHALL reaches them after it.
+  if (rdb_job_ && rdb_job_->sink == nullptr) {
     rdb_job_->snapshot->abort();
     finishing_.push_back(std::move(rdb_job_));
     schedule_background();
@@ -425,7 +456,7 @@ std::string Persistence::load_rdb_source(persist::Source& src, const std::string
   return "";
 }
 
-std::string Persistence::load_rdb_file(const std::string& path, bool replace) {
+std::string Persistence::load_rdb_file(const std::string& path, bool replace, bool keep_expired) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return "Can't open " + path + ": " + std::strerror(errno);
   struct stat st {};
@@ -433,7 +464,7 @@ std::string Persistence::load_rdb_file(const std::string& path, bool replace) {
   state_.begin_loading();
   const int64_t start = base::monotonic_us();
   persist::FdSource src(fd, static_cast<uint64_t>(st.st_size));
-  std::string err = load_rdb_source(src, path, false, replace);
+  std::string err = load_rdb_source(src, path, keep_expired, replace);
   ::close(fd);
   state_.end_loading();
   if (err.empty()) {

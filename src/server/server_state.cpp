@@ -21,6 +21,7 @@ ServerState::ServerState(Config config) : config_(std::move(config)) {
   watched_.resize(static_cast<size_t>(config_.settings().databases));
   for (int i = 0; i < config_.settings().databases; ++i) {
     dbs_.push_back(std::make_unique<db::Database>(i));
+    dbs_.back()->set_expiry_control(&expiry_control);
     dbs_.back()->on_expired = [this](db::Database& d, std::string_view key) {
       ++stats_.expired_keys;
       // Replicas and the AOF learn of an expiry as a DEL (Redis's
@@ -206,10 +207,14 @@ void ServerState::flush_db(int index) {
   db(index).clear();
 }
 
-bool ServerState::output_limit_reached(Client& c) {
-  const auto cls = c.subscriptions() > 0 ? ClientClass::kPubSub : ClientClass::kNormal;
+bool ServerState::output_limit_reached(Client& c, size_t extra) {
+  // Our master's link is never cut for its output (our ACKs), as Redis.
+  if (c.repl_role == ReplRole::kMaster) return false;
+  const auto cls = c.repl_role == ReplRole::kReplica ? ClientClass::kReplica
+                   : c.subscriptions() > 0           ? ClientClass::kPubSub
+                                                     : ClientClass::kNormal;
   const OutputLimit& lim = settings().output_limits[static_cast<int>(cls)];
-  const size_t used = c.output_bytes();
+  const size_t used = c.output_bytes() + extra;
   if (lim.hard && used >= lim.hard) return true;
   if (lim.soft && used >= lim.soft) {
     const int64_t now = base::now_ms();
@@ -262,7 +267,10 @@ void ServerState::cron() {
   for (auto& [id, c] : clients_) {
     if (c->killed) continue;
     const int64_t idle_ms = now - c->last_interaction_ms;
-    if (timeout > 0 && c->subscriptions() == 0 && !c->in_multi && idle_ms / 1000 > timeout) {
+    // Masters, replicas and blocked clients are never idle (Redis's
+    // clientsCronHandleTimeout).
+    if (timeout > 0 && c->subscriptions() == 0 && !c->in_multi && !c->blocked &&
+        c->repl_role == ReplRole::kNone && idle_ms / 1000 > timeout) {
       close_async(*c, CloseReason::kIdleTimeout);
     } else if (c->output_bytes() > 0 && output_limit_reached(*c)) {
       close_async(*c, CloseReason::kOutputBufferLimit);
@@ -371,6 +379,7 @@ void ServerState::unwatch_all(Client& c) {
 }
 
 void ServerState::remove_client(Client& c) {
+  if (on_client_removed) on_client_removed(c);
   drop_subscriptions(c);
   unwatch_all(c);
   clients_.erase(c.id());

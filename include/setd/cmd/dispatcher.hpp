@@ -2,9 +2,12 @@
 //
 // dispatch() does, in Redis's order: look the command up (subcommands too),
 // check arity, DEBUG's protection, authentication (NOAUTH), ACL permissions
-// (NOPERM, logged), disk errors (MISCONF), refuse what a RESP2 subscriber
-// may not run, queue inside MULTI, then call the handler and account for it
-// (commandstats, errorstats, CLIENT REPLY modes).
+// (NOPERM, logged), disk errors (MISCONF), min-replicas-to-write
+// (NOREPLICAS), a read-only replica (READONLY), refuse what a RESP2
+// subscriber may not run, a replica without its master
+// (replica-serve-stale-data no: MASTERDOWN), queue inside MULTI, then call
+// the handler and account for it (commandstats, errorstats, CLIENT REPLY
+// modes). Our master's commands skip every check but the lookup.
 #pragma once
 
 #include <span>
@@ -14,6 +17,7 @@
 #include <vector>
 
 #include "setd/cmd/command.hpp"
+#include "setd/repl/replication.hpp"
 
 namespace setd::cmd {
 
@@ -47,6 +51,7 @@ void register_set_commands(Registry& r);          // set_family.cpp
 void register_pubsub_commands(Registry& r);       // pubsub_family.cpp
 void register_persistence_commands(Registry& r);  // persistence_family.cpp
 void register_acl_commands(Registry& r);          // acl_family.cpp (AUTH, ACL)
+void register_replication_commands(Registry& r);  // repl_family.cpp
 void register_all_commands(Registry& r);
 
 // Ends `c`'s transaction: forgets the queued commands, the MULTI state and
@@ -86,6 +91,8 @@ class Dispatcher final : public server::CommandExecutor {
 
   const Registry& registry() const { return registry_; }
   server::ServerState& state() { return state_; }
+  // Replication (both roles): the stream's sink, REPLICAOF, PSYNC, WAIT...
+  repl::Replication& replication() { return *replication_; }
 
  private:
   void reject(server::Client& client, const CommandSpec* spec, const std::string& error);
@@ -93,6 +100,7 @@ class Dispatcher final : public server::CommandExecutor {
   uint64_t account_errors(server::Client& client, uint64_t before);
 
   server::ServerState& state_;
+  std::unique_ptr<repl::Replication> replication_;
   Registry registry_;
   const CommandSpec* exec_spec_ = nullptr;  // EXEC, which manages its own replies
   uint64_t accounted_errors_ = 0;

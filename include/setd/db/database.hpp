@@ -32,6 +32,16 @@ namespace setd::db {
 
 class Database;
 
+// Who expires keys. A master deletes keys whose time has come (kActive). A
+// replica leaves that to its master's DELs: an expired key reads as missing
+// but stays (kReportOnly), and the master's own commands see it as it is
+// (kSuspended), as Redis's expireIfNeeded on a replica. One control is
+// shared by all of a server's databases.
+enum class ExpiryMode : uint8_t { kActive, kReportOnly, kSuspended };
+struct ExpiryControl {
+  ExpiryMode mode = ExpiryMode::kActive;
+};
+
 // What a point-in-time snapshot needs to hear from a Database.
 class SnapshotObserver {
  public:
@@ -122,6 +132,8 @@ class Database {
   // While set (loading a dump or an AOF), keys never expire: lookups see
   // them and nothing is deleted (Redis does not expire while loading).
   void set_expiry_suspended(bool suspended) { expiry_suspended_ = suspended; }
+  // The control that says who expires keys (nullptr: this database does).
+  void set_expiry_control(const ExpiryControl* c) { expiry_control_ = c; }
 
   // --- point-in-time snapshots (see the top of this file) ---
   // Attaches `o` (nullptr detaches) and sets the mark meaning "saved".
@@ -158,6 +170,12 @@ class Database {
   SnapshotObserver* observer_ = nullptr;
   bool mark_ = false;  // Value::snap_mark of saved (and new) keys
   bool expiry_suspended_ = false;
+  const ExpiryControl* expiry_control_ = nullptr;
+  ExpiryMode expiry_mode() const {
+    return expiry_suspended_ ? ExpiryMode::kSuspended
+           : expiry_control_ ? expiry_control_->mode
+                             : ExpiryMode::kActive;
+  }
 };
 
 }  // namespace setd::db

@@ -59,7 +59,10 @@ class Connection : public std::enable_shared_from_this<Connection>, public serve
 
   // Registers the client, then handshakes (TLS) and starts reading. The
   // server must hold a shared_ptr to this until it is told to forget it.
-  void start();
+  // `outbound`: a connection we opened (to our master): no protected mode,
+  // not counted as a received connection.
+  void start(bool outbound = false);
+  server::Client* client() const { return client_; }
   // Closes at once (server shutdown).
   void shutdown();
 
@@ -70,6 +73,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public serve
   void wake() override;
   void close_soon() override;
   void trim_buffers() override;
+  void unblock() override;
 
  private:
   // Goes on with the stream's handshake; once done, reads. Closes the
@@ -141,6 +145,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public serve
   bool read_wants_write_ = false;   // read_input() waits until writable (TLS)
   bool paused_ = false;             // process() stopped at the backlog limit
   bool closed_ = false;
+  bool outbound_ = false;
   bool flush_queued_ = false;  // waiting in the server's deferred flush
 };
 

@@ -29,7 +29,7 @@ namespace setd::net {
 
 class Connection;
 
-class Server final : public server::EventLoop {
+class Server final : public server::EventLoop, public repl::Connector {
  public:
   Server(boost::asio::io_context& io, server::ServerState& state, cmd::Dispatcher& dispatcher);
   ~Server() override;
@@ -37,6 +37,10 @@ class Server final : public server::EventLoop {
   // server::EventLoop
   void post(std::function<void()> fn) override;
   void post_after(int64_t us, std::function<void()> fn) override;
+
+  // repl::Connector: a connection to our master (plain TCP).
+  void connect(const std::string& host, int port, int64_t timeout_ms,
+               std::function<void(server::Client*, const std::string& error)> done) override;
 
   // Binds every address in `bind` on `port` (unless 0) and, after building
   // the TLS context, on `tls-port` (unless 0); a leading '-' makes an

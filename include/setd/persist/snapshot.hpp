@@ -66,6 +66,9 @@ class SnapshotSink {
   virtual void write(std::string&& chunk) = 0;
   virtual void finish() = 0;
   virtual size_t backlog() const = 0;
+  // True once nothing more can be delivered (every reader gone): the
+  // snapshot is then abandoned.
+  virtual bool failed() const { return false; }
 };
 
 // What the image is written as: an RDB file, or (an AOF base with

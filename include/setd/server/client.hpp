@@ -23,6 +23,8 @@ class User;
 
 namespace setd::server {
 
+class Client;
+
 // Implemented by the network layer for each connection.
 class ClientTransport {
  public:
@@ -34,6 +36,27 @@ class ClientTransport {
   virtual void close_soon() = 0;
   // The client is idle: give buffer memory back (the cron calls this).
   virtual void trim_buffers() = 0;
+  // The client was blocked (Client::blocked, e.g. WAIT) and is no longer:
+  // send what it has and run the requests that waited.
+  virtual void unblock() = 0;
+};
+
+// Bytes from a connection that are not requests: the replication handshake
+// and image a master sends (repl module). consume() takes what it can use
+// and returns how many bytes that was; the rest is offered again with more.
+// Once the handler clears Client::raw_input, the remaining bytes are parsed
+// as requests.
+class RawInput {
+ public:
+  virtual ~RawInput() = default;
+  virtual size_t consume(Client& c, std::string_view data) = 0;
+};
+
+// A client's part in replication.
+enum class ReplRole : uint8_t {
+  kNone,
+  kReplica,  // a replica of ours (it sent SYNC / PSYNC)
+  kMaster,   // our master's link (outbound)
 };
 
 enum class ReplyMode : uint8_t { kOn, kOff, kSkipNext, kSkipThis };
@@ -81,6 +104,15 @@ class Client final : public pubsub::Subscriber {
   std::string out;
   proto::ReplyBuilder reply{&out, 2};
   ReplyMode reply_mode = ReplyMode::kOn;
+
+  // Replication: its role, and while our master's link is handshaking or
+  // sending its image, who takes its bytes.
+  ReplRole repl_role = ReplRole::kNone;
+  RawInput* raw_input = nullptr;
+  // Blocked (WAIT): no more of its requests run until transport->unblock().
+  bool blocked = false;
+  // master_repl_offset after the latest write this client made (WAIT).
+  int64_t woff = 0;
 
   // Connection fate.
   bool close_after_reply = false;  // QUIT, protocol error

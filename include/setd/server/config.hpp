@@ -130,6 +130,26 @@ struct Settings {
   long long acllog_max_len = 128;
   bool acl_pubsub_default_all = false;  // acl-pubsub-default allchannels
   std::vector<std::vector<std::string>> users;
+  // Replication (Redis 7.0's names and defaults). `replicaof` is "host
+  // port" or empty; REPLICAOF changes it, so CONFIG REWRITE keeps the role.
+  std::string replicaof;
+  std::string masterauth;
+  std::string masteruser;
+  long long repl_backlog_size = 1024 * 1024;
+  long long repl_backlog_ttl = 3600;
+  bool repl_diskless_sync = true;
+  long long repl_diskless_sync_delay = 5;
+  long long repl_diskless_sync_max_replicas = 0;
+  long long repl_timeout = 60;
+  long long repl_ping_replica_period = 10;
+  bool replica_read_only = true;
+  bool replica_serve_stale_data = true;
+  long long replica_priority = 100;
+  bool replica_announced = true;
+  std::string replica_announce_ip;
+  int replica_announce_port = 0;
+  long long min_replicas_to_write = 0;
+  long long min_replicas_max_lag = 10;
 };
 
 class Config {
@@ -193,7 +213,11 @@ class Config {
   const Directive* find(std::string_view name) const;
   void add(Directive d);
 
-  void add_bool(const std::string& name, bool Settings::*field, bool immutable = false);
+  void add_bool(const std::string& name, bool Settings::*field, bool immutable = false,
+                std::vector<std::string> aliases = {});
+  template <class T>
+  void add_int(const std::string& name, T Settings::*field, long long lo, long long hi,
+               std::vector<std::string> aliases = {});
   void add_string(const std::string& name, std::string Settings::*field, bool immutable,
                   bool is_protected = false, bool base_name_only = false);
   void add_enable_mode(const std::string& name, EnableMode Settings::*field);

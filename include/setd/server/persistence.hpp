@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,8 +70,26 @@ class Persistence final : public PropagationSink {
   void schedule_bgsave() { bgsave_scheduled_ = true; }
   int64_t lastsave() const { return lastsave_; }
   // Loads an RDB file into the databases (start-up, DEBUG RELOAD); a key
-  // already present is an error unless `replace`. "" or the error.
-  std::string load_rdb_file(const std::string& path, bool replace = false);
+  // already present is an error unless `replace`. Keys whose time has
+  // passed are dropped unless `keep_expired` (a replica keeps them: its
+  // master's DELs will come). "" or the error.
+  std::string load_rdb_file(const std::string& path, bool replace = false,
+                            bool keep_expired = false);
+
+  // --- replication (repl module) ------------------------------------------
+  // A BGSAVE whose image goes to `sink` (diskless sync to replicas) instead
+  // of the dump file: it counts as a BGSAVE in progress but leaves lastsave
+  // and the save status alone, as Redis's socket target.
+  BgsaveStart bgsave_to_sink(persist::SnapshotSink* sink);
+  // The running BGSAVE writes to a sink (kind of Redis's RDB_CHILD_TYPE_SOCKET).
+  bool bgsave_to_sink_in_progress() const { return rdb_job_ && rdb_job_->sink != nullptr; }
+  // A BGSAVE or an AOF rewrite is running (one snapshot at a time).
+  bool snapshot_busy() const { return rdb_job_ || aof_job_; }
+  // Told when a BGSAVE ends (after its own bookkeeping): whether it
+  // succeeded and whether it went to a sink.
+  std::function<void(bool ok, bool to_sink)> on_bgsave_end;
+  // Stops a running BGSAVE (a replica about to load its master's image).
+  void abort_bgsave();
 
   // The MISCONF error for write commands (and PING), without the leading
   // '-', or nullopt when writes are allowed.
@@ -126,6 +145,7 @@ class Persistence final : public PropagationSink {
   // A snapshot being written to a file (BGSAVE, SAVE, AOF rewrite).
   struct Job {
     std::unique_ptr<persist::FileWriter> writer;
+    persist::SnapshotSink* sink = nullptr;  // instead of a writer (replication)
     std::unique_ptr<persist::Snapshot> snapshot;
     bool aof_base = false;
     std::string final_path;
@@ -137,7 +157,8 @@ class Persistence final : public PropagationSink {
   std::string rdb_path() const;
   std::string temp_rdb_path() const;
   // Starts a snapshot into `writer`; the loop advances it.
-  std::unique_ptr<Job> start_job(std::unique_ptr<persist::FileWriter> writer, bool aof_base);
+  std::unique_ptr<Job> start_job(std::unique_ptr<persist::FileWriter> writer, bool aof_base,
+                                 persist::SnapshotSink* sink = nullptr);
   // Runs `job` to completion here (SAVE, shutdown).
   bool run_to_completion(Job& job, std::string& error);
   void finish_rdb_job(bool ok, const std::string& error);
@@ -145,9 +166,10 @@ class Persistence final : public PropagationSink {
   void schedule_background();
   bool check_save_points();
 
-  // Reads an RDB stream into the databases; an AOF's preamble keeps keys
-  // that have expired (the AOF may still touch them).
-  std::string load_rdb_source(persist::Source& src, const std::string& name, bool aof_preamble,
+  // Reads an RDB stream into the databases; an AOF's preamble (and a
+  // replica's image) keeps keys that have expired (the AOF may still touch
+  // them).
+  std::string load_rdb_source(persist::Source& src, const std::string& name, bool keep_expired,
                               bool replace);
 
   bool state_settings_fsync_always() const;

@@ -72,8 +72,10 @@ class ServerState {
   // Periodic housekeeping (hz times a second): active expiry, idle-client
   // timeouts, soft output-buffer limits.
   void cron();
-  // Applies output-buffer limits to `c`; true if it must be disconnected.
-  bool output_limit_reached(Client& c);
+  // Applies output-buffer limits to `c` (its class: normal, pubsub or
+  // replica); true if it must be disconnected. `extra`: output it has
+  // elsewhere (a replica's stream held back during its sync).
+  bool output_limit_reached(Client& c, size_t extra = 0);
 
   // Channels and patterns (SUBSCRIBE, PSUBSCRIBE, PUBLISH, notifications).
   pubsub::Hub& hub() { return hub_; }
@@ -114,6 +116,10 @@ class ServerState {
   bool watched_key_expired(const Client& c) const;
   Stats& stats() { return stats_; }
 
+  // Who expires keys in every database (a replica leaves it to its master;
+  // see db::ExpiryMode). Set by replication, per command.
+  db::ExpiryControl expiry_control;
+
   // Changes since the last successful save (Redis's server.dirty): handlers
   // add what they changed; save points and INFO read it; call() propagates
   // a command whose run moved it.
@@ -146,6 +152,8 @@ class ServerState {
   // Client registry (the network layer adds and removes its clients).
   Client& add_client();
   void remove_client(Client& c);
+  // Told first when a client goes (replication forgets its links).
+  std::function<void(Client&)> on_client_removed;
   Client* find_client(uint64_t id);
   const std::map<uint64_t, std::unique_ptr<Client>>& clients() const { return clients_; }
 
