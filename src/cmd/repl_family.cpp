@@ -57,10 +57,6 @@ void wait_cmd(Context& ctx) {
     ctx.not_integer();
     return;
   }
-  if (numreplicas < 0) {
-    ctx.rb.error("ERR value is out of range, must be positive");
-    return;
-  }
   long long timeout = 0;
   if (!base::string_to_ll(ctx.arg(2), timeout)) {
     ctx.rb.error("ERR timeout is not an integer or out of range");

@@ -52,9 +52,12 @@ inline int free_port() {
   return ntohs(a.sin_port);
 }
 
-// A server that replies PONG, or NOAUTH (it requires a password), is up.
+// A server that replies PONG, or NOAUTH (it requires a password), or
+// MASTERDOWN (a replica whose master is away, with
+// replica-serve-stale-data no), is up.
 inline bool answers_ping(const RespValue& r) {
-  return r.str == "PONG" || (r.is_error() && r.str.starts_with("NOAUTH"));
+  return r.str == "PONG" ||
+         (r.is_error() && (r.str.starts_with("NOAUTH") || r.str.starts_with("MASTERDOWN")));
 }
 
 // A blocking RESP client with timeouts.
