@@ -133,8 +133,9 @@ void Replication::free_backlog() {
 
 void Replication::update_sink_registration() {
   // Effects are only worth encoding while somebody can use them: the
-  // propagation stream costs nothing to a server with no backlog.
-  const bool want = backlog_ != nullptr || !replicas_.empty();
+  // propagation stream costs nothing to a server with no backlog (the first
+  // replica's sync creates it; the offset only moves while it exists).
+  const bool want = backlog_ != nullptr;
   if (want == sink_registered_) return;
   if (want)
     state_.add_propagation_sink(server::kToReplicas, this);
@@ -199,7 +200,6 @@ Replication::ReplicaLink& Replication::link_of(server::Client& c) {
   if (ReplicaLink* l = find_link(c)) return *l;
   replicas_.push_back(std::make_unique<ReplicaLink>());
   replicas_.back()->client = &c;
-  update_sink_registration();
   return *replicas_.back();
 }
 
