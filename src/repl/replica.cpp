@@ -287,8 +287,18 @@ void Replication::start() {
   base::string_to_ll(std::string_view(ro).substr(sp + 1), port);
   bool already = false;
   replicaof(ro.substr(0, sp), static_cast<int>(port), "config file", &already);
-  // At start-up our data has no replication history to continue.
-  have_cached_ = false;
+  // At start-up, the dump we loaded may say where in its master's stream it
+  // was taken: then we ask to continue from there (as Redis's
+  // replicationCacheMasterUsingMyself after loading).
+  const auto& info = state_.persistence().loaded_repl_info;
+  have_cached_ = info.stream_db >= 0 && info.replid.size() == 40 && info.offset >= 0;
+  if (have_cached_) {
+    replid_ = info.replid;
+    offset_ = info.offset;
+    cached_db_ = info.stream_db < state_.db_count() ? info.stream_db : 0;
+    spdlog::info("Using the replication ID {} and offset {} of the dump to continue", replid_,
+                 offset_);
+  }
 }
 
 void Replication::replicaof(const std::string& host, int port, const std::string& who,
@@ -462,7 +472,10 @@ void Replication::image_received(const std::string& temp_path) {
   replid_ = fullresync_replid_;
   offset_ = fullresync_offset_;
   clear_replid2();
-  become_connected(c, 0);
+  // The image says which database the stream goes on in (a replica's
+  // image, when we are a replica of a replica).
+  const int db = state_.persistence().loaded_repl_info.stream_db;
+  become_connected(c, db >= 0 && db < state_.db_count() ? db : 0);
   spdlog::info("MASTER <-> REPLICA sync: Finished with success");
   // An AOF must now describe the new data: it starts over from a rewrite.
   auto& p = state_.persistence();

@@ -89,6 +89,20 @@ Replication::Replication(server::ServerState& state)
   state_.persistence().on_bgsave_end = [this](bool ok, bool to_sink) {
     on_bgsave_end(ok, to_sink);
   };
+  // Images record where the stream stands (Redis's rdbPopulateSaveInfo).
+  state_.persistence().repl_aux = [this] {
+    server::Persistence::ReplInfo r;
+    if (is_replica()) {
+      if (master_ == nullptr && !have_cached_) return r;
+      r.stream_db = master_ ? master_->db : cached_db_;
+    } else {
+      if (!backlog_) return r;
+      r.stream_db = stream_db_ < 0 ? 0 : stream_db_;
+    }
+    r.replid = replid_;
+    r.offset = offset_;
+    return r;
+  };
   no_replicas_since_s_ = unix_s();
 }
 
@@ -96,6 +110,7 @@ Replication::~Replication() {
   if (sink_registered_) state_.remove_propagation_sink(this);
   state_.on_client_removed = nullptr;
   state_.persistence().on_bgsave_end = nullptr;
+  state_.persistence().repl_aux = nullptr;
   for (auto& l : replicas_)
     if (l->fd >= 0) ::close(l->fd);
 }

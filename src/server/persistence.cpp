@@ -51,10 +51,23 @@ persist::SnapshotOptions Persistence::snapshot_options(bool aof_base) const {
   const auto& s = state_.settings();
   persist::SnapshotOptions o;
   o.encode.compress = s.rdbcompression;
-  o.aux = {
-      {"redis-ver", kRedisCompatVersion},        {"redis-bits", std::to_string(sizeof(void*) * 8)},
-      {"ctime", std::to_string(unix_seconds())}, {"used-mem", "0"},
-      {"aof-base", aof_base ? "1" : "0"},        {"setd-ver", kSetdVersion}};
+  o.aux = {{"redis-ver", kRedisCompatVersion},
+           {"redis-bits", std::to_string(sizeof(void*) * 8)},
+           {"ctime", std::to_string(unix_seconds())},
+           {"used-mem", "0"}};
+  // Where the replication stream stands at this image (Redis's
+  // rdbPopulateSaveInfo): a replica loading it knows the database its
+  // master's stream is in, and a restarted replica can continue.
+  if (repl_aux) {
+    const ReplInfo r = repl_aux();
+    if (r.stream_db >= 0) {
+      o.aux.emplace_back("repl-stream-db", std::to_string(r.stream_db));
+      o.aux.emplace_back("repl-id", r.replid);
+      o.aux.emplace_back("repl-offset", std::to_string(r.offset));
+    }
+  }
+  o.aux.emplace_back("aof-base", aof_base ? "1" : "0");
+  o.aux.emplace_back("setd-ver", kSetdVersion);
   if (aof_base && !s.aof_use_rdb_preamble) o.format = persist::SnapshotFormat::kAofCommands;
   return o;
 }
@@ -398,6 +411,12 @@ class Loader final : public persist::RdbVisitor {
   Loader(ServerState& s, bool keep_expired, bool replace)
       : s_(s), keep_expired_(keep_expired), replace_(replace) {}
   void on_aux(std::string_view key, std::string_view value) override {
+    if (key == "repl-stream-db")
+      repl.stream_db = std::atoi(std::string(value).c_str());
+    else if (key == "repl-id")
+      repl.replid = std::string(value);
+    else if (key == "repl-offset")
+      repl.offset = std::atoll(std::string(value).c_str());
     if (key == "redis-ver")
       spdlog::info("Loading RDB produced by version {}", value);
     else if (key == "ctime")
@@ -429,6 +448,7 @@ class Loader final : public persist::RdbVisitor {
   }
   uint64_t loaded = 0;
   uint64_t expired = 0;
+  Persistence::ReplInfo repl;
 
  private:
   ServerState& s_;
@@ -448,6 +468,7 @@ std::string Persistence::load_rdb_source(persist::Source& src, const std::string
   const auto r = persist::decode_rdb(src, loader, opts);
   rdb_last_load_keys_loaded_ = loader.loaded;
   rdb_last_load_keys_expired_ = loader.expired;
+  loaded_repl_info = loader.repl;
   if (!r.ok)
     return "Bad RDB file " + name + " at offset " + std::to_string(r.offset) + ": " + r.error;
   spdlog::info("Done loading RDB, keys loaded: {}, keys expired: {}.", loader.loaded,
@@ -478,7 +499,11 @@ std::string Persistence::load_rdb_file(const std::string& path, bool replace, bo
 std::string Persistence::load_at_startup() {
   if (state_.settings().appendonly) {
     aof_state_ = AofState::kOn;
-    return load_aof();
+    std::string err = load_aof();
+    // The AOF goes on after its preamble: the preamble's place in a
+    // replication stream says nothing about the data loaded.
+    loaded_repl_info = {};
+    return err;
   }
   struct stat st {};
   if (::stat(rdb_path().c_str(), &st) != 0) {

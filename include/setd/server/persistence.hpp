@@ -90,6 +90,17 @@ class Persistence final : public PropagationSink {
   std::function<void(bool ok, bool to_sink)> on_bgsave_end;
   // Stops a running BGSAVE (a replica about to load its master's image).
   void abort_bgsave();
+  // Replication's place in an image (RDB AUX fields repl-stream-db, repl-id,
+  // repl-offset); stream_db -1 = none.
+  struct ReplInfo {
+    int stream_db = -1;
+    std::string replid;
+    long long offset = -1;
+  };
+  // Asked when an image starts (set by the repl module).
+  std::function<ReplInfo()> repl_aux;
+  // What the last RDB loaded said (stream_db -1 if nothing).
+  ReplInfo loaded_repl_info;
 
   // The MISCONF error for write commands (and PING), without the leading
   // '-', or nullopt when writes are allowed.
