@@ -729,6 +729,21 @@ void Replication::cron() {
         now - l->ack_time_s > s.repl_timeout) {
       spdlog::warn("Disconnecting timedout replica (streaming sync): {}", replica_name(c));
       state_.close_async(c, server::CloseReason::kKilled);
+      continue;
+    }
+    // An image that stops draining into the replica's socket (a frozen
+    // link) would hold the snapshot back for every other replica.
+    const bool sending = l->state == ReplicaLink::State::kSendBulk ||
+                         (l->state == ReplicaLink::State::kWaitBgsaveEnd && l->diskless);
+    if (sending) {
+      const size_t unsent = c.output_bytes();
+      if (unsent == 0 || unsent != l->last_unsent || l->last_progress_s == 0)
+        l->last_progress_s = now;
+      l->last_unsent = unsent;
+      if (now - l->last_progress_s > s.repl_timeout) {
+        spdlog::warn("Disconnecting timedout replica (full sync): {}", replica_name(c));
+        state_.close_async(c, server::CloseReason::kKilled);
+      }
     }
   }
   // A master without replicas frees its backlog after repl-backlog-ttl.

@@ -247,6 +247,39 @@ TEST(ReplicationToSlowReplica, OutputBufferLimitCutsItOff) {
   EXPECT_EQ(info_value(c, "client_output_buffer_limit_disconnections", "stats"), "1");
 }
 
+// A replica that stops reading in the middle of its image is dropped after
+// repl-timeout, and the snapshot it held back ends, so that BGSAVE works.
+TEST(ReplicationToSlowReplica, StalledFullSyncTimesOut) {
+  TempDir dir;
+  const std::string log = dir.path() + "/setd.log";
+  ServerProcess master(
+      setd_binary(),
+      {"--dir", dir.path(), "--save", "", "--repl-diskless-sync-delay", "0", "--repl-timeout", "2"},
+      "", log);
+  Client c(master.port());
+  // 30 MB that LZF cannot shrink.
+  std::string big(100 * 1024, ' ');
+  uint32_t x = 12345;
+  for (auto& ch : big) ch = static_cast<char>((x = x * 1103515245 + 12345) >> 24);
+  for (int i = 0; i < 300; ++i) c.send({"SET", "k" + std::to_string(i), big});
+  for (int i = 0; i < 300; ++i) ASSERT_EQ(c.read()->str, "OK");
+  Client replica(master.port());
+  replica.send({"REPLCONF", "capa", "eof", "capa", "psync2"});
+  ASSERT_EQ(replica.read()->str, "OK");
+  replica.send({"PSYNC", "?", "-1"});
+  // It never reads: the image cannot drain.
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return read_file(log).find("Disconnecting timedout replica (full sync)") !=
+               std::string::npos;
+      },
+      10000))
+      << read_file(log);
+  EXPECT_TRUE(wait_until(
+      [&] { return info_value(c, "rdb_bgsave_in_progress", "persistence") == "0"; }, 5000));
+  EXPECT_EQ(c.call({"BGSAVE"}).str, "Background saving started");
+}
+
 // REPLICAOF, WAIT and CONFIG REWRITE answer as redis-server does.
 TEST(ReplicationCommands, RepliesMatchRedis) {
   const int nobody = free_port();

@@ -43,6 +43,9 @@ struct Replication::ReplicaLink {
   int64_t wait_since_ms = 0;
   // The stream since initial_offset, held until the image is through.
   std::string pending;
+  // A full sync stalls when its output stops draining (repl-timeout).
+  size_t last_unsent = 0;
+  int64_t last_progress_s = 0;
   // Sending the dump file.
   int fd = -1;
   uint64_t file_size = 0;
