@@ -324,6 +324,7 @@ void Replication::replicaof(const std::string& host, int port, const std::string
   stream_db_ = -1;
   link_state_ = LinkState::kConnect;
   link_down_since_s_ = unix_s();
+  update_sink_registration();
   state_.expiry_control.mode = db::ExpiryMode::kReportOnly;
   state_.config().settings().replicaof = host + " " + std::to_string(port);
   spdlog::info("REPLICAOF {}:{} enabled (user request from '{}')", host, port, who);
@@ -336,6 +337,7 @@ void Replication::replicaof_no_one(const std::string& who) {
   master_host_.clear();
   master_port_ = 0;
   link_state_ = LinkState::kNone;
+  update_sink_registration();
   have_cached_ = false;
   shift_replid();
   disconnect_replicas();

@@ -150,7 +150,8 @@ void Replication::update_sink_registration() {
   // Effects are only worth encoding while somebody can use them: the
   // propagation stream costs nothing to a server with no backlog (the first
   // replica's sync creates it; the offset only moves while it exists).
-  const bool want = backlog_ != nullptr;
+  // A replica passes its master's bytes on instead (master_command_done()).
+  const bool want = backlog_ != nullptr && !is_replica();
   if (want == sink_registered_) return;
   if (want)
     state_.add_propagation_sink(server::kToReplicas, this);
