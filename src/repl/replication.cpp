@@ -248,6 +248,10 @@ void Replication::sync_command(server::Client& c, std::span<const std::string_vi
     return;
   }
   ReplicaLink& link = link_of(c);
+  if (link.exclude_data && !link.capa_eof) {
+    c.reply.error("ERR Filtered replica requires EOF capability");
+    return;
+  }
   spdlog::info("Replica {} asks for synchronization", replica_name(c));
   const bool psync = args[0].size() == 5;  // "psync" (any case) vs "sync"
   if (psync) {
@@ -327,6 +331,21 @@ bool Replication::try_partial(server::Client& c, ReplicaLink& link, std::string_
 
 void Replication::start_full_sync(ReplicaLink& link) {
   auto& p = state_.persistence();
+  if (link.exclude_data) {
+    // An image without data needs no snapshot: header, end, checksum.
+    stream_db_ = -1;
+    begin_full_resync(link, offset_);
+    std::string rdb = "REDIS0010";
+    rdb += '\xff';
+    const uint64_t crc = state_.settings().rdbchecksum ? persist::crc64(0, rdb) : 0;
+    for (int i = 0; i < 8; ++i) rdb += static_cast<char>((crc >> (8 * i)) & 0xFF);
+    const std::string mark = random_hex40();
+    link.client->out += "$EOF:" + mark + "\r\n" + rdb + mark;
+    link.diskless = true;
+    link.hold_stream = true;
+    put_online(link);
+    return;
+  }
   const bool diskless = state_.settings().repl_diskless_sync && link.capa_eof;
   if (p.bgsave_in_progress() && !p.bgsave_to_sink_in_progress() && !diskless) {
     // A BGSAVE to disk runs: usable if another replica is already
@@ -516,6 +535,15 @@ void Replication::pump_disk_transfers() {
 }
 
 void Replication::put_online(ReplicaLink& link) {
+  if (link.rdb_only) {
+    // It asked for the image only: it goes once that is out.
+    spdlog::info("RDB transfer completed, rdb only replica ({}) should be disconnected asap",
+                 replica_name(*link.client));
+    link.client->close_after_reply = true;
+    std::string().swap(link.pending);
+    if (link.client->transport) link.client->transport->wake();
+    return;
+  }
   link.state = ReplicaLink::State::kOnline;
   link.ack_time_s = unix_s();
   if (!link.hold_stream) {
@@ -565,6 +593,29 @@ void Replication::replconf(server::Client& c, std::span<const std::string_view> 
       const std::string v = lower(val);
       if (v == "eof") link_of(c).capa_eof = true;
       if (v == "psync2") link_of(c).capa_psync2 = true;
+    } else if (opt == "rdb-only") {
+      long long v = 0;
+      if (!base::string_to_ll(val, v) || v < 0 || v > 1) {
+        c.reply.error("ERR value is out of range, value must between 0 and 1");
+        return;
+      }
+      link_of(c).rdb_only = v == 1;
+    } else if (opt == "rdb-filter-only") {
+      // Include filters: "functions" only (setd has none); by default the
+      // image holds no data.
+      ReplicaLink& l = link_of(c);
+      l.exclude_data = true;
+      size_t pos = 0;
+      while (pos < val.size()) {
+        while (pos < val.size() && val[pos] == ' ') ++pos;
+        const size_t end = std::min(val.find(' ', pos), val.size());
+        if (end > pos && lower(val.substr(pos, end - pos)) != "functions") {
+          c.reply.error("ERR Unsupported rdb-filter-only option: " +
+                        std::string(val.substr(pos, end - pos)));
+          return;
+        }
+        pos = end;
+      }
     } else if (opt == "ack") {
       // From a replica only; never answered.
       ReplicaLink* l = find_link(c);

@@ -280,6 +280,38 @@ TEST(ReplicationToSlowReplica, StalledFullSyncTimesOut) {
   EXPECT_EQ(c.call({"BGSAVE"}).str, "Background saving started");
 }
 
+// redis-cli's own replication clients: --rdb (REPLCONF rdb-only: the image,
+// then the connection closes) and --replica (rdb-filter-only: an image
+// without data, then the stream).
+TEST(ReplicationToRedisCli, RdbAndReplicaModes) {
+  TempDir dir;
+  ServerProcess master(setd_binary(), {"--save", "", "--repl-diskless-sync-delay", "0"});
+  Client c(master.port());
+  c.call({"SADD", "s", "a", "b"});
+  c.call({"SET", "k", "v"});
+  const std::string port = std::to_string(master.port());
+  const std::string rdb = dir.path() + "/x.rdb";
+  const std::string out = shell("timeout 10 redis-cli -p " + port + " --rdb " + rdb + " 2>&1");
+  EXPECT_NE(out.find("Transfer finished with success"), std::string::npos) << out;
+  const std::string check = shell("redis-check-rdb " + rdb + " 2>&1");
+  EXPECT_NE(check.find("2 keys read"), std::string::npos) << check;
+  EXPECT_NE(check.find("RDB looks OK"), std::string::npos) << check;
+
+  const std::string log = dir.path() + "/replica.out";
+  shell("(timeout 3 redis-cli -p " + port + " --replica > " + log + " 2>&1 &)");
+  ASSERT_TRUE(
+      wait_until([&] { return read_file(log).find("SYNC done") != std::string::npos; }, 3000))
+      << read_file(log);
+  c.call({"SADD", "s", "c"});
+  EXPECT_TRUE(wait_until(
+      [&] { return read_file(log).find("\"SADD\",\"s\",\"c\"") != std::string::npos; }, 3000))
+      << read_file(log);
+  EXPECT_EQ(c.call({"REPLCONF", "rdb-filter-only", "keys"}).str,
+            "ERR Unsupported rdb-filter-only option: keys");
+  EXPECT_EQ(c.call({"REPLCONF", "rdb-only", "2"}).str,
+            "ERR value is out of range, value must between 0 and 1");
+}
+
 // REPLICAOF, WAIT and CONFIG REWRITE answer as redis-server does.
 TEST(ReplicationCommands, RepliesMatchRedis) {
   const int nobody = free_port();

@@ -33,6 +33,11 @@ struct Replication::ReplicaLink {
   bool capa_psync2 = false;
   bool pre_psync = false;  // old SYNC
   bool diskless = false;   // its image comes from the socket snapshot
+  // REPLCONF rdb-only 1 (redis-cli --rdb): the image, then the connection
+  // closes; no stream.
+  bool rdb_only = false;
+  // REPLCONF rdb-filter-only (redis-cli --replica): an image without data.
+  bool exclude_data = false;
   // Online, but the stream waits for its first ACK (diskless image).
   bool hold_stream = false;
   int listening_port = 0;
