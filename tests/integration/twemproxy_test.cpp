@@ -437,37 +437,66 @@ TEST_F(Twemproxy, PipelinesKeepTheirOrderAcrossShards) {
 // involved, so it is the same in front of redis-server.
 TEST_F(Twemproxy, UnsupportedCommandsCloseTheConnection) {
   const std::vector<Args> refused = {
+      // Transactions.
       {"MULTI"},
       {"EXEC"},
+      {"DISCARD"},
       {"WATCH", "k"},
+      {"UNWATCH"},
+      // Pub/sub.
+      {"SUBSCRIBE", "ch"},
+      {"PSUBSCRIBE", "set.*"},
+      {"SSUBSCRIBE", "ch"},
+      {"PUBLISH", "ch", "hello"},
+      {"SPUBLISH", "ch", "hello"},
+      {"PUBSUB", "CHANNELS"},
+      // The keyspace as a whole, and keys moved or inspected.
       {"SCAN", "0"},
       {"KEYS", "*"},
-      {"SELECT", "1"},
-      {"SUBSCRIBE", "ch"},
-      {"PUBLISH", "ch", "hello"},
-      {"PUBSUB", "CHANNELS"},
-      {"EVAL", "return 1", "0"},  // scripts need at least one key
-      {"BLPOP", "k", "1"},
-      {"INFO"},
+      {"RANDOMKEY"},
       {"DBSIZE"},
+      {"FLUSHDB"},
       {"FLUSHALL"},
-      {"CLUSTER", "INFO"},
+      {"SWAPDB", "0", "1"},
+      {"SELECT", "1"},
+      {"RENAME", "a", "b"},
+      {"RENAMENX", "a", "b"},
+      {"MOVE", "a", "1"},
+      {"MSETNX", "a", "1"},
+      {"OBJECT", "ENCODING", "a"},
+      {"EXPIRETIME", "a"},
+      {"EXPIRE", "k", "10", "GT"},  // EXPIRE takes no option in 0.5.0
+      // Blocking, scripting (a script needs a key), server and connection.
+      {"BLPOP", "k", "1"},
+      {"EVAL", "return 1", "0"},
+      {"INFO"},
+      {"CONFIG", "GET", "port"},
+      {"CLIENT", "SETNAME", "x"},
       {"HELLO", "3"},
       {"ECHO", "hi"},
+      {"RESET"},
+      {"TIME"},
+      {"SAVE"},
+      {"ACL", "WHOAMI"},
+      {"CLUSTER", "INFO"},
       {"PING", "hi"},
-      {"RENAME", "a", "b"},
-      {"MSETNX", "a", "1"},
-      {"EXPIRE", "k", "10", "GT"},  // EXPIRE takes no option in 0.5.0
       // Redis 7.0 and setd commands twemproxy 0.5.0 does not know.
       {"SINTERCARD", "2", "{user1}:a", "{user1}:b"},
       {"SUNIONCARD", "1", "k"},
       {"SDIFFCARD", "1", "k"},
   };
+  auto shards = shard_clients();
+  for (auto& s : shards) ASSERT_EQ(s->call({"CONFIG", "RESETSTAT"}).str, "OK");
   for (const auto& args : refused) {
     Client c(proxy_port(), 2000);
     c.send(args);
     EXPECT_EQ(c.read_raw_until_close(2000), "<closed>") << args[0];
   }
+  // No shard saw any of them: only our own CONFIG and INFO are counted.
+  for (auto& s : shards)
+    for (const auto& [name, value] : info_fields(*s, "commandstats"))
+      EXPECT_TRUE(name.starts_with("cmdstat_config") || name.starts_with("cmdstat_info"))
+          << name << ":" << value;
   // Inline commands too: twemproxy reads only RESP arrays.
   {
     Client c(proxy_port(), 2000);
