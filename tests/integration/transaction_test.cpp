@@ -14,21 +14,6 @@ namespace {
 
 class Transactions : public SetdSuite {};
 
-// Sends every command in one write (as a client library's pipeline does) and
-// reads back one reply per command.
-std::vector<RespValue> pipeline(Client& c, const std::vector<std::vector<std::string>>& cmds) {
-  std::string out;
-  for (const auto& cmd : cmds) out += Client::encode(cmd);
-  c.send_raw(out);
-  std::vector<RespValue> replies;
-  for (size_t i = 0; i < cmds.size(); ++i) {
-    auto v = c.read();
-    if (!v) throw std::runtime_error("no reply to pipelined command " + std::to_string(i));
-    replies.push_back(std::move(*v));
-  }
-  return replies;
-}
-
 TEST_F(Transactions, PipelinedMultiExec) {
   Client c(port());
   const auto r = pipeline(c, {{"MULTI"},

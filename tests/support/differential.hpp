@@ -37,6 +37,19 @@ inline std::string canonical(const RespValue& v, bool unordered) {
   return out + "}";
 }
 
+// Whether two replies are the same as `how` compares them.
+inline bool same_reply(const RespValue& x, const RespValue& y, Compare how) {
+  switch (how) {
+    case Compare::kExact:
+      return x.to_string() == y.to_string();
+    case Compare::kUnordered:
+      return canonical(x, true) == canonical(y, true);
+    case Compare::kType:
+      return x.kind == y.kind;
+  }
+  return false;
+}
+
 // True if redis-server (the reference) is installed.
 inline bool redis_server_installed() { return !shell("command -v redis-server").empty(); }
 
@@ -82,19 +95,7 @@ class Differential {
     RespValue x = call_or_closed(x_conn, args);
     RespValue y = call_or_closed(y_conn, args);
     trace(args, x);
-    bool same = true;
-    switch (how) {
-      case Compare::kExact:
-        same = x.to_string() == y.to_string();
-        break;
-      case Compare::kUnordered:
-        same = canonical(x, true) == canonical(y, true);
-        break;
-      case Compare::kType:
-        same = x.kind == y.kind;
-        break;
-    }
-    if (!same) report(args, x.to_string(), y.to_string());
+    if (!same_reply(x, y, how)) report(args, x.to_string(), y.to_string());
     return {std::move(x), std::move(y)};
   }
 

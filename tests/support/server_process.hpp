@@ -202,6 +202,38 @@ class Client {
   std::string buf_;
 };
 
+// Sends every command in one write (as a client library's pipeline does) and
+// reads back one reply per command; throws if one is missing.
+inline std::vector<RespValue> pipeline(Client& c,
+                                       const std::vector<std::vector<std::string>>& cmds) {
+  std::string out;
+  for (const auto& cmd : cmds) out += Client::encode(cmd);
+  c.send_raw(out);
+  std::vector<RespValue> replies;
+  for (size_t i = 0; i < cmds.size(); ++i) {
+    auto v = c.read();
+    if (!v) throw std::runtime_error("no reply to pipelined command " + std::to_string(i));
+    replies.push_back(std::move(*v));
+  }
+  return replies;
+}
+
+// Sends `sig` to the child `pid` and reaps it: its wait status, or -1 when
+// it had to be killed with SIGKILL after `ms` milliseconds.
+inline int kill_and_wait(pid_t pid, int sig = SIGTERM, int ms = 5000) {
+  ::kill(pid, sig);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) return status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return -1;
+}
+
 // A server child process on a free loopback port, stopped on destruction.
 class ServerProcess {
  public:
@@ -299,23 +331,9 @@ class ServerProcess {
   // Sends `sig` and waits for the exit (up to `ms`); returns the wait status.
   int stop(int sig = SIGTERM, int ms = 5000) {
     if (pid_ <= 0) return exit_status_;
-    ::kill(pid_, sig);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        exit_status_ = status;
-        return status;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
+    exit_status_ = kill_and_wait(pid_, sig, ms);
     pid_ = -1;
-    exit_status_ = -1;
-    return -1;
+    return exit_status_;
   }
 
   // The command line ServerProcess uses: `binary` [config_file] --port
