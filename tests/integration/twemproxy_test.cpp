@@ -38,10 +38,9 @@ std::set<std::string> members(const RespValue& v) {
   return out;
 }
 
-// Key names in these tests vary before their last characters: with
-// fnv1a_64, of which twemproxy keeps the low 32 bits, names that differ only
-// at the end (user1, user2, ...) hash close together on the ring and most
-// land on one shard (README, "Sharding with twemproxy").
+// Key names in these tests vary before their last characters, so that they
+// spread over the shards whatever the hash (with fnv1a_64 names that differ
+// only at the end land close together: README, "Sharding with twemproxy").
 std::string tag_name(int i) { return "tag" + std::to_string(i) + ":group"; }
 
 // Three setd and a nutcracker in front of them, shared by the suite (each

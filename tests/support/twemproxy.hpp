@@ -26,7 +26,7 @@ inline std::string nutcracker_binary() {
 }
 
 // One nutcracker pool (YAML) as conf/twemproxy.yml has it: `name` listening
-// on 127.0.0.1:`port`, Redis protocol, fnv1a_64 + ketama, hash tag "{}",
+// on 127.0.0.1:`port`, Redis protocol, murmur + ketama, hash tag "{}",
 // hosts never ejected; the servers 127.0.0.1:<port>:1 named setd1, setd2,
 // ... (ketama places keys by these names, not by the ports, so a test's
 // keys land on the same shards as with the example's servers), then
@@ -37,7 +37,7 @@ inline std::string twemproxy_pool_yaml(const std::string& name, int port,
   std::string y = name + ":\n";
   y += "  listen: 127.0.0.1:" + std::to_string(port) + "\n";
   for (const char* line :
-       {"redis: true", "hash: fnv1a_64", "hash_tag: \"{}\"", "distribution: ketama",
+       {"redis: true", "hash: murmur", "hash_tag: \"{}\"", "distribution: ketama",
         "auto_eject_hosts: false", "timeout: 2000", "server_retry_timeout: 2000",
         "server_failure_limit: 1", "preconnect: true"})
     y += std::string("  ") + line + "\n";
