@@ -56,10 +56,6 @@ prepare() {  # port, setup commands -> status (a setup may refuse: command missi
   eval "$setup"
 }
 
-proc_ticks() {  # pid -> user+system clock ticks the process has used so far
-  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
-}
-
 requests() {  # workload -> how many requests it sends (a -n in its ARGS wins)
   # shellcheck disable=SC2086
   set -- -n "$N" ${ARGS[$1]}
@@ -87,8 +83,7 @@ median() {  # numbers (or n/a) -> their median, n/a if any is n/a
 }
 
 HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
-cpu_times() { awk '/^cpu / {t=0; for (i=2;i<=NF;i++) t+=$i; print t, $9; exit}' /proc/stat 2>/dev/null; }
-read -r T0 STEAL0 <<<"$(cpu_times)" || true
+steal_start
 
 printf '%-22s %14s %14s %8s %9s %9s\n' workload setd_rps redis_rps ratio setd_us redis_us
 self_rows=0
@@ -127,11 +122,5 @@ echo "includes its polling for busy-poll-us after each input, time Redis spends 
 ((self_rows)) && echo "* setd only: first column after SETUP, second after SETUP_B (see bench/workloads.d)"
 # A virtual machine whose host is busy loses CPU time to it ("steal"): the
 # figures above are then noise, whatever the ratio says.
-read -r T1 STEAL1 <<<"$(cpu_times)" || true
-if [[ -n ${T0:-} && -n ${T1:-} ]] && ((T1 > T0)); then
-  awk -v s=$((STEAL1 - STEAL0)) -v t=$((T1 - T0)) 'BEGIN {
-    p = 100 * s / t; printf "host steal during the run: %.1f%% of CPU time", p
-    if (p > 5) printf " (high: rerun on a quieter machine before trusting the ratios)"
-    print "" }'
-fi
+steal_report
 exit 0

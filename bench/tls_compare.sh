@@ -30,7 +30,6 @@ WANTED=("$@")
 SETD=${SETD:-build/bin/setd}
 [[ -x $SETD ]] || { echo "build setd first: bash .ci/build setd" >&2; exit 1; }
 
-proc_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
 # The workloads (ARGS, SETUP) and sets_fill, shared with bench/compare.sh.
