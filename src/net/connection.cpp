@@ -168,7 +168,8 @@ void Connection::read_input() {
   }
   const IoResult r = stream_->read(dst, room);
   if (r.bytes > 0) {
-    server_.note_activity();
+    // Polling pays off when a reply goes back; our master gets none.
+    if (client_->repl_role != server::ReplRole::kMaster) server_.note_activity();
     if (!shared) in_.commit(r.bytes);
     on_input(r.bytes, shared ? std::string_view(dst, r.bytes) : std::string_view());
     if (closed_) return;

@@ -23,10 +23,11 @@ namespace setd::repl {
 
 namespace {
 
-// A replica's unsent output above which the snapshot feeding it pauses,
-// and the file sender stops topping up.
-constexpr size_t kMaxUnsent = 4 * 1024 * 1024;
-constexpr size_t kFileChunk = 256 * 1024;
+// The dump file goes to a replica in small pieces, topped up while less
+// than kMaxUnsent waits to be written: the memory it costs stays well under
+// a megabyte per replica.
+constexpr size_t kMaxUnsent = 512 * 1024;
+constexpr size_t kFileChunk = 128 * 1024;
 
 int64_t unix_s() { return base::system_ms() / 1000; }
 
