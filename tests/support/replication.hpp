@@ -28,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <ostream>
 #include <random>
 #include <set>
 #include <string>
@@ -63,6 +64,8 @@ inline void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::millisec
 enum class NodeKind { kRedis, kSetd };
 
 inline const char* kind_name(NodeKind k) { return k == NodeKind::kRedis ? "redis" : "setd"; }
+// For GoogleTest's parameter names.
+inline void PrintTo(NodeKind k, std::ostream* os) { *os << kind_name(k); }
 
 // Configuration directives, as `name value` pairs (given to the server as
 // --name value, after ServerProcess's own options).
