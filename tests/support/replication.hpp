@@ -416,7 +416,7 @@ inline ::testing::AssertionResult same_digest(Node& master, Node& replica) {
   return ::testing::AssertionFailure() << "replica " << replica.name() << " (" << dataset_size(got)
                                        << " keys) differs from master " << master.name() << " ("
                                        << dataset_size(want) << " keys):\n"
-                                       << diff;
+                                       << diff << replication_report(master, replica);
 }
 
 // ---------------------------------------------------------------------------
@@ -677,6 +677,12 @@ class LinkProxy {
     wake();
   }
   bool cut_after_pending() const { return cut_after_.load() != 0; }
+  // Every open connection delivers `bytes` more bytes from the target, and
+  // is cut (e.g. inside the next command of a replication stream).
+  void cut_after_more(size_t bytes) {
+    more_ = bytes;
+    sync();
+  }
 
   size_t accepted() const { return accepted_; }        // connections accepted
   size_t refused() const { return refused_; }          // of which refused
@@ -691,6 +697,7 @@ class LinkProxy {
     int b = -1;  // the target's side (the master)
     std::string to_a, to_b;
     uint64_t down = 0;     // bytes from the target on this connection
+    uint64_t cut_at = 0;   // cut when `down` reaches this (0: never)
     bool closing = false;  // cut once to_a is written
     bool dead = false;
   };
@@ -773,6 +780,8 @@ class LinkProxy {
               close_conn(c);
               ++cuts_;
             }
+        if (const size_t more = more_.exchange(0); more != 0)
+          for (auto& c : conns_) c.cut_at = c.down + more;
         if (turn_requests_ > turns_done_) {
           turns_done_ = turn_requests_;
           cv_.notify_all();
@@ -817,12 +826,16 @@ class LinkProxy {
         if ((rb & (POLLIN | POLLHUP | POLLERR)) && !c.closing) {
           const bool alive = pull(c.b, c.to_a, kMaxPending, got);
           // An armed cut: deliver exactly up to the mark, then cut.
-          const size_t mark = cut_after_;
+          const uint64_t once = cut_after_;
+          uint64_t mark = once;
+          if (c.cut_at != 0 && (mark == 0 || c.cut_at < mark)) mark = c.cut_at;
           if (mark != 0 && c.down + got >= mark) {
-            c.to_a.resize(c.to_a.size() - static_cast<size_t>(c.down + got - mark));
-            got = static_cast<size_t>(mark - c.down);
+            const uint64_t keep = mark > c.down ? mark - c.down : 0;
+            c.to_a.resize(c.to_a.size() - static_cast<size_t>(got - keep));
+            got = static_cast<size_t>(keep);
             c.closing = true;
-            cut_after_ = 0;
+            if (mark == once) cut_after_ = 0;
+            c.cut_at = 0;
           }
           c.down += got;
           bytes_down_ += got;
@@ -876,6 +889,7 @@ class LinkProxy {
   std::atomic<bool> frozen_{false};
   std::atomic<bool> refusing_{false};
   std::atomic<size_t> cut_after_{0};
+  std::atomic<size_t> more_{0};
   std::atomic<size_t> accepted_{0}, refused_{0}, open_{0}, cuts_{0};
   std::atomic<uint64_t> bytes_down_{0}, bytes_up_{0};
   std::mutex mu_;
