@@ -239,9 +239,7 @@ TEST_P(Replication, CutInsideCommandAndTransactionResendsThem) {
   auto r = make_replica();
   LinkProxy proxy(m->port());
   ASSERT_TRUE(replicaof(*r, proxy.port()));
-  ASSERT_TRUE(wait_synced(*m, *r));
-  ASSERT_EQ(m->call({"SET", "warm-up", "1"}).str, "OK");  // the stream is in db 0 now
-  ASSERT_TRUE(wait_synced(*m, *r));
+  ASSERT_TRUE(wait_streaming(*m, *r));  // and the stream is in db 0
   auto offset = [&] { return info_int(m->client(), "master_repl_offset", "replication"); };
   const long long start = offset();
 
@@ -578,8 +576,8 @@ TEST_P(Replication, WaitCountsReplicas) {
   auto r2 = make_replica();
   ASSERT_TRUE(replicaof(*r1, *m));
   ASSERT_TRUE(replicaof(*r2, *m));
-  ASSERT_TRUE(wait_synced(*m, *r1));
-  ASSERT_TRUE(wait_synced(*m, *r2));
+  ASSERT_TRUE(wait_streaming(*m, *r1));
+  ASSERT_TRUE(wait_synced(*m, *r2));  // the warm-up write reached it too
   auto c = m->connect();
   ASSERT_EQ(c->call({"SET", "k", "1"}).str, "OK");
   // The master asks for acks (REPLCONF GETACK) at once: no waiting.
@@ -669,7 +667,8 @@ TEST_P(Replication, ExpiredKeysReachReplicaAsDel) {
   auto r = make_replica();
   LinkProxy proxy(m->port());
   ASSERT_TRUE(replicaof(*r, proxy.port()));
-  ASSERT_TRUE(wait_synced(*m, *r));
+  ASSERT_TRUE(wait_streaming(*m, *r));
+  ASSERT_EQ(m->call({"DEL", "warm-up"}).integer, 1);
   const auto t0 = std::chrono::steady_clock::now();
   ASSERT_EQ(m->call({"SET", "e", "v", "PX", "1000"}).str, "OK");
   ASSERT_EQ(m->call({"SADD", "es", "a", "1"}).integer, 2);
@@ -715,7 +714,8 @@ TEST_P(Replication, ReplicaAppliesLateWritesToKeysPastTheirTtl) {
   auto r = make_replica();
   LinkProxy proxy(m->port());
   ASSERT_TRUE(replicaof(*r, proxy.port()));
-  ASSERT_TRUE(wait_synced(*m, *r));
+  ASSERT_TRUE(wait_streaming(*m, *r));
+  ASSERT_EQ(m->call({"DEL", "warm-up"}).integer, 1);
   const auto t0 = std::chrono::steady_clock::now();
   for (const char* k : {"p", "s", "u", "n"}) ASSERT_EQ(m->call({"SADD", k, "1", "2"}).integer, 2);
   ASSERT_EQ(m->call({"SET", "r", "a"}).str, "OK");
