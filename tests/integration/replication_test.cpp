@@ -708,7 +708,8 @@ TEST_P(Replication, ExpiredKeysReachReplicaAsDel) {
 // A replica that applies its master's writes late (the link was frozen, or
 // the writes came from the backlog after a reconnect) applies them to keys
 // whose TTL has passed on its clock as if they were alive: the master
-// wrote to live keys. Only the master's DEL removes a key.
+// wrote to live keys. A PEXPIREAT (or SET ... PXAT) that arrives after its
+// time does not delete the key either. Only the master's DEL removes a key.
 TEST_P(Replication, ReplicaAppliesLateWritesToKeysPastTheirTtl) {
   auto m = make_master();
   auto r = make_replica();
@@ -717,7 +718,8 @@ TEST_P(Replication, ReplicaAppliesLateWritesToKeysPastTheirTtl) {
   ASSERT_TRUE(wait_streaming(*m, *r));
   ASSERT_EQ(m->call({"DEL", "warm-up"}).integer, 1);
   const auto t0 = std::chrono::steady_clock::now();
-  for (const char* k : {"p", "s", "u", "n"}) ASSERT_EQ(m->call({"SADD", k, "1", "2"}).integer, 2);
+  for (const char* k : {"p", "s", "u", "n", "w"})
+    ASSERT_EQ(m->call({"SADD", k, "1", "2"}).integer, 2);
   ASSERT_EQ(m->call({"SET", "r", "a"}).str, "OK");
   ASSERT_EQ(m->call({"SET", "i", "5"}).str, "OK");
   for (const char* k : {"p", "s", "u", "n", "r", "i"})
@@ -733,6 +735,11 @@ TEST_P(Replication, ReplicaAppliesLateWritesToKeysPastTheirTtl) {
   EXPECT_EQ(m->call({"SMOVE", "s", "t", "1"}).integer, 1);
   EXPECT_EQ(m->call({"SUNIONSTORE", "v", "u"}).integer, 2);
   EXPECT_EQ(m->call({"SADD", "n", "3"}).integer, 1);
+  // These expiry times are past when the replica gets them.
+  EXPECT_EQ(m->call({"PEXPIRE", "w", "1500"}).integer, 1);
+  EXPECT_EQ(m->call({"PERSIST", "w"}).integer, 1);
+  EXPECT_EQ(m->call({"SET", "x", "v", "PX", "1500"}).str, "OK");
+  EXPECT_EQ(m->call({"PERSIST", "x"}).integer, 1);
   ASSERT_LT(elapsed_ms(t0), 1200) << "too slow for the 1500 ms TTLs";
   // The rest expire on the master (DELs wait in the frozen link), and all
   // six TTLs pass on the replica's clock before it sees any of this.
@@ -746,7 +753,9 @@ TEST_P(Replication, ReplicaAppliesLateWritesToKeysPastTheirTtl) {
   EXPECT_EQ(r->call({"GET", "i"}).str, "6");
   EXPECT_EQ(r->call({"SMEMBERS", "t"}).to_string(), "[\"1\"]");
   EXPECT_EQ(r->call({"SCARD", "v"}).integer, 2);
-  EXPECT_EQ(r->call({"DBSIZE"}).integer, 5);
+  EXPECT_EQ(r->call({"SMEMBERS", "w"}).to_string(), "[\"1\", \"2\"]");
+  EXPECT_EQ(r->call({"GET", "x"}).str, "v");
+  EXPECT_EQ(r->call({"DBSIZE"}).integer, 7);
   EXPECT_TRUE(same_digest(*m, *r));
 }
 
