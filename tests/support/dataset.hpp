@@ -107,6 +107,7 @@ struct DiffOptions {
   bool encodings = true;      // compare OBJECT ENCODING
   bool expire_times = true;   // compare PEXPIRETIME exactly
   long long pttl_slack = -1;  // >= 0: PTTL may differ by at most this (ms)
+  bool ttl_presence = false;  // only whether a key has a TTL (PTTL >= 0)
   size_t max_lines = 12;
 };
 
@@ -163,6 +164,10 @@ inline std::string dataset_diff(const Dataset& want, const Dataset& got, DiffOpt
         note(db, k,
              "PEXPIRETIME " + std::to_string(gs.pexpiretime) + ", expected " +
                  std::to_string(ws.pexpiretime));
+      if (o.ttl_presence && (ws.pttl >= 0) != (gs.pttl >= 0))
+        note(db, k,
+             gs.pttl >= 0 ? "has a TTL (PTTL " + std::to_string(gs.pttl) + "), expected none"
+                          : "has no TTL, expected one (PTTL " + std::to_string(ws.pttl) + ")");
       if (o.pttl_slack >= 0) {
         const bool both_persistent = ws.pttl == -1 && gs.pttl == -1;
         const bool close = ws.pttl >= 0 && gs.pttl >= 0 &&

@@ -239,10 +239,12 @@ class ServerProcess {
  public:
   // `binary` is setd or redis-server; `extra` are more command-line options.
   // With `log_file`, the server's standard output and error (setd's log)
-  // are appended to that file.
+  // are appended to that file. `port` 0 takes a free port; another value
+  // (the port of a server stopped before) starts it again on that port.
   explicit ServerProcess(const std::string& binary, std::vector<std::string> extra = {},
-                         const std::string& config_file = "", const std::string& log_file = "") {
-    port_ = free_port();
+                         const std::string& config_file = "", const std::string& log_file = "",
+                         int port = 0) {
+    port_ = port > 0 ? port : free_port();
     // Each server gets a working directory of its own (removed when it
     // stops) unless the test chooses one: a dump written by one test must
     // never be loaded by the next.
