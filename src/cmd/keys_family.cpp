@@ -498,9 +498,9 @@ void expire_generic(Context& ctx, bool relative, bool seconds) {
       return;
     }
   }
-  // A time already past deletes the key, except while loading (an AOF
-  // replays PEXPIREAT as written; the key expires afterwards).
-  if (when <= base::now_ms() && !ctx.server.loading) {
+  // A time already past deletes the key (not while loading, not on a
+  // replica: ServerState::deletes_when_already_expired).
+  if (ctx.server.deletes_when_already_expired(when)) {
     db.erase(key);
     key_modified(ctx, key);
     notify(ctx, kGeneric, "del", key);

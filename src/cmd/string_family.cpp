@@ -308,7 +308,7 @@ void getex_cmd(Context& ctx) {
   long long when = 0;
   if (o.has_expire && !expire_ms(ctx, o, when)) return;
   ctx.rb.bulk(v->as_string().bytes);
-  if ((o.flags & (kExAt | kPxAt)) && when <= base::now_ms()) {
+  if ((o.flags & (kExAt | kPxAt)) && ctx.server.deletes_when_already_expired(when)) {
     // An absolute time already passed: the key goes now.
     ctx.db().erase(key);
     key_modified(ctx, key);

@@ -281,7 +281,22 @@ void Replication::MasterLink::info(std::string& o, int64_t now_s) const {
 
 void Replication::start() {
   const std::string& ro = state_.settings().replicaof;
-  if (ro.empty()) return;
+  const auto& info = state_.persistence().loaded_repl_info;
+  const bool dump_has_history = info.stream_db >= 0 && info.replid.size() == 40 && info.offset >= 0;
+  if (ro.empty()) {
+    // A master restarted from its own dump: the dump's history stays valid
+    // as our second ID, so that its replicas can continue (Redis 7.0's
+    // loadDataFromDisk).
+    if (dump_has_history) {
+      replid2_ = info.replid;
+      second_offset_ = info.offset + 1;
+      offset_ = info.offset;
+      create_backlog();
+      spdlog::info("Replication history kept from the dump: ID {} up to offset {}", replid2_,
+                   second_offset_);
+    }
+    return;
+  }
   const size_t sp = ro.find(' ');
   long long port = 0;
   base::string_to_ll(std::string_view(ro).substr(sp + 1), port);
@@ -290,8 +305,7 @@ void Replication::start() {
   // At start-up, the dump we loaded may say where in its master's stream it
   // was taken: then we ask to continue from there (as Redis's
   // replicationCacheMasterUsingMyself after loading).
-  const auto& info = state_.persistence().loaded_repl_info;
-  have_cached_ = info.stream_db >= 0 && info.replid.size() == 40 && info.offset >= 0;
+  have_cached_ = dump_has_history;
   if (have_cached_) {
     replid_ = info.replid;
     offset_ = info.offset;
@@ -325,6 +339,7 @@ void Replication::replicaof(const std::string& host, int port, const std::string
   link_state_ = LinkState::kConnect;
   link_down_since_s_ = unix_s();
   update_sink_registration();
+  state_.is_replica = true;
   state_.expiry_control.mode = db::ExpiryMode::kReportOnly;
   state_.config().settings().replicaof = host + " " + std::to_string(port);
   spdlog::info("REPLICAOF {}:{} enabled (user request from '{}')", host, port, who);
@@ -343,6 +358,7 @@ void Replication::replicaof_no_one(const std::string& who) {
   disconnect_replicas();
   stream_db_ = -1;
   no_replicas_since_s_ = unix_s();
+  state_.is_replica = false;
   state_.expiry_control.mode = db::ExpiryMode::kActive;
   state_.config().settings().replicaof.clear();
   spdlog::info("MASTER MODE enabled (user request from '{}')", who);
@@ -357,6 +373,7 @@ void Replication::drop_link() {
   }
   master_ = nullptr;
   link_.reset();
+  std::string().swap(multi_bytes_);
   if (c) {
     c->raw_input = nullptr;
     c->repl_role = server::ReplRole::kNone;
@@ -402,18 +419,28 @@ void Replication::on_connected(server::Client* c, const std::string& error, uint
 void Replication::master_link_lost(server::Client& c) {
   const bool ours = &c == master_ || (link_ && link_->client() == &c);
   if (!ours) return;
-  if (&c == master_) {
+  const bool was_streaming = &c == master_;
+  if (was_streaming) {
     spdlog::info("Connection with master lost.");
     spdlog::info("Caching the disconnected master state.");
     cached_db_ = c.db;
     have_cached_ = true;
     master_ = nullptr;
   }
+  std::string().swap(multi_bytes_);  // a transaction cut in half never ran
   link_.reset();
   c.raw_input = nullptr;
   if (is_replica()) {
     link_state_ = LinkState::kConnect;
     link_down_since_s_ = unix_s();
+    // Straight back (the backlog may not wait), as Redis after losing a
+    // streaming link; a failed attempt waits for the next second.
+    if (was_streaming && state_.loop) {
+      spdlog::info("Reconnecting to MASTER {}:{}", master_host_, master_port_);
+      state_.loop->post([this] {
+        if (link_state_ == LinkState::kConnect) connect_to_master();
+      });
+    }
   }
 }
 
@@ -508,6 +535,19 @@ void Replication::master_command_done(server::Client& master, std::string_view r
     send_ack();
   }
   master_lastio_s_ = unix_s();
+  // Inside MULTI nothing is applied yet: the offset moves (and the bytes go
+  // on) at EXEC, so that a link cut inside a transaction resumes at its
+  // MULTI, as Redis's reploff.
+  if (master.in_multi) {
+    multi_bytes_.append(raw);
+    return;
+  }
+  if (!multi_bytes_.empty()) {
+    multi_bytes_.append(raw);
+    feed_raw(multi_bytes_);
+    std::string().swap(multi_bytes_);
+    return;
+  }
   // Our replicas and backlog get the master's bytes as they are.
   feed_raw(raw);
 }

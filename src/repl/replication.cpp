@@ -105,6 +105,7 @@ Replication::Replication(server::ServerState& state)
     return r;
   };
   no_replicas_since_s_ = unix_s();
+  start_s_ = no_replicas_since_s_;
 }
 
 Replication::~Replication() {
@@ -764,10 +765,10 @@ void Replication::cron() {
   replica_cron(now);
 
   // Master side, once a second.
-  if (!is_replica() && replica_count() > 0 && now - last_ping_s_ >= s.repl_ping_replica_period) {
-    last_ping_s_ = now;
-    feed_raw("*1\r\n$4\r\nPING\r\n");
-  }
+  // A ping a period into the stream (replicationCron's, lower case as
+  // Redis sends it), counted from start-up.
+  if (!is_replica() && replica_count() > 0 && (now - start_s_) % s.repl_ping_replica_period == 0)
+    feed_raw("*1\r\n$4\r\nping\r\n");
   for (auto& l : replicas_) {
     server::Client& c = *l->client;
     if (c.repl_role != server::ReplRole::kReplica || c.killed) continue;

@@ -378,6 +378,12 @@ void ServerState::unwatch_all(Client& c) {
   c.watched.clear();
 }
 
+bool ServerState::deletes_when_already_expired(long long when_ms) const {
+  // An AOF replays PEXPIREAT as written (the key expires afterwards); a
+  // replica keeps the key until its master's DEL.
+  return when_ms <= base::now_ms() && !loading && !is_replica;
+}
+
 void ServerState::remove_client(Client& c) {
   if (on_client_removed) on_client_removed(c);
   drop_subscriptions(c);

@@ -216,7 +216,7 @@ class Replication final : public server::PropagationSink {
   bool pump_posted_ = false;
   int64_t no_replicas_since_s_ = 0;
   int good_replicas_ = 0;
-  int64_t last_ping_s_ = 0;
+  int64_t start_s_ = 0;  // PINGs go out on the multiples of the period from here
   bool getack_needed_ = false;
   struct Waiter {
     server::Client* client;
@@ -243,6 +243,7 @@ class Replication final : public server::PropagationSink {
   int64_t link_down_since_s_ = 0;
   int64_t handshake_started_s_ = 0;
   bool ack_requested_ = false;
+  std::string multi_bytes_;  // our master's MULTI ... so far, not applied yet
   uint64_t connect_attempt_ = 0;
   int64_t last_cron_s_ = 0;
 };

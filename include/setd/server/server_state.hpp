@@ -119,6 +119,11 @@ class ServerState {
   // Who expires keys in every database (a replica leaves it to its master;
   // see db::ExpiryMode). Set by replication, per command.
   db::ExpiryControl expiry_control;
+  // This server is a replica (set by replication): a TTL already past does
+  // not delete a key here, the master's DEL will (Redis's
+  // checkAlreadyExpired).
+  bool is_replica = false;
+  bool deletes_when_already_expired(long long when_ms) const;
 
   // Changes since the last successful save (Redis's server.dirty): handlers
   // add what they changed; save points and INFO read it; call() propagates
