@@ -244,6 +244,7 @@ void kill_client(server::ServerState& state, server::Client& target) {
 void client_kill(Context& ctx) {
   if (ctx.argc() == 3) {  // old form: CLIENT KILL ip:port
     for (const auto& [id, c] : ctx.server.clients()) {
+      if (c->killed) continue;  // gone already for Redis, which frees at once
       if (c->addr == ctx.arg(2)) {
         if (c.get() == &ctx.client)
           ctx.client.close_after_reply = true;
@@ -305,6 +306,7 @@ void client_kill(Context& ctx) {
   }
   long long killed = 0;
   for (const auto& [cid, c] : ctx.server.clients()) {
+    if (c->killed) continue;  // gone already for Redis, which frees at once
     if (id && cid != id) continue;
     if (has_addr && c->addr != addr) continue;
     if (has_laddr && c->laddr != laddr) continue;

@@ -146,12 +146,16 @@ void punsubscribe(Context& ctx) { unsubscribe_generic(ctx, Kind::kPattern, "puns
 void sunsubscribe(Context& ctx) { unsubscribe_generic(ctx, Kind::kShard, "sunsubscribe"); }
 
 // PUBLISH channel message: the number of deliveries.
+// Replicas get every message (not the AOF), as Redis: subscribers of a
+// replica, Sentinel's hello channel among them, hear what the master hears.
 void publish(Context& ctx) {
+  ctx.force_propagation(server::kToReplicas);
   ctx.rb.integer(static_cast<long long>(ctx.server.hub().publish(ctx.arg(1), ctx.arg(2))));
 }
 
 // SPUBLISH shardchannel message: the number of shard subscribers reached.
 void spublish(Context& ctx) {
+  ctx.force_propagation(server::kToReplicas);
   ctx.rb.integer(static_cast<long long>(ctx.server.shard_hub().publish(ctx.arg(1), ctx.arg(2))));
 }
 

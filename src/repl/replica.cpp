@@ -337,7 +337,9 @@ void Replication::replicaof(const std::string& host, int port, const std::string
   master_port_ = port;
   stream_db_ = -1;
   link_state_ = LinkState::kConnect;
-  link_down_since_s_ = unix_s();
+  // As Redis's repl_down_since: "down since" counts from losing a link that
+  // was up (drop_link); a master that just became a replica never had one.
+  if (was_master) link_down_since_s_ = 0;
   update_sink_registration();
   state_.is_replica = true;
   state_.expiry_control.mode = db::ExpiryMode::kReportOnly;
@@ -349,6 +351,7 @@ void Replication::replicaof(const std::string& host, int port, const std::string
 void Replication::replicaof_no_one(const std::string& who) {
   if (!is_replica()) return;
   drop_link();
+  link_down_since_s_ = 0;  // ready for when we turn into a replica again
   master_host_.clear();
   master_port_ = 0;
   link_state_ = LinkState::kNone;
@@ -370,6 +373,7 @@ void Replication::drop_link() {
   if (master_) {
     cached_db_ = master_->db;
     have_cached_ = true;
+    link_down_since_s_ = unix_s();
   }
   master_ = nullptr;
   link_.reset();
@@ -430,9 +434,9 @@ void Replication::master_link_lost(server::Client& c) {
   std::string().swap(multi_bytes_);  // a transaction cut in half never ran
   link_.reset();
   c.raw_input = nullptr;
+  if (was_streaming) link_down_since_s_ = unix_s();
   if (is_replica()) {
     link_state_ = LinkState::kConnect;
-    link_down_since_s_ = unix_s();
     // Straight back (the backlog may not wait), as Redis after losing a
     // streaming link; a failed attempt waits for the next second.
     if (was_streaming && state_.loop) {
@@ -591,7 +595,6 @@ void Replication::replica_cron(int64_t now) {
         spdlog::warn("MASTER timeout: no data nor PING received...");
         drop_link();
         link_state_ = LinkState::kConnect;
-        link_down_since_s_ = now;
       } else if (c) {
         send_ack();
       }
