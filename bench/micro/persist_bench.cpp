@@ -15,24 +15,24 @@
 
 namespace {
 
-using setd::db::Value;
+using setd::db::Object;
 using setd::ds::SetObject;
 
-Value member_set(size_t n) {
+Object member_set(size_t n) {
   SetObject s = SetObject::empty_hashtable(n);
   for (size_t i = 0; i < n; ++i) s.add("m:" + std::to_string(i), 512);
-  return Value::set(std::move(s));
+  return Object::set(std::move(s));
 }
 
-const Value& cached_set(size_t n) {
-  static const Value million = member_set(1000000);
-  static const Value small = member_set(25000);
+const Object& cached_set(size_t n) {
+  static const Object million = member_set(1000000);
+  static const Object small = member_set(25000);
   return n == 1000000 ? million : small;
 }
 
 void BM_EncodeHashtableSet(benchmark::State& state) {
   const auto n = static_cast<size_t>(state.range(0));
-  const Value& v = cached_set(n);
+  const Object& v = cached_set(n);
   std::string out;
   setd::persist::RdbEncoder enc(&out);
   for (auto _ : state) {
@@ -48,7 +48,7 @@ BENCHMARK(BM_EncodeHashtableSet)->Arg(25000)->Arg(1000000)->Unit(benchmark::kMil
 void BM_EncodeIntset512(benchmark::State& state) {
   SetObject s;
   for (int i = 0; i < 512; ++i) s.add(std::to_string(i * 1000), 512);
-  const Value v = Value::set(std::move(s));
+  const Object v = Object::set(std::move(s));
   std::string out;
   setd::persist::RdbEncoder enc(&out);
   for (auto _ : state) {

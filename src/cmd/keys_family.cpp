@@ -76,10 +76,10 @@ bool parse_db_index(Context& ctx, std::string_view arg, int& out) {
 // A deep copy of `v` as Redis's COPY makes it: strings keep their encoding
 // (dupStringObject) but an int-encoded copy is a private object; sets keep
 // their encoding too.
-db::Value clone_value(const db::Value& v) {
-  if (v.type() == db::Type::kSet) return db::Value::set(v.as_set().clone());
-  const auto& s = v.as_string();
-  db::Value copy = db::Value::string(s.bytes, s.encoding);
+db::Object clone_value(const db::Value& v) {
+  if (v.type() == db::Type::kSet) return db::Object::set(v.as_set().clone());
+  const auto s = v.as_string();
+  db::Object copy = db::Object::string(std::string(s.bytes), s.encoding);
   copy.private_int = s.encoding == db::StringEncoding::kInt;
   return copy;
 }
@@ -147,8 +147,7 @@ void rename_generic(Context& ctx, bool nx) {
   }
   auto taken = db.take(from);
   db.erase(to);
-  add_key(ctx, to, std::move(taken->first));
-  if (taken->second != -1) db.set_expire(to, taken->second);
+  add_key(ctx, ctx.client.db, to, std::move(taken->first), taken->second);
   key_modified(ctx, from);
   key_modified(ctx, to);
   notify(ctx, kGeneric, "rename_from", from);
@@ -197,10 +196,9 @@ void copy(Context& ctx) {
     ctx.rb.integer(0);
     return;
   }
-  db::Value copied = clone_value(*v);
+  db::Object copied = clone_value(*v);
   dst.erase(newkey);  // REPLACE: dropped silently, then added ("new")
-  add_key(ctx, dst_id, newkey, std::move(copied));
-  if (expire != -1) dst.set_expire(newkey, expire);
+  add_key(ctx, dst_id, newkey, std::move(copied), expire);
   ctx.server.signal_modified_key(dst_id, newkey);
   ctx.dirty();
   ctx.server.notify_keyspace_event(kGeneric, "copy_to", newkey, dst_id);
@@ -224,8 +222,7 @@ void move(Context& ctx) {
     return;
   }
   auto taken = src.take(key);
-  add_key(ctx, dst_id, key, std::move(taken->first));
-  if (taken->second != -1) dst.set_expire(key, taken->second);
+  add_key(ctx, dst_id, key, std::move(taken->first), taken->second);
   ctx.server.signal_modified_key(src_id, key);
   ctx.server.signal_modified_key(dst_id, key);
   ctx.dirty();
@@ -390,7 +387,7 @@ void object_refcount(Context& ctx) {
   if (!v) return;
   long long refcount = 1;
   if (v->type() == db::Type::kString && v->as_string().encoding == db::StringEncoding::kInt &&
-      !v->private_int) {
+      !v->private_int()) {
     long long n = -1;
     if (base::string_to_ll(v->as_string().bytes, n) && n >= 0 && n < kSharedIntegers)
       refcount = kSharedRefcount;
@@ -403,7 +400,7 @@ void object_idletime(Context& ctx) {
   const db::Value* v = object_lookup(ctx);
   if (!v) return;
   const uint32_t now = db::lru_clock();
-  ctx.rb.integer(now >= v->lru_seconds ? static_cast<long long>(now - v->lru_seconds) : 0);
+  ctx.rb.integer(static_cast<long long>(v->idle_seconds(now)));
 }
 
 // OBJECT FREQ: setd has no LFU policy, so it always answers Redis's error

@@ -129,11 +129,10 @@ void restore_cmd(Context& ctx) {
     }
     return ctx.rb.ok();
   }
-  db::Value& v = add_key(ctx, key, std::move(*restored.value));
-  if (idle >= 0)
-    v.lru_seconds = db::lru_clock() - static_cast<uint32_t>(std::min<long long>(idle, UINT32_MAX));
+  db::Value& v = add_key(ctx, ctx.client.db, key, std::move(*restored.value), ttl != 0 ? ttl : -1);
+  // The 24-bit clock wraps, as Redis's objectSetLRUOrLFU lets it.
+  if (idle >= 0) v.set_lru(db::lru_clock() - static_cast<uint32_t>(idle));
   if (ttl != 0) {
-    ctx.db().set_expire(key, ttl);
     if (!absttl) {
       // Replayed later, the TTL must mean the same instant.
       std::vector<std::string> args(ctx.args.begin(), ctx.args.end());

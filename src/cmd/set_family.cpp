@@ -127,9 +127,9 @@ void reply_members(Context& ctx, const SetObject* s) {
 void store_result(Context& ctx, std::string_view dst, SetObject result, std::string_view event) {
   if (!result.empty()) {
     if (lookup_write(ctx, dst) != nullptr)
-      ctx.db().set(dst, db::Value::set(std::move(result)));
+      ctx.db().set(dst, db::Object::set(std::move(result)));
     else
-      add_key(ctx, dst, db::Value::set(std::move(result)));
+      add_key(ctx, dst, db::Object::set(std::move(result)));
     key_modified(ctx, dst);
     notify(ctx, server::notify::kSet, event, dst);
   } else if (ctx.db().erase(dst)) {
@@ -166,7 +166,7 @@ void sadd(Context& ctx) {
   const std::string_view key = ctx.arg(1);
   db::Value* v = lookup_write(ctx, key);
   if (v != nullptr && v->type() != db::Type::kSet) return ctx.wrong_type();
-  if (v == nullptr) v = &add_key(ctx, key, db::Value::set(SetObject::create_for(ctx.arg(2))));
+  if (v == nullptr) v = &add_key(ctx, key, db::Object::set(SetObject::create_for(ctx.arg(2))));
   SetObject& s = v->as_set();
   const size_t max = max_intset(ctx);
   long long added = 0;
@@ -423,7 +423,7 @@ void smove(Context& ctx) {
   if (!from.remove(member)) return ctx.rb.integer(0);
   notify(ctx, server::notify::kSet, "srem", src_key);
   delete_if_empty(ctx, src_key, from);
-  if (dst == nullptr) dst = &add_key(ctx, dst_key, db::Value::set(SetObject::create_for(member)));
+  if (dst == nullptr) dst = &add_key(ctx, dst_key, db::Object::set(SetObject::create_for(member)));
   key_modified(ctx, src_key);
   if (dst->as_set().add(member, max_intset(ctx))) {
     key_modified(ctx, dst_key);

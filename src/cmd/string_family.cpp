@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include "setd/base/clock.hpp"
@@ -51,21 +52,31 @@ bool check_string_length(Context& ctx, long long size, long long append) {
 // Stores `v` under `key` as Redis's setKey does: a key that did not exist
 // (`found` false; the caller has just looked it up with lookup_write) is
 // added and announced with the "new" event; an existing one is overwritten,
-// dropping its TTL unless `keep_ttl`. Signals WATCH.
-void set_key(Context& ctx, std::string_view key, Value v, bool found, bool keep_ttl = false) {
+// dropping its TTL unless `keep_ttl`; `expire_ms` >= 0 gives it that TTL.
+// Signals WATCH.
+void set_key(Context& ctx, std::string_view key, db::Object v, bool found, bool keep_ttl = false,
+             int64_t expire_ms = -1) {
   if (found) {
-    ctx.db().set(key, std::move(v), keep_ttl);
+    ctx.db().set(key, std::move(v), keep_ttl, expire_ms);
   } else {
-    add_key(ctx, key, std::move(v));
+    add_key(ctx, ctx.client.db, key, std::move(v), expire_ms);
   }
   key_modified(ctx, key);
 }
 
+// Makes the string at `key` (value *v) "raw", as Redis's
+// dbUnshareStringValue before an in-place change: its bytes then live in a
+// heap block that grows in place. *v is updated (the entry may move).
+void raw_string(Context& ctx, std::string_view key, Value*& v) {
+  if (v->string_encoding() == StringEncoding::kRaw) return;
+  v = &ctx.db().set(key, db::Object::string(std::string(v->str()), StringEncoding::kRaw), true);
+}
+
 // A string value whose encoding is embstr or raw by length only, as Redis's
 // createStringObject (INCRBYFLOAT results are never "int").
-Value plain_string(std::string bytes) {
+db::Object plain_string(std::string bytes) {
   const auto enc = bytes.size() <= kEmbstrLimit ? StringEncoding::kEmbstr : StringEncoding::kRaw;
-  return Value::string(std::move(bytes), enc);
+  return db::Object::string(std::move(bytes), enc);
 }
 
 // Redis's getGenericCommand: replies the value of `key` (nil when missing).
@@ -187,10 +198,10 @@ void set_generic(Context& ctx, const StringOptions& o, std::string_view key, std
     }
     return;
   }
-  set_key(ctx, key, Value::string(std::string(value)), found, (o.flags & kKeepTtl) != 0);
+  set_key(ctx, key, db::Object::string(std::string(value)), found, (o.flags & kKeepTtl) != 0,
+          o.has_expire ? when : -1);
   notify(ctx, nf::kString, "set", key);
   if (o.has_expire) {
-    ctx.db().set_expire(key, when);
     notify(ctx, nf::kGeneric, "expire", key);
     // Replayed later, a relative time would mean another instant: the AOF
     // and replicas get SET key value PXAT <ms> (GET dropped), as Redis 7.0.
@@ -267,7 +278,7 @@ void mset_generic(Context& ctx, bool nx) {
   for (size_t j = 1; j < ctx.argc(); j += 2) {
     const std::string_view key = ctx.arg(j);
     const bool found = lookup_write(ctx, key) != nullptr;
-    set_key(ctx, key, Value::string(std::string(ctx.arg(j + 1))), found);
+    set_key(ctx, key, db::Object::string(std::string(ctx.arg(j + 1))), found);
     notify(ctx, nf::kString, "set", key);
   }
   if (nx)
@@ -333,7 +344,7 @@ void getset_cmd(Context& ctx) {
   const std::string_view key = ctx.arg(1);
   if (!reply_get(ctx, key)) return;
   const bool found = lookup_write(ctx, key) != nullptr;
-  set_key(ctx, key, Value::string(std::string(ctx.arg(2))), found);
+  set_key(ctx, key, db::Object::string(std::string(ctx.arg(2))), found);
   notify(ctx, nf::kString, "set", key);
   ctx.propagate_as({"SET", std::string(key), std::string(ctx.arg(2))});
 }
@@ -357,12 +368,10 @@ void incr_decr(Context& ctx, long long incr) {
   value += incr;
   std::string text = base::ll_to_string(value);
   if (v) {
-    auto& s = v->as_string();
-    s.bytes = text;
-    s.encoding = StringEncoding::kInt;
+    ctx.db().set(key, db::Object::string(text, StringEncoding::kInt), true);
     key_modified(ctx, key);
   } else {
-    set_key(ctx, key, Value::string(text, StringEncoding::kInt), false);
+    set_key(ctx, key, db::Object::string(text, StringEncoding::kInt), false);
   }
   notify(ctx, nf::kString, "incrby", key);
   ctx.rb.integer(value);
@@ -412,7 +421,7 @@ void incrbyfloat_cmd(Context& ctx) {
   }
   std::string text = base::ld_to_string_human(value);
   if (v) {
-    *v = plain_string(text);
+    ctx.db().set(key, plain_string(text), true);
     key_modified(ctx, key);
   } else {
     set_key(ctx, key, plain_string(text), false);
@@ -430,20 +439,19 @@ void append_cmd(Context& ctx) {
   Value* v = lookup_write(ctx, key);
   size_t total = 0;
   if (!v) {
-    set_key(ctx, key, Value::string(std::string(tail)), false);
+    set_key(ctx, key, db::Object::string(std::string(tail)), false);
     total = tail.size();
   } else {
     if (v->type() != db::Type::kString) {
       ctx.wrong_type();
       return;
     }
-    auto& s = v->as_string();
-    if (!check_string_length(ctx, static_cast<long long>(s.bytes.size()),
-                             static_cast<long long>(tail.size())))
+    const size_t len = v->str().size();
+    if (!check_string_length(ctx, static_cast<long long>(len), static_cast<long long>(tail.size())))
       return;
-    s.bytes.append(tail);
-    s.encoding = StringEncoding::kRaw;
-    total = s.bytes.size();
+    raw_string(ctx, key, v);
+    std::memcpy(v->raw_resize(len + tail.size()) + len, tail.data(), tail.size());
+    total = len + tail.size();
     key_modified(ctx, key);
   }
   notify(ctx, nf::kString, "append", key);
@@ -478,7 +486,7 @@ void getrange_cmd(Context& ctx) {
     ctx.wrong_type();
     return;
   }
-  const std::string& s = v->as_string().bytes;
+  const std::string_view s = v->str();
   const auto len = static_cast<long long>(s.size());
   if (start < 0 && end < 0 && start > end) {
     ctx.rb.bulk("");
@@ -518,7 +526,7 @@ void setrange_cmd(Context& ctx) {
     std::string bytes(static_cast<size_t>(offset), '\0');
     bytes.append(value);
     const auto total = static_cast<long long>(bytes.size());
-    set_key(ctx, key, Value::string(std::move(bytes), StringEncoding::kRaw), false);
+    set_key(ctx, key, db::Object::string(std::move(bytes), StringEncoding::kRaw), false);
     notify(ctx, nf::kString, "setrange", key);
     ctx.rb.integer(total);
     return;
@@ -527,19 +535,19 @@ void setrange_cmd(Context& ctx) {
     ctx.wrong_type();
     return;
   }
-  auto& s = v->as_string();
+  const size_t len = v->str().size();
   if (value.empty()) {
-    ctx.rb.integer(static_cast<long long>(s.bytes.size()));
+    ctx.rb.integer(static_cast<long long>(len));
     return;
   }
   if (!check_string_length(ctx, offset, static_cast<long long>(value.size()))) return;
   const size_t off = static_cast<size_t>(offset);
-  if (s.bytes.size() < off + value.size()) s.bytes.resize(off + value.size(), '\0');
-  s.bytes.replace(off, value.size(), value);
-  s.encoding = StringEncoding::kRaw;
+  raw_string(ctx, key, v);
+  const size_t total = std::max(len, off + value.size());
+  std::memcpy(v->raw_resize(total) + off, value.data(), value.size());
   key_modified(ctx, key);
   notify(ctx, nf::kString, "setrange", key);
-  ctx.rb.integer(static_cast<long long>(s.bytes.size()));
+  ctx.rb.integer(static_cast<long long>(total));
 }
 
 // --- registration ----------------------------------------------------------------

@@ -45,7 +45,7 @@ db::Value* lookup_read(Context& ctx, std::string_view key, unsigned flags) {
   db::Value* v = ctx.db().find(key);
   auto& stats = ctx.server.stats();
   if (v) {
-    if (!(flags & kLookupNoTouch)) v->lru_seconds = db::lru_clock();
+    if (!(flags & kLookupNoTouch)) v->touch();
     if (!(flags & kLookupNoStats)) ++stats.keyspace_hits;
   } else {
     if (!(flags & kLookupNoNotify)) notify(ctx, server::notify::kKeyMiss, "keymiss", key);
@@ -58,12 +58,12 @@ db::Value* lookup_write(Context& ctx, std::string_view key) { return lookup_writ
 
 db::Value* lookup_write(db::Database& db, std::string_view key) {
   db::Value* v = db.find_for_write(key);  // a running snapshot saves it first
-  if (v) v->lru_seconds = db::lru_clock();
+  if (v) v->touch();
   return v;
 }
 
-db::Value& add_key(Context& ctx, int db_id, std::string_view key, db::Value v) {
-  db::Value& stored = ctx.server.db(db_id).add(key, std::move(v));
+db::Value& add_key(Context& ctx, int db_id, std::string_view key, db::Object v, int64_t expire_ms) {
+  db::Value& stored = ctx.server.db(db_id).add(key, std::move(v), expire_ms);
   ctx.server.notify_keyspace_event(server::notify::kNew, "new", key, db_id);
   return stored;
 }

@@ -1,24 +1,25 @@
 #include "setd/db/database.hpp"
 
+#include <algorithm>
+
 #include "setd/base/clock.hpp"
 #include "setd/base/memory.hpp"
 
 namespace setd::db {
 
 bool Database::expire_if_needed(std::string_view key) {
-  if (expires_.size() == 0) return false;
+  if (keys_.expires_size() == 0) return false;
   const ExpiryMode mode = expiry_mode();
   if (mode == ExpiryMode::kSuspended) return false;
-  const int64_t* when = expires_.find(key);
-  if (!when || *when > base::now_ms()) return false;
+  Value* v = keys_.find(key);
+  if (v == nullptr || !v->has_expire() || v->expire_ms() > base::now_ms()) return false;
   if (mode == ExpiryMode::kReportOnly) return true;  // a replica: the master deletes it
-  if (observer_ != nullptr) {
-    if (Value* v = keys_.find(key)) before_change(key, *v);
-  }
-  // Tell the hook first: it may want to read the key's name before it goes.
-  if (auto v = keys_.take(key)) base::note_freed(v->heap_bytes());
-  expires_.erase(key);
-  if (on_expired) on_expired(*this, key);
+  before_change(key, *v);
+  // `key` may be the entry's own view: keep a copy for the hook.
+  const std::string name(key);
+  base::note_freed(v->heap_bytes());
+  keys_.erase(name);
+  if (on_expired) on_expired(*this, name);
   return true;
 }
 
@@ -39,123 +40,119 @@ void Database::prepare_write(std::string_view key) {
 }
 
 const Value* Database::peek(std::string_view key) const {
-  if (is_expired(key)) return nullptr;
-  return keys_.find(key);
+  const Value* v = keys_.find(key);
+  if (v == nullptr || !v->has_expire() || expiry_mode() == ExpiryMode::kSuspended) return v;
+  return v->expire_ms() <= base::now_ms() ? nullptr : v;
 }
 
 bool Database::is_expired(std::string_view key) const {
-  if (expires_.size() == 0 || expiry_mode() == ExpiryMode::kSuspended) return false;
-  const int64_t* when = expires_.find(key);
-  return when && *when <= base::now_ms();
+  if (keys_.expires_size() == 0 || expiry_mode() == ExpiryMode::kSuspended) return false;
+  const Value* v = keys_.find(key);
+  return v != nullptr && v->has_expire() && v->expire_ms() <= base::now_ms();
 }
 
-Value& Database::set(std::string_view key, Value v, bool keep_ttl) {
-  v.lru_seconds = lru_clock();
-  v.snap_mark = mark_;  // a new value is never part of a running snapshot
+Value& Database::set(std::string_view key, Object o, bool keep_ttl, int64_t expire_ms) {
+  o.lru = lru_clock();
   if (Value* existing = keys_.find(key)) {
     before_change(key, *existing);
-    if (!keep_ttl) expires_.erase(key);
-    base::note_freed(existing->heap_bytes());
-    *existing = std::move(v);
-    return *existing;
+    if (expire_ms < 0 && keep_ttl) expire_ms = existing->expire_ms();
+    return keys_.replace(*existing, std::move(o), expire_ms, mark_);
   }
-  if (!keep_ttl) expires_.erase(key);
-  return *keys_.insert(key, std::move(v)).first;
+  // A new value is never part of a running snapshot: born marked.
+  return keys_.insert(key, std::move(o), expire_ms, mark_);
 }
 
-Value& Database::add(std::string_view key, Value v) {
-  v.lru_seconds = lru_clock();
-  v.snap_mark = mark_;
-  return *keys_.insert(key, std::move(v)).first;
+Value& Database::add(std::string_view key, Object o, int64_t expire_ms, bool keep_lru) {
+  if (!keep_lru) o.lru = lru_clock();
+  return keys_.insert(key, std::move(o), expire_ms, mark_);
 }
 
 bool Database::erase(std::string_view key) {
   if (expire_if_needed(key)) return false;
-  if (observer_ != nullptr) {
-    if (Value* v = keys_.find(key)) before_change(key, *v);
-  }
-  auto v = keys_.take(key);
-  if (!v) return false;
+  Value* v = keys_.find(key);
+  if (v == nullptr) return false;
+  before_change(key, *v);
   base::note_freed(v->heap_bytes());
-  expires_.erase(key);
-  return true;
+  const std::string name(key);  // `key` may be the entry's own view
+  return keys_.erase(name);
 }
 
-std::optional<std::pair<Value, int64_t>> Database::take(std::string_view key) {
+std::optional<std::pair<Object, int64_t>> Database::take(std::string_view key) {
   if (expire_if_needed(key)) return std::nullopt;
-  if (observer_ != nullptr) {
-    if (Value* v = keys_.find(key)) before_change(key, *v);
-  }
-  auto v = keys_.take(key);
-  if (!v) return std::nullopt;
-  int64_t ttl = -1;
-  if (auto when = expires_.take(key)) ttl = *when;
-  return std::make_pair(std::move(*v), ttl);
+  Value* v = keys_.find(key);
+  if (v == nullptr) return std::nullopt;
+  before_change(key, *v);
+  const std::string name(key);
+  return keys_.take(name);
 }
 
 void Database::clear() {
   if (observer_ != nullptr) observer_->before_clear(*this);
   base::note_freed(keys_.size() * 64);  // an estimate: entries, buckets, small values
   keys_.clear();
-  expires_.clear();
   avg_ttl_ = 0;
 }
 
-std::pair<ds::Dict<Value>, ds::Dict<int64_t>> Database::take_contents() {
-  std::pair<ds::Dict<Value>, ds::Dict<int64_t>> out{std::move(keys_), std::move(expires_)};
+Keyspace Database::take_contents() {
+  Keyspace out(std::move(keys_));
   avg_ttl_ = 0;
   return out;
 }
 
 int64_t Database::expire_at(std::string_view key) const {
-  const int64_t* when = expires_.find(key);
-  return when ? *when : -1;
+  const Value* v = keys_.find(key);
+  return v ? v->expire_ms() : -1;
 }
 
-void Database::set_expire(std::string_view key, int64_t when_ms) {
-  if (observer_ != nullptr) {
-    if (Value* v = keys_.find(key)) before_change(key, *v);
-  }
-  if (int64_t* when = expires_.find(key))
-    *when = when_ms;
-  else
-    expires_.insert(key, when_ms);
+Value* Database::set_expire(std::string_view key, int64_t when_ms) {
+  Value* v = keys_.find(key);
+  if (v == nullptr) return nullptr;
+  before_change(key, *v);
+  return &keys_.set_expire(*v, when_ms);
 }
 
 bool Database::persist(std::string_view key) {
-  if (observer_ != nullptr && expires_.contains(key)) {
-    if (Value* v = keys_.find(key)) before_change(key, *v);
-  }
-  return expires_.erase(key);
+  Value* v = keys_.find(key);
+  if (v == nullptr || !v->has_expire()) return false;
+  before_change(key, *v);
+  keys_.set_expire(*v, -1);
+  return true;
 }
 
 std::optional<std::string> Database::random_key(base::Rng& rng) {
   // Bounded retries: when every key is expired, give up after a while, as
   // Redis does, rather than loop.
   for (int tries = 0; tries < 100 && keys_.size() > 0; ++tries) {
-    auto entry = keys_.random_entry(rng);
-    if (!entry) return std::nullopt;
-    std::string key(entry->first);
+    Value* v = keys_.random(rng);
+    if (v == nullptr) return std::nullopt;
+    std::string key(v->key());
     if (!expire_if_needed(key)) return key;
   }
   return std::nullopt;
 }
 
 std::pair<size_t, size_t> Database::expire_cycle_step(base::Rng& rng, size_t samples) {
-  if (expires_.size() == 0 || expiry_mode() != ExpiryMode::kActive) return {0, 0};
+  if (keys_.expires_size() == 0 || expiry_mode() != ExpiryMode::kActive) return {0, 0};
   std::vector<std::string> due;
   size_t sampled = 0;
   long long ttl_sum = 0, ttl_count = 0;
   const int64_t now = base::now_ms();
-  expires_.sample(rng, samples, [&](std::string_view key, int64_t& when) {
+  samples = std::min(samples, keys_.expires_size());
+  for (size_t i = 0; i < samples; ++i) {
+    const Value* v = keys_.random_with_ttl(rng);
+    if (v == nullptr) break;
     ++sampled;
+    const int64_t when = v->expire_ms();
     if (when <= now) {
-      due.emplace_back(key);
+      due.emplace_back(v->key());
     } else {
       ttl_sum += when - now;
       ++ttl_count;
     }
-  });
+  }
+  // A key drawn twice is expired once.
+  std::sort(due.begin(), due.end());
+  due.erase(std::unique(due.begin(), due.end()), due.end());
   for (const auto& key : due) expire_if_needed(key);
   if (ttl_count) {
     const long long avg = ttl_sum / ttl_count;
@@ -167,8 +164,7 @@ std::pair<size_t, size_t> Database::expire_cycle_step(base::Rng& rng, size_t sam
 
 void Database::swap_contents(Database& other) {
   if (observer_ != nullptr) observer_->before_swap(*this, other);
-  std::swap(keys_, other.keys_);
-  std::swap(expires_, other.expires_);
+  keys_.swap(other.keys_);
   std::swap(avg_ttl_, other.avg_ttl_);
 }
 

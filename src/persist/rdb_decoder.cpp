@@ -308,7 +308,7 @@ class Decoder {
   void run(DecodeResult& res);
 
   // The value of a supported `type` (already read) into `out`.
-  Outcome value(uint8_t type, std::optional<db::Value>& out);
+  Outcome value(uint8_t type, std::optional<db::Object>& out);
 
   uint64_t keys() const { return keys_; }
   uint64_t skipped() const { return skipped_; }
@@ -330,9 +330,9 @@ class Decoder {
   // input; returns how many may be reserved up front.
   uint64_t plausible_count(uint64_t count, uint64_t min_bytes, uint64_t at, const char* what) const;
 
-  Outcome set_value(std::optional<db::Value>& out);
-  Outcome intset_value(std::optional<db::Value>& out);
-  Outcome listpack_set_value(std::optional<db::Value>& out);
+  Outcome set_value(std::optional<db::Object>& out);
+  Outcome intset_value(std::optional<db::Object>& out);
+  Outcome listpack_set_value(std::optional<db::Object>& out);
   template <class F>
   uint64_t walk_listpack(std::string_view lp, uint64_t at, F&& fn);
 
@@ -498,7 +498,7 @@ uint64_t Decoder::plausible_count(uint64_t count, uint64_t min_bytes, uint64_t a
 
 // ---- sets ------------------------------------------------------------------
 
-Outcome Decoder::set_value(std::optional<db::Value>& out) {
+Outcome Decoder::set_value(std::optional<db::Object>& out) {
   const uint64_t at = reader_.offset();
   const uint64_t n = length();
   if (n == 0) return Outcome::kEmpty;
@@ -515,11 +515,11 @@ Outcome Decoder::set_value(std::optional<db::Value>& out) {
     if (!set.add(member_, max)) fail(mat, "Duplicate set members detected");
     if ((i & 0xfff) == 0xfff) progress();
   }
-  out = db::Value::set(std::move(set));
+  out = db::Object::set(std::move(set));
   return Outcome::kValue;
 }
 
-Outcome Decoder::intset_value(std::optional<db::Value>& out) {
+Outcome Decoder::intset_value(std::optional<db::Object>& out) {
   const uint64_t at = reader_.offset();
   string(blob_);
   // intsetValidateIntegrity (deep): header, encoding, exact size, not empty,
@@ -555,10 +555,10 @@ Outcome Decoder::intset_value(std::optional<db::Value>& out) {
     ds::SetObject set = ds::SetObject::empty_hashtable(count);
     char buf[ds::kInt64DecimalBufSize];
     for (int64_t v : ints_) set.add(ds::format_int64(v, buf), 0);
-    out = db::Value::set(std::move(set));
+    out = db::Object::set(std::move(set));
   } else {
     const auto w = static_cast<ds::IntSet::Width>(width);
-    out = db::Value::set(ds::SetObject::from_intset(ds::IntSet::from_sorted_unique(ints_, w)));
+    out = db::Object::set(ds::SetObject::from_intset(ds::IntSet::from_sorted_unique(ints_, w)));
   }
   return Outcome::kValue;
 }
@@ -680,7 +680,7 @@ uint64_t Decoder::walk_listpack(std::string_view lp, uint64_t at, F&& fn) {
   return count;
 }
 
-Outcome Decoder::listpack_set_value(std::optional<db::Value>& out) {
+Outcome Decoder::listpack_set_value(std::optional<db::Object>& out) {
   const uint64_t at = reader_.offset();
   string(blob_);
   // The count in the header (checked against the entries by the walk)
@@ -698,16 +698,16 @@ Outcome Decoder::listpack_set_value(std::optional<db::Value>& out) {
     if (!set.add(m, max)) fail(at, "Duplicate set members detected");
   });
   if (n == 0) return Outcome::kEmpty;
-  out = db::Value::set(std::move(set));
+  out = db::Object::set(std::move(set));
   return Outcome::kValue;
 }
 
-Outcome Decoder::value(uint8_t type, std::optional<db::Value>& out) {
+Outcome Decoder::value(uint8_t type, std::optional<db::Object>& out) {
   switch (type) {
     case rdb::kTypeString: {
       std::string s;
       string(s);
-      out = db::Value::string(std::move(s));
+      out = db::Object::string(std::move(s));
       return Outcome::kValue;
     }
     case rdb::kTypeSet:
@@ -928,7 +928,7 @@ void Decoder::key_value(uint8_t type, uint64_t at) {
     ++skipped_;
     return;
   }
-  std::optional<db::Value> v;
+  std::optional<db::Object> v;
   Outcome outcome;
   try {
     outcome = value(type, v);
@@ -1097,7 +1097,7 @@ DecodeResult decode_rdb(Source& src, RdbVisitor& visitor, const DecodeOptions& o
   return res;
 }
 
-std::string dump_payload(const db::Value& v, bool compress) {
+std::string dump_payload(db::ValueView v, bool compress) {
   std::string out;
   RdbEncoder enc(&out, EncodeOptions{.compress = compress});
   enc.typed_value(v);
@@ -1134,7 +1134,7 @@ RestoreResult restore_payload(std::string_view payload, const DecodeOptions& opt
                 std::string(rdb::type_name(type)) + " value";
       return r;
     }
-    std::optional<db::Value> v;
+    std::optional<db::Object> v;
     if (d.value(type, v) != Outcome::kValue || src.remaining_hint() != 0) {
       r.error = kBadPayload;
       return r;

@@ -54,7 +54,7 @@ void RdbEncoder::resize_db(uint64_t keys, uint64_t expires) {
   length(expires);
 }
 
-void RdbEncoder::key_value(std::string_view key, const db::Value& v, int64_t expire_ms) {
+void RdbEncoder::key_value(std::string_view key, db::ValueView v, int64_t expire_ms) {
   if (expire_ms >= 0) {
     type(rdb::kOpExpireTimeMs);
     u64_le(static_cast<uint64_t>(expire_ms));
@@ -64,7 +64,7 @@ void RdbEncoder::key_value(std::string_view key, const db::Value& v, int64_t exp
   value_payload(v);
 }
 
-void RdbEncoder::typed_value(const db::Value& v) {
+void RdbEncoder::typed_value(db::ValueView v) {
   type(type_of(v));
   value_payload(v);
 }
@@ -142,9 +142,9 @@ void RdbEncoder::u64_le(uint64_t v) {
   out_->append(buf, 8);
 }
 
-uint8_t RdbEncoder::type_of(const db::Value& v) {
-  if (v.type() == db::Type::kString) return rdb::kTypeString;
-  return v.as_set().as_intset() != nullptr ? rdb::kTypeSetIntset : rdb::kTypeSet;
+uint8_t RdbEncoder::type_of(db::ValueView v) {
+  if (v.type == db::Type::kString) return rdb::kTypeString;
+  return v.set->as_intset() != nullptr ? rdb::kTypeSetIntset : rdb::kTypeSet;
 }
 
 void RdbEncoder::intset_payload(const ds::IntSet& is) {
@@ -163,12 +163,12 @@ void RdbEncoder::intset_payload(const ds::IntSet& is) {
   string(blob_buf_);
 }
 
-void RdbEncoder::value_payload(const db::Value& v) {
-  if (v.type() == db::Type::kString) {
-    string(v.as_string().bytes);
+void RdbEncoder::value_payload(db::ValueView v) {
+  if (v.type == db::Type::kString) {
+    string(v.str);
     return;
   }
-  const ds::SetObject& set = v.as_set();
+  const ds::SetObject& set = *v.set;
   if (const ds::IntSet* is = set.as_intset()) {
     intset_payload(*is);
     return;

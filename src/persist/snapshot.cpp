@@ -17,9 +17,8 @@ Snapshot::Snapshot(std::vector<db::Database*> dbs, SnapshotSink* sink, SnapshotO
     j.index = static_cast<int>(i);
     j.live = dbs_[i];
     j.keys = &dbs_[i]->key_table();
-    j.expires = &dbs_[i]->expire_table();
     j.size_at_start = j.keys->size();
-    j.expires_at_start = j.expires->size();
+    j.expires_at_start = j.keys->expires_size();
     dbs_[i]->set_snapshot_observer(this, mark_);
   }
   buf_.reserve(opts_.chunk_bytes + (opts_.chunk_bytes >> 2));
@@ -173,23 +172,19 @@ bool Snapshot::step(size_t max_keys, size_t max_bytes) {
     if (job.finished || job.keys->empty()) {
       job.finished = true;
       job.taken_keys.reset();
-      job.taken_expires.reset();
       ++next_job_;
       continue;
     }
-    const auto& expires = static_cast<const ds::Dict<int64_t>&>(*job.expires);
-    job.cursor = job.keys->scan(job.cursor, [&](std::string_view key, db::Value& v) {
+    job.cursor = job.keys->scan(job.cursor, [&](db::Value& v) {
       ++visited;
-      if (v.snap_mark == mark_) return;  // saved already, or created after T
-      const int64_t* when = expires.find(key);
-      write_key(job, key, v, when ? *when : -1);
-      v.snap_mark = mark_;
+      if (v.snap_mark() == mark_) return;  // saved already, or created after T
+      write_key(job, v.key(), v, v.expire_ms());
+      v.set_snap_mark(mark_);
     });
     job.started = true;
     if (job.cursor == 0) {
       job.finished = true;
-      job.taken_keys.reset();  // a flushed table is freed once walked
-      job.taken_expires.reset();
+      job.taken_keys.reset();  // a flushed keyspace is freed once walked
       ++next_job_;
     }
     if (visited >= max_keys || bytes_produced_ - bytes_start >= max_bytes) break;
@@ -230,11 +225,8 @@ void Snapshot::before_clear(db::Database& db) {
   if (job == nullptr || job->finished) return;
   // Keep the tables (no copy: the dicts move) and walk them instead; the
   // database starts over empty. New keys of `db` belong to no job.
-  auto [keys, expires] = db.take_contents();
-  job->taken_keys = std::make_unique<ds::Dict<db::Value>>(std::move(keys));
-  job->taken_expires = std::make_unique<ds::Dict<int64_t>>(std::move(expires));
+  job->taken_keys = std::make_unique<db::Keyspace>(db.take_contents());
   job->keys = job->taken_keys.get();
-  job->expires = job->taken_expires.get();
 }
 
 void Snapshot::before_swap(db::Database& a, db::Database& b) {
@@ -245,12 +237,10 @@ void Snapshot::before_swap(db::Database& a, db::Database& b) {
   if (ja != nullptr) {
     ja->live = &b;
     ja->keys = &b.key_table();
-    ja->expires = &b.expire_table();
   }
   if (jb != nullptr) {
     jb->live = &a;
     jb->keys = &a.key_table();
-    jb->expires = &a.expire_table();
   }
 }
 

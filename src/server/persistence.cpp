@@ -442,8 +442,9 @@ class Loader final : public persist::RdbVisitor {
       if (!replace_) return "RDB has duplicated key '" + k.key + "' in DB " + std::to_string(k.db);
       db.erase(k.key);
     }
-    db.add(k.key, std::move(k.value));
-    if (k.expire_ms != -1) db.set_expire(k.key, k.expire_ms);
+    db::Value& v = db.add(k.key, std::move(k.value), k.expire_ms);
+    // As Redis's objectSetLRUOrLFU: the idle time a dump recorded carries on.
+    if (k.idle_seconds >= 0) v.set_lru(db::lru_clock() - static_cast<uint32_t>(k.idle_seconds));
     ++loaded;
     return "";
   }

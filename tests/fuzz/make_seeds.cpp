@@ -16,7 +16,7 @@
 
 namespace {
 
-using setd::db::Value;
+using setd::db::Object;
 using setd::ds::SetObject;
 using setd::persist::RdbEncoder;
 using setd::testing::ListpackBuilder;
@@ -29,17 +29,17 @@ void write(const std::string& dir, const std::string& name, const std::string& b
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
-Value set_of(const std::vector<std::string>& ms) {
+Object set_of(const std::vector<std::string>& ms) {
   SetObject s;
   for (const auto& m : ms) s.add(m, 512);
-  return Value::set(std::move(s));
+  return Object::set(std::move(s));
 }
 
-std::vector<Value> sample_values() {
-  std::vector<Value> v;
+std::vector<Object> sample_values() {
+  std::vector<Object> v;
   for (const char* s : {"", "0", "-129", "70000", "2147483648", "007", "hello"})
-    v.push_back(Value::string(s));
-  v.push_back(Value::string(std::string(40, 'z') + "tail"));
+    v.push_back(Object::string(s));
+  v.push_back(Object::string(std::string(40, 'z') + "tail"));
   v.push_back(set_of({"1", "2", "3"}));
   v.push_back(set_of({"1", "-70000"}));
   v.push_back(set_of({"1", "9223372036854775807"}));

@@ -17,7 +17,7 @@ namespace {
 
 using setd::persist::DecodeOptions;
 
-std::vector<std::string> sorted_members(const setd::db::Value& v) {
+std::vector<std::string> sorted_members(const setd::db::Object& v) {
   std::vector<std::string> out;
   if (v.type() == setd::db::Type::kString) {
     out.push_back(v.as_string().bytes);
@@ -29,7 +29,7 @@ std::vector<std::string> sorted_members(const setd::db::Value& v) {
 }
 
 // A decoded value must come back unchanged through a DUMP payload.
-void check_round_trip(const setd::db::Value& v, const DecodeOptions& opts) {
+void check_round_trip(const setd::db::Object& v, const DecodeOptions& opts) {
   for (bool compress : {true, false}) {
     const auto r = setd::persist::restore_payload(setd::persist::dump_payload(v, compress), opts);
     if (!r.value || r.value->type() != v.type() || sorted_members(*r.value) != sorted_members(v))

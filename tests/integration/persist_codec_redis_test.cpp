@@ -294,24 +294,24 @@ std::string encoder_dump(int64_t expire_at) {
   const auto sets = sample_sets();
   enc.select_db(0);
   enc.resize_db(strings.size() + sets.size() + 2, 2);
-  for (const auto& [k, v] : strings) enc.key_value(k, db::Value::string(v), -1);
+  for (const auto& [k, v] : strings) enc.key_value(k, db::Object::string(v), -1);
   for (const auto& [k, s] : sets) {
     ds::SetObject set;
     for (const auto& m : s.members) set.add(m, 512);
-    enc.key_value(k, db::Value::set(std::move(set)), -1);
+    enc.key_value(k, db::Object::set(std::move(set)), -1);
   }
-  enc.key_value("ttl:str", db::Value::string("v"), expire_at);
+  enc.key_value("ttl:str", db::Object::string("v"), expire_at);
   ds::SetObject ts;
   ts.add("a", 512);
-  enc.key_value("ttl:set", db::Value::set(std::move(ts)), expire_at + 1);
+  enc.key_value("ttl:set", db::Object::set(std::move(ts)), expire_at + 1);
   enc.select_db(3);
   enc.resize_db(1, 0);
-  enc.key_value("db3:k", db::Value::string("three"), -1);
+  enc.key_value("db3:k", db::Object::string("three"), -1);
   enc.select_db(15);
   enc.resize_db(1, 0);
   ds::SetObject s15;
   s15.add("5", 512);
-  enc.key_value("db15:s", db::Value::set(std::move(s15)), -1);
+  enc.key_value("db15:s", db::Object::set(std::move(s15)), -1);
   enc.eof();
   enc.u64_le(persist::crc64(0, out));
   return out;
@@ -337,7 +337,7 @@ TEST(PersistCodecVsRedis, RedisLoadsWhatTheEncoderWrites) {
   EXPECT_EQ(c.call({"DBSIZE"}).integer, static_cast<long long>(strings.size() + sets.size() + 2));
   for (const auto& [k, v] : strings) {
     EXPECT_EQ(c.call({"GET", k}).str, v) << k;
-    EXPECT_EQ(c.call({"OBJECT", "ENCODING", k}).str, db::Value::string(v).encoding_name()) << k;
+    EXPECT_EQ(c.call({"OBJECT", "ENCODING", k}).str, db::Object::string(v).encoding_name()) << k;
   }
   for (const auto& [k, s] : sets) {
     EXPECT_EQ(as_set(c.call({"SMEMBERS", k})), sorted(s.members)) << k;
@@ -407,7 +407,7 @@ TEST(PersistCodecVsRedis, DumpPayloadsBothWays) {
     for (bool compress : {true, false}) {
       const std::string key = "restored:" + k + (compress ? ":c" : ":p");
       const auto res =
-          c.call({"RESTORE", key, "0", persist::dump_payload(db::Value::string(v), compress)});
+          c.call({"RESTORE", key, "0", persist::dump_payload(db::Object::string(v), compress)});
       ASSERT_EQ(res.str, "OK") << key << ": " << res.str;
       EXPECT_EQ(c.call({"GET", key}).str, v) << key;
     }
@@ -417,13 +417,13 @@ TEST(PersistCodecVsRedis, DumpPayloadsBothWays) {
     for (const auto& m : s.members) set.add(m, 512);
     const std::string key = "restored:" + k;
     const auto res =
-        c.call({"RESTORE", key, "0", persist::dump_payload(db::Value::set(std::move(set)), true)});
+        c.call({"RESTORE", key, "0", persist::dump_payload(db::Object::set(std::move(set)), true)});
     ASSERT_EQ(res.str, "OK") << key << ": " << res.str;
     EXPECT_EQ(as_set(c.call({"SMEMBERS", key})), sorted(s.members)) << key;
     EXPECT_EQ(c.call({"OBJECT", "ENCODING", key}).str, s.encoding) << key;
   }
   // A payload with a wrong checksum: both refuse it alike.
-  std::string bad = persist::dump_payload(db::Value::string("x"), true);
+  std::string bad = persist::dump_payload(db::Object::string("x"), true);
   bad.back() ^= 1;
   EXPECT_EQ(c.call({"RESTORE", "bad", "0", bad}).str,
             "ERR DUMP payload version or checksum are wrong");

@@ -61,12 +61,12 @@ class RdbRecorder : public persist::RdbVisitor {
 };
 
 // A set's members, sorted; a string's bytes as a one-element set.
-inline std::set<std::string> members(const db::Value& v) {
+inline std::set<std::string> members(db::ValueView v) {
   std::set<std::string> out;
-  if (v.type() == db::Type::kString) {
-    out.insert(v.as_string().bytes);
+  if (v.type == db::Type::kString) {
+    out.emplace(v.str);
   } else {
-    v.as_set().for_each([&](std::string_view m) { out.emplace(m); });
+    v.set->for_each([&](std::string_view m) { out.emplace(m); });
   }
   return out;
 }

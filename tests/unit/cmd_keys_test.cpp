@@ -29,13 +29,13 @@ class Keys : public ::testing::Test {
 
   // Stores a string value directly (no string commands on this branch).
   void str(std::string_view key, std::string value, int db = 0) {
-    r.state().db(db).set(key, db::Value::string(std::move(value)));
+    r.state().db(db).set(key, db::Object::string(std::move(value)));
   }
   // Stores a set with the given members, encoded as SADD would.
   void set(std::string_view key, std::vector<std::string> members, int db = 0) {
     auto s = ds::SetObject::create_for(members.front());
     for (const auto& m : members) s.add(m, 512);
-    r.state().db(db).set(key, db::Value::set(std::move(s)));
+    r.state().db(db).set(key, db::Object::set(std::move(s)));
   }
   void ttl_ms(std::string_view key, int64_t ms, int db = 0) {
     r.state().db(db).set_expire(key, kT0 + ms);
@@ -322,7 +322,7 @@ TEST_F(Keys, CopyKeepsEncodings) {
   str("int", "12");
   str("emb", "hello");
   str("raw", std::string(50, 'r'));
-  r.state().db(0).set("app", db::Value::string("abc", db::StringEncoding::kRaw));
+  r.state().db(0).set("app", db::Object::string("abc", db::StringEncoding::kRaw));
   for (const char* k : {"is", "int", "emb", "raw", "app"})
     EXPECT_EQ(S(r.run({"COPY", k, std::string(k) + "2"})), "(integer) 1") << k;
   EXPECT_EQ(S(r.run({"OBJECT", "ENCODING", "is2"})), "\"intset\"");

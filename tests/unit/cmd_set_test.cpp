@@ -41,7 +41,7 @@ std::string encoding(Runner& r, std::string_view key) {
 }
 bool exists(Runner& r, std::string_view key) { return r.state().db(0).find(key) != nullptr; }
 void make_string(Runner& r, std::string_view key) {
-  r.state().db(0).set(key, db::Value::string("x"));
+  r.state().db(0).set(key, db::Object::string("x"));
 }
 
 // SADD key with `n` members named prefix+i (prefix "" gives integers).

@@ -36,7 +36,7 @@ class StringCommands : public ::testing::Test {
 
   // Puts a set under `key`, for WRONGTYPE checks.
   void make_set(std::string_view key) {
-    r.state().db(0).set(key, db::Value::set(ds::SetObject::create_for("m")));
+    r.state().db(0).set(key, db::Object::set(ds::SetObject::create_for("m")));
   }
   std::string encoding(std::string_view key) {
     const db::Value* v = r.state().db(0).peek(key);
@@ -532,5 +532,21 @@ TEST_F(StringCommands, CommandInfoMatchesRedis) {
             "0]]]], []]]");
 }
 
+}  // namespace
+}  // namespace setd::testing
+
+namespace setd::testing {
+namespace {
+// Found by the keyspace differential test (a crash): an empty string given
+// a TTL by SET, renamed, then overwritten by MSET without one.
+TEST(StringCommandsTtl, EmptyStringWithTtlRenamedThenOverwritten) {
+  Runner r;
+  EXPECT_EQ(S(r.run({"MSETNX", "k5", "11", "ka", "46"})), "(integer) 1");
+  EXPECT_EQ(S(r.run({"SET", "k5", "", "EX", "2503"})), "OK");
+  EXPECT_EQ(S(r.run({"RENAMENX", "k5", "k2"})), "(integer) 1");
+  EXPECT_EQ(S(r.run({"MSET", "k3", "97", "k2", "1e3"})), "OK");
+  EXPECT_EQ(S(r.run({"TTL", "k2"})), "(integer) -1");
+  EXPECT_EQ(S(r.run({"GET", "k2"})), "\"1e3\"");
+}
 }  // namespace
 }  // namespace setd::testing

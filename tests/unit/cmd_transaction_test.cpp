@@ -316,7 +316,7 @@ TEST_F(Transactions, FlushAndSwapdb) {
   auto& st = r.state();
   EXPECT_EQ(S(r.run({"SELECT", "5"})), "OK");
   EXPECT_EQ(S(r.run({"WATCH", "sk"})), "OK");
-  st.db(6).set("sk", db::Value::string("1"));
+  st.db(6).set("sk", db::Object::string("1"));
   st.swap_dbs(5, 6);
   EXPECT_EQ(try_exec(), kNull);
   // ... missing in both: fine.
@@ -326,15 +326,15 @@ TEST_F(Transactions, FlushAndSwapdb) {
   // ... a missing key replaced by an expired one: fine.
   st.db(5).clear();
   st.db(6).clear();
-  st.db(6).set("sk3", db::Value::string("v"));
+  st.db(6).set("sk3", db::Object::string("v"));
   st.db(6).set_expire("sk3", kNow - 1);
   EXPECT_EQ(S(r.run({"WATCH", "sk3"})), "OK");
   st.swap_dbs(5, 6);
   EXPECT_EQ(try_exec(), kOk);
   // ... an expired key replaced by a live one: changed.
-  st.db(5).set("sk4", db::Value::string("v"));
+  st.db(5).set("sk4", db::Object::string("v"));
   st.db(5).set_expire("sk4", kNow - 1);
-  st.db(6).set("sk4", db::Value::string("live"));
+  st.db(6).set("sk4", db::Object::string("live"));
   EXPECT_EQ(S(r.run({"WATCH", "sk4"})), "OK");
   st.swap_dbs(5, 6);
   EXPECT_EQ(try_exec(), kNull);

@@ -33,10 +33,10 @@ using setd::testing::RdbBytes;
 using setd::testing::RdbRecorder;
 using setd::testing::UnknownSizeSource;
 
-db::Value set_of(const std::vector<std::string>& ms, size_t max_intset = 512) {
+db::Object set_of(const std::vector<std::string>& ms, size_t max_intset = 512) {
   ds::SetObject s;
   for (const auto& m : ms) s.add(m, max_intset);
-  return db::Value::set(std::move(s));
+  return db::Object::set(std::move(s));
 }
 
 DecodeResult decode(std::string_view file, RdbRecorder& rec, DecodeOptions opts = {}) {
@@ -120,9 +120,10 @@ TEST(PersistDecoder, StringsOfEveryEncodingRoundTrip) {
     RdbEncoder enc(&body, {.compress = compress});
     enc.select_db(0);
     for (size_t i = 0; i < values.size(); ++i)
-      enc.key_value("k" + std::to_string(i), db::Value::string(values[i]), -1);
+      enc.key_value("k" + std::to_string(i), db::Object::string(values[i]), -1);
     // Keys use the string encodings too.
-    for (size_t i = 0; i < values.size(); ++i) enc.key_value(values[i], db::Value::string("x"), -1);
+    for (size_t i = 0; i < values.size(); ++i)
+      enc.key_value(values[i], db::Object::string("x"), -1);
     RdbRecorder rec;
     const auto r = decode(rdb_file(body), rec);
     ASSERT_TRUE(r.ok) << r.error;
@@ -141,10 +142,10 @@ TEST(PersistDecoder, StringsOfEveryEncodingRoundTrip) {
 TEST(PersistDecoder, StringEncodingFollowsTryObjectEncoding) {
   std::string body;
   RdbEncoder enc(&body);
-  enc.key_value("int", db::Value::string("12345"), -1);
-  enc.key_value("bigint", db::Value::string("9223372036854775807"), -1);
-  enc.key_value("emb", db::Value::string("hello"), -1);
-  enc.key_value("raw", db::Value::string(std::string(45, 'r')), -1);
+  enc.key_value("int", db::Object::string("12345"), -1);
+  enc.key_value("bigint", db::Object::string("9223372036854775807"), -1);
+  enc.key_value("emb", db::Object::string("hello"), -1);
+  enc.key_value("raw", db::Object::string(std::string(45, 'r')), -1);
   RdbRecorder rec;
   ASSERT_TRUE(decode(rdb_file(body), rec).ok);
   EXPECT_STREQ(rec.find(0, "int")->value.encoding_name(), "int");
@@ -240,7 +241,7 @@ TEST(PersistDecoder, PlainSetChoosesTheEncodingRedis70Would) {
 TEST(PersistDecoder, MillionMemberHashtableSetRoundTrip) {
   ds::SetObject s;
   for (int i = 0; i < 1000000; ++i) s.add("m:" + std::to_string(i), 512);
-  const db::Value v = db::Value::set(std::move(s));
+  const db::Object v = db::Object::set(std::move(s));
   std::string body;
   RdbEncoder enc(&body);
   const auto t0 = std::chrono::steady_clock::now();
@@ -399,13 +400,13 @@ TEST(PersistDecoder, ExpiryDatabasesAuxAndResize) {
   enc.aux("redis-bits", 64);
   enc.select_db(0);
   enc.resize_db(2, 1);
-  enc.key_value("a", db::Value::string("1"), 1700000000123LL);
-  enc.key_value("b", db::Value::string("2"), -1);
+  enc.key_value("a", db::Object::string("1"), 1700000000123LL);
+  enc.key_value("b", db::Object::string("2"), -1);
   enc.select_db(5);
   enc.resize_db(1, 0);
   enc.key_value("a", set_of({"x"}), -1);
   enc.select_db(15);
-  enc.key_value("c", db::Value::string("3"), 1);
+  enc.key_value("c", db::Object::string("3"), 1);
   RdbRecorder rec;
   const auto r = decode(rdb_file(body), rec);
   ASSERT_TRUE(r.ok) << r.error;
@@ -591,7 +592,7 @@ TEST(PersistDecoder, ProgressIsReportedAndCanAbort) {
   std::string body;
   RdbEncoder enc(&body, {.compress = false});
   for (int i = 0; i < 100; ++i)
-    enc.key_value("k" + std::to_string(i), db::Value::string(std::string(100000, 'x')), -1);
+    enc.key_value("k" + std::to_string(i), db::Object::string(std::string(100000, 'x')), -1);
   const std::string f = rdb_file(body);
   RdbRecorder rec;
   ASSERT_TRUE(decode(f, rec).ok);
@@ -760,9 +761,9 @@ std::string sample_file() {
   enc.aux("redis-ver", "7.0.15");
   enc.select_db(0);
   enc.resize_db(5, 1);
-  enc.key_value("int", db::Value::string("-12345"), 1700000000000LL);
-  enc.key_value("text", db::Value::string("hello world"), -1);
-  enc.key_value("lzf", db::Value::string(std::string(40, 'z') + "tail"), -1);
+  enc.key_value("int", db::Object::string("-12345"), 1700000000000LL);
+  enc.key_value("text", db::Object::string("hello world"), -1);
+  enc.key_value("lzf", db::Object::string(std::string(40, 'z') + "tail"), -1);
   enc.key_value("is", set_of({"1", "300", "70000"}), -1);
   enc.key_value("ht", set_of({"a", "b", "7"}), -1);
   enc.select_db(2);
@@ -1010,7 +1011,7 @@ TEST(PersistSource, FdSourceReportsReadErrors) {
 
 TEST(PersistDump, PayloadBytesForSmallValues) {
   // "1": type 0, int 1, version 10 LE, CRC-64 LE of the six bytes before it.
-  const std::string p = dump_payload(db::Value::string("1"), true);
+  const std::string p = dump_payload(db::Object::string("1"), true);
   ASSERT_EQ(p.size(), 13u);
   EXPECT_EQ(p.substr(0, 5), std::string("\x00\xc0\x01\x0a\x00", 5));
   const uint64_t crc = crc64(0, p.data(), 5);
@@ -1021,13 +1022,13 @@ TEST(PersistDump, PayloadBytesForSmallValues) {
 TEST(PersistDump, RoundTrips) {
   ds::SetObject big;
   for (int i = 0; i < 2000; ++i) big.add("member-" + std::to_string(i), 512);
-  std::vector<db::Value> values;
-  values.push_back(db::Value::string(""));
-  values.push_back(db::Value::string("-7"));
-  values.push_back(db::Value::string(std::string(1000, 'x')));
+  std::vector<db::Object> values;
+  values.push_back(db::Object::string(""));
+  values.push_back(db::Object::string("-7"));
+  values.push_back(db::Object::string(std::string(1000, 'x')));
   values.push_back(set_of({"1", "2", "3"}));
   values.push_back(set_of({"a", "b"}));
-  values.push_back(db::Value::set(std::move(big)));
+  values.push_back(db::Object::set(std::move(big)));
   for (bool compress : {true, false}) {
     for (const auto& v : values) {
       const auto r = restore_payload(dump_payload(v, compress), {});
@@ -1042,7 +1043,7 @@ TEST(PersistDump, RoundTrips) {
 }
 
 TEST(PersistDump, FooterErrors) {
-  const std::string p = dump_payload(db::Value::string("hello"), true);
+  const std::string p = dump_payload(db::Object::string("hello"), true);
   const std::string kFooter = "DUMP payload version or checksum are wrong";
   EXPECT_EQ(restore_payload("", {}).error, kFooter);
   EXPECT_EQ(restore_payload(p.substr(0, 9), {}).error, kFooter);

@@ -35,10 +35,10 @@ std::string enc_str(std::string_view s, bool compress = true) {
   return out;
 }
 
-db::Value set_of(const std::vector<std::string>& ms, size_t max_intset = 512) {
+db::Object set_of(const std::vector<std::string>& ms, size_t max_intset = 512) {
   ds::SetObject s;
   for (const auto& m : ms) s.add(m, max_intset);
-  return db::Value::set(std::move(s));
+  return db::Object::set(std::move(s));
 }
 
 TEST(PersistEncoder, LengthForms) {
@@ -165,25 +165,25 @@ TEST(PersistEncoder, SetKeyOneIsKnownBytes) {
   // SET k 1: type 0, key "k", value int-encoded 1.
   std::string out;
   RdbEncoder enc(&out);
-  enc.key_value("k", db::Value::string("1"), -1);
+  enc.key_value("k", db::Object::string("1"), -1);
   EXPECT_EQ(out, bytes({0x00, 0x01, 'k', 0xc0, 0x01}));
 }
 
 TEST(PersistEncoder, ExpiryPrecedesTheKey) {
   std::string out;
   RdbEncoder enc(&out);
-  enc.key_value("k", db::Value::string("v"), 0x0102030405060708LL);
+  enc.key_value("k", db::Object::string("v"), 0x0102030405060708LL);
   EXPECT_EQ(out, bytes({0xfc, 0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, 0x00, 0x01, 'k', 0x01,
                         'v'}));
   out.clear();
-  enc.key_value("k", db::Value::string("v"), 0);  // 0 is a TTL (1970), not "none"
+  enc.key_value("k", db::Object::string("v"), 0);  // 0 is a TTL (1970), not "none"
   EXPECT_EQ(out.substr(0, 9), bytes({0xfc, 0, 0, 0, 0, 0, 0, 0, 0}));
 }
 
 TEST(PersistEncoder, IntsetBlobAt16Bits) {
   std::string out;
   RdbEncoder enc(&out);
-  const db::Value v = set_of({"3", "1", "2"});
+  const db::Object v = set_of({"3", "1", "2"});
   ASSERT_EQ(RdbEncoder::type_of(v), rdb::kTypeSetIntset);
   enc.key_value("s", v, -1);
   EXPECT_EQ(out, bytes({0x0b, 0x01, 's', 0x0e,   // type, key, 14-byte string
@@ -210,7 +210,7 @@ TEST(PersistEncoder, IntsetKeepsItsWidthAfterErase) {
   s.add("100000", 512);
   s.remove("100000");  // width stays 32 bits, as in Redis
   std::string out;
-  RdbEncoder(&out).typed_value(db::Value::set(std::move(s)));
+  RdbEncoder(&out).typed_value(db::Object::set(std::move(s)));
   EXPECT_EQ(out, bytes({0x0b, 0x0c, 0x04, 0, 0, 0, 0x01, 0, 0, 0, 0x01, 0, 0, 0}));
 }
 
@@ -237,7 +237,7 @@ TEST(PersistEncoder, IntsetBlobIsCompressedWhenLzfSavesEnough) {
 TEST(PersistEncoder, HashtableSetIsLengthThenMembers) {
   std::string out;
   RdbEncoder enc(&out);
-  const db::Value v = set_of({"a"});
+  const db::Object v = set_of({"a"});
   ASSERT_EQ(RdbEncoder::type_of(v), rdb::kTypeSet);
   enc.key_value("s", v, -1);
   EXPECT_EQ(out, bytes({0x02, 0x01, 's', 0x01, 0x01, 'a'}));

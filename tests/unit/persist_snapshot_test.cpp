@@ -27,15 +27,15 @@ struct Entry {
 };
 using Image = std::map<std::pair<int, std::string>, Entry>;
 
-Entry describe(const db::Value& v, int64_t expire) {
+Entry describe(db::ValueView v, int64_t expire) {
   Entry e;
   e.expire = expire;
-  if (v.type() == db::Type::kString) {
+  if (v.type == db::Type::kString) {
     e.type = "string";
-    e.value = {v.as_string().bytes};
+    e.value = {std::string(v.str)};
   } else {
     e.type = "set";
-    v.as_set().for_each([&](std::string_view m) { e.value.emplace_back(m); });
+    v.set->for_each([&](std::string_view m) { e.value.emplace_back(m); });
     std::sort(e.value.begin(), e.value.end());
   }
   return e;
@@ -86,10 +86,10 @@ Image decode(const std::string& bytes) {
   return c.img;
 }
 
-db::Value set_of(std::initializer_list<std::string_view> members) {
+db::Object set_of(std::initializer_list<std::string_view> members) {
   ds::SetObject s;
   for (auto m : members) s.add(m, 512);
-  return db::Value::set(std::move(s));
+  return db::Object::set(std::move(s));
 }
 
 class SnapshotTest : public ::testing::Test {
@@ -107,7 +107,7 @@ class SnapshotTest : public ::testing::Test {
       auto& d = *dbs[static_cast<size_t>(i % 3)];
       const std::string k = "k" + std::to_string(i);
       if (i % 2)
-        d.add(k, db::Value::string("v" + std::to_string(i)));
+        d.add(k, db::Object::string("v" + std::to_string(i)));
       else
         d.add(k, set_of({"a", std::to_string(i), "m" + std::to_string(i)}));
       if (i % 5 == 0) d.set_expire(k, 4000000000000 + i);
@@ -143,7 +143,7 @@ TEST_F(SnapshotTest, ChangesDuringTheSnapshotAreNotInIt) {
         if (db::Value* v = d.find_for_write(k)) v->as_set().add("new-member", 512);
         break;
       case 1:
-        d.set(k, db::Value::string("overwritten"));
+        d.set(k, db::Object::string("overwritten"));
         break;
       case 2:
         d.erase(k);
@@ -158,7 +158,7 @@ TEST_F(SnapshotTest, ChangesDuringTheSnapshotAreNotInIt) {
         d.take(k);
         break;
     }
-    d.add("after" + std::to_string(i), db::Value::string("x"));
+    d.add("after" + std::to_string(i), db::Object::string("x"));
   }
   while (!snap.step(13, SIZE_MAX)) {
   }
@@ -172,10 +172,10 @@ TEST_F(SnapshotTest, FlushAndSwapDuringTheSnapshot) {
   Snapshot snap(raw(), &sink, {});
   snap.step(100, SIZE_MAX);
   dbs[1]->clear();  // FLUSHDB of a database not walked yet
-  dbs[1]->add("new-in-1", db::Value::string("x"));
+  dbs[1]->add("new-in-1", db::Object::string("x"));
   dbs[0]->swap_contents(*dbs[2]);  // SWAPDB 0 2
   dbs[0]->erase("k2");             // was in db 2 at the start
-  dbs[2]->set("k3", db::Value::string("changed"));
+  dbs[2]->set("k3", db::Object::string("changed"));
   snap.step(100, SIZE_MAX);
   dbs[0]->clear();
   while (!snap.step(31, SIZE_MAX)) {
@@ -184,9 +184,9 @@ TEST_F(SnapshotTest, FlushAndSwapDuringTheSnapshot) {
 }
 
 TEST_F(SnapshotTest, ExpiryDuringTheSnapshotKeepsTheKeyInIt) {
-  dbs[0]->add("soon", db::Value::string("v"));
+  dbs[0]->add("soon", db::Object::string("v"));
   dbs[0]->set_expire("soon", 1);  // already due: the next lookup deletes it
-  for (int i = 0; i < 100; ++i) dbs[0]->add("k" + std::to_string(i), db::Value::string("v"));
+  for (int i = 0; i < 100; ++i) dbs[0]->add("k" + std::to_string(i), db::Object::string("v"));
   const Image at_start = image_of(dbs);
   StringSink sink;
   Snapshot snap(raw(), &sink, {});
@@ -216,7 +216,7 @@ TEST_F(SnapshotTest, RandomInterleavingsArePointInTime) {
               v->as_set().add("r" + std::to_string(n++), 512);
             break;
           case 1:
-            d.set(k, db::Value::string("s" + std::to_string(n++)));
+            d.set(k, db::Object::string("s" + std::to_string(n++)));
             break;
           case 2:
             d.erase(k);
@@ -238,7 +238,7 @@ TEST_F(SnapshotTest, RandomInterleavingsArePointInTime) {
               dbs[rng() % 3]->set("moved" + std::to_string(n++), std::move(t->first));
             break;
           default:
-            if (!d.find(k)) d.add(k, db::Value::string("late"));
+            if (!d.find(k)) d.add(k, db::Object::string("late"));
             break;
         }
       }
@@ -282,7 +282,8 @@ TEST_F(SnapshotTest, BigSetsChangedMidSnapshotAreSavedAsTheyWere) {
     for (int k = 0; k < 12; ++k) {
       ds::SetObject s;
       for (int i = 0; i < 3000 + k * 100; ++i) s.add("m" + std::to_string(i), 512);
-      dbs[static_cast<size_t>(k % 3)]->add("big" + std::to_string(k), db::Value::set(std::move(s)));
+      dbs[static_cast<size_t>(k % 3)]->add("big" + std::to_string(k),
+                                           db::Object::set(std::move(s)));
       if (k % 4 == 0)
         dbs[static_cast<size_t>(k % 3)]->set_expire("big" + std::to_string(k), 4e12 + k);
     }
@@ -301,7 +302,7 @@ TEST_F(SnapshotTest, BigSetsChangedMidSnapshotAreSavedAsTheyWere) {
             d.erase(key);
             break;
           case 1:
-            d.set(key, db::Value::string("replaced"));
+            d.set(key, db::Object::string("replaced"));
             break;
           case 2:
             if (auto t = d.take(key))
@@ -329,7 +330,7 @@ TEST_F(SnapshotTest, BigSetsChangedMidSnapshotAreSavedAsTheyWere) {
 // between two snapshots must not hide the key from the second one: the mark
 // belongs to the entry, not to the value.
 TEST_F(SnapshotTest, ValuesReplacedInPlaceStayInTheNextSnapshot) {
-  dbs[0]->add("k", db::Value::string("1"));
+  dbs[0]->add("k", db::Object::string("1"));
   for (int round = 0; round < 3; ++round) {
     {
       StringSink sink;
@@ -337,7 +338,8 @@ TEST_F(SnapshotTest, ValuesReplacedInPlaceStayInTheNextSnapshot) {
       while (!snap.step(100, SIZE_MAX)) {
       }
     }
-    *dbs[0]->find_for_write("k") = db::Value::string("v" + std::to_string(round));
+    dbs[0]->find_for_write("k");  // what a handler does before changing a value
+    dbs[0]->set("k", db::Object::string("v" + std::to_string(round)), true);
     const Image now = image_of(dbs);
     StringSink sink;
     Snapshot snap(raw(), &sink, {});
@@ -349,7 +351,7 @@ TEST_F(SnapshotTest, ValuesReplacedInPlaceStayInTheNextSnapshot) {
 
 TEST_F(SnapshotTest, AofCommandFormatRebuildsTheDataset) {
   dbs[0]->add("s", set_of({"a", "b"}));
-  dbs[2]->add("str", db::Value::string("v"));
+  dbs[2]->add("str", db::Object::string("v"));
   dbs[2]->set_expire("str", 4000000000000);
   StringSink sink;
   SnapshotOptions o;

@@ -547,7 +547,7 @@ TEST(KeyspaceNotifications, ExpiryPublishesExpired) {
   auto& sub = r.new_client();
   raw(r, sub, {"SUBSCRIBE", "__keyevent@0__:expired"});
   auto& db = r.state().db(0);
-  db.set("k", db::Value::string("v"));
+  db.set("k", db::Object::string("v"));
   db.set_expire("k", 1);  // long past
   EXPECT_EQ(db.find("k"), nullptr);
   EXPECT_EQ(take(sub), msg2("__keyevent@0__:expired", "k"));

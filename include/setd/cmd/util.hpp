@@ -58,9 +58,11 @@ db::Value* lookup_write(db::Database& db, std::string_view key);
 
 // Adds `key`, which must be missing (just looked up with lookup_write), to
 // database `db_id` as Redis's dbAdd: announced with the "new" event (class
-// n) before the command's own events. Returns the stored value.
-db::Value& add_key(Context& ctx, int db_id, std::string_view key, db::Value v);
-inline db::Value& add_key(Context& ctx, std::string_view key, db::Value v) {
+// n) before the command's own events, with TTL `expire_ms` (-1: none).
+// Returns the stored value.
+db::Value& add_key(Context& ctx, int db_id, std::string_view key, db::Object v,
+                   int64_t expire_ms = -1);
+inline db::Value& add_key(Context& ctx, std::string_view key, db::Object v) {
   return add_key(ctx, ctx.client.db, key, std::move(v));
 }
 

@@ -1,5 +1,6 @@
-// One numbered database: the keyspace (key -> Value) and the expiry table
-// (key -> unix time in ms).
+// One numbered database: its keyspace (key -> Value, each with its TTL; see
+// db/keyspace.hpp) and the rules around it: lazy expiry, who expires keys,
+// and the hooks of point-in-time snapshots.
 //
 // Dependency rule (module db): ds and base only. Lookups apply lazy expiry:
 // a key whose time has come is deleted when it is next looked up, and the
@@ -9,7 +10,7 @@
 // attached, every change to a key that the snapshot has not saved yet is
 // preceded by observer->save_before_change(), which saves the old value
 // (and TTL) and marks it saved; keys created meanwhile are born marked, so
-// the snapshot skips them. "Saved" is Value::snap_mark == snapshot_mark();
+// the snapshot skips them. "Saved" is Value::snap_mark() == snapshot_mark();
 // the mark flips with each snapshot, which must therefore visit (mark) every
 // key before the next one starts. Changes are: find_for_write() (a handler
 // about to modify a value in place), set() over an existing key, erase(),
@@ -23,10 +24,11 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "setd/base/random.hpp"
+#include "setd/db/keyspace.hpp"
 #include "setd/db/value.hpp"
-#include "setd/ds/dict.hpp"
 
 namespace setd::db {
 
@@ -77,27 +79,32 @@ class Database {
   const Value* peek(std::string_view key) const;
   bool exists(std::string_view key) { return find(key) != nullptr; }
 
-  // Stores `v` under `key`, replacing any value. The TTL is dropped unless
-  // keep_ttl is set. Stamps the value's LRU clock (a new object's access
-  // time, as Redis's createObject). Returns the stored value.
-  Value& set(std::string_view key, Value v, bool keep_ttl = false);
-  // Stores `v` under `key`, which must not exist (callers have just looked
-  // it up). Stamps the LRU clock like set(). Returns the stored value.
-  Value& add(std::string_view key, Value v);
+  // Stores `o` under `key`, replacing any value. The TTL is dropped unless
+  // keep_ttl is set; expire_ms >= 0 sets that TTL instead. Stamps the value's
+  // LRU clock (a new object's access time, as Redis's createObject). Returns
+  // the stored value; a Value& to the key's previous value is invalid
+  // afterwards.
+  Value& set(std::string_view key, Object o, bool keep_ttl = false, int64_t expire_ms = -1);
+  // Stores `o` under `key`, which must not exist (callers have just looked
+  // it up), with TTL `expire_ms` (-1: none). Stamps the LRU clock like set()
+  // unless keep_lru. Returns the stored value.
+  Value& add(std::string_view key, Object o, int64_t expire_ms = -1, bool keep_lru = false);
   // Removes `key` (and its TTL). True if it existed (and was not expired).
   bool erase(std::string_view key);
   // Removes `key` and returns its value and TTL (-1 for none).
-  std::optional<std::pair<Value, int64_t>> take(std::string_view key);
+  std::optional<std::pair<Object, int64_t>> take(std::string_view key);
 
   size_t size() const { return keys_.size(); }
-  size_t expires_size() const { return expires_.size(); }
+  size_t expires_size() const { return keys_.expires_size(); }
   void clear();
 
   // Expiry. expire_at returns -1 when the key has no TTL (or is missing).
   int64_t expire_at(std::string_view key) const;
-  // Sets the TTL of an existing key.
-  void set_expire(std::string_view key, int64_t when_ms);
-  // Drops the TTL; true if there was one.
+  // Sets the TTL of an existing key. A Value& to that key is invalid
+  // afterwards (the entry may move); the new one is returned.
+  Value* set_expire(std::string_view key, int64_t when_ms);
+  // Drops the TTL; true if there was one. A Value& to the key is invalid
+  // afterwards.
   bool persist(std::string_view key);
   // True if `key` exists with a TTL that has passed (not yet reclaimed).
   bool is_expired(std::string_view key) const;
@@ -105,11 +112,11 @@ class Database {
   // SCAN over keys (dictScan guarantees). fn(std::string_view key, Value&).
   template <class F>
   uint64_t scan(uint64_t cursor, F&& fn) {
-    return keys_.scan(cursor, [&](std::string_view k, Value& v) { fn(k, v); });
+    return keys_.scan(cursor, [&](Value& v) { fn(v.key(), v); });
   }
   template <class F>
   void for_each(F&& fn) {
-    keys_.for_each([&](std::string_view k, Value& v) { fn(k, v); });
+    keys_.for_each([&](Value& v) { fn(v.key(), v); });
   }
 
   // A random live key (expired ones met on the way are reclaimed), or
@@ -146,29 +153,29 @@ class Database {
   // Saves `key` now if a snapshot runs and has not saved it (a write is
   // coming that the database cannot see, e.g. through a pointer).
   void prepare_write(std::string_view key);
-  // The tables, for a snapshot's scan (callbacks must not modify them).
-  ds::Dict<Value>& key_table() { return keys_; }
-  ds::Dict<int64_t>& expire_table() { return expires_; }
+  // The keyspace, for a snapshot's scan (callbacks must not modify it).
+  Keyspace& key_table() { return keys_; }
   // Moves every key and TTL out, leaving the database empty (a snapshot
   // keeps what a FLUSH would destroy, to save it later).
-  std::pair<ds::Dict<Value>, ds::Dict<int64_t>> take_contents();
+  Keyspace take_contents();
+  // Bytes of the keyspace's bucket arrays and TTL index (MEMORY STATS).
+  size_t overhead_bytes() const { return keys_.overhead_bytes(); }
 
  private:
   bool expire_if_needed(std::string_view key);
   // The snapshot hook for an existing entry.
   void before_change(std::string_view key, Value& v) {
-    if (observer_ != nullptr && v.snap_mark != mark_) {
-      observer_->save_before_change(*this, key, v, expire_at(key));
-      v.snap_mark = mark_;
+    if (observer_ != nullptr && v.snap_mark() != mark_) {
+      observer_->save_before_change(*this, key, v, v.expire_ms());
+      v.set_snap_mark(mark_);
     }
   }
 
   int id_;
-  ds::Dict<Value> keys_;
-  ds::Dict<int64_t> expires_;
+  Keyspace keys_;
   long long avg_ttl_ = 0;
   SnapshotObserver* observer_ = nullptr;
-  bool mark_ = false;  // Value::snap_mark of saved (and new) keys
+  bool mark_ = false;  // Value::snap_mark() of saved (and new) keys
   bool expiry_suspended_ = false;
   const ExpiryControl* expiry_control_ = nullptr;
   ExpiryMode expiry_mode() const {

@@ -106,7 +106,7 @@ struct DecodeOptions {
 struct LoadedKey {
   int db = 0;
   std::string key;
-  db::Value value;
+  db::Object value;
   int64_t expire_ms = -1;     // absolute unix time in ms, -1 = no TTL
   int64_t idle_seconds = -1;  // RDB_OPCODE_IDLE, -1 if absent
   int freq = -1;              // RDB_OPCODE_FREQ, -1 if absent
@@ -154,10 +154,10 @@ DecodeResult decode_rdb(Source& src, RdbVisitor& visitor, const DecodeOptions& o
 
 // DUMP / RESTORE payloads: <type> <value> <RDB version: 2 bytes LE>
 // <CRC-64 of everything before: 8 bytes LE>.
-std::string dump_payload(const db::Value& v, bool compress);
+std::string dump_payload(db::ValueView v, bool compress);
 
 struct RestoreResult {
-  std::optional<db::Value> value;
+  std::optional<db::Object> value;
   // Redis 7.0's texts: "DUMP payload version or checksum are wrong" (footer
   // missing, version newer than kMaxReadVersion, CRC mismatch) or "Bad data
   // format" (the value does not decode, trailing bytes); for a type setd

@@ -56,9 +56,9 @@ class RdbEncoder {
   void resize_db(uint64_t keys, uint64_t expires);
   // One key: [EXPIRETIME_MS <ms>] <type> <key> <value>; expire_ms < 0 means
   // no TTL.
-  void key_value(std::string_view key, const db::Value& v, int64_t expire_ms);
+  void key_value(std::string_view key, db::ValueView v, int64_t expire_ms);
   // <type> <value>: what DUMP serializes before its footer.
-  void typed_value(const db::Value& v);
+  void typed_value(db::ValueView v);
   // RDB_OPCODE_EOF (the caller appends the 8-byte checksum, which covers
   // this byte too).
   void eof();
@@ -71,10 +71,10 @@ class RdbEncoder {
   void u64_le(uint64_t v);
 
   // The RDB type byte `v` is saved with.
-  static uint8_t type_of(const db::Value& v);
+  static uint8_t type_of(db::ValueView v);
 
  private:
-  void value_payload(const db::Value& v);
+  void value_payload(db::ValueView v);
   void intset_payload(const ds::IntSet& is);
 
   std::string* out_;

@@ -123,17 +123,15 @@ class Snapshot final : public db::SnapshotObserver {
  private:
   // One logical database: where its keys are read from now.
   struct Job {
-    int index = 0;                        // database number written in the file
-    db::Database* live = nullptr;         // the database object holding its keys
-    ds::Dict<db::Value>* keys = nullptr;  // the table being walked
-    ds::Dict<int64_t>* expires = nullptr;
+    int index = 0;                 // database number written in the file
+    db::Database* live = nullptr;  // the database object holding its keys
+    db::Keyspace* keys = nullptr;  // the keyspace being walked
     uint64_t cursor = 0;
     bool started = false;  // the walk has begun
     bool finished = false;
     uint64_t size_at_start = 0, expires_at_start = 0;
-    // Tables taken from the database by a FLUSH, walked instead of live.
-    std::unique_ptr<ds::Dict<db::Value>> taken_keys;
-    std::unique_ptr<ds::Dict<int64_t>> taken_expires;
+    // The keyspace taken from the database by a FLUSH, walked instead.
+    std::unique_ptr<db::Keyspace> taken_keys;
   };
 
   // A big set being written a bucket at a time (see the top of this file).

@@ -1,4 +1,4 @@
-#include "setd/ds/dict.hpp"
+#include "setd/ds/chain_table.hpp"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
