@@ -1,7 +1,5 @@
 #include "setd/db/database.hpp"
 
-#include <algorithm>
-
 #include "setd/base/clock.hpp"
 #include "setd/base/memory.hpp"
 
@@ -91,11 +89,13 @@ void Database::clear() {
   base::note_freed(keys_.size() * 64);  // an estimate: entries, buckets, small values
   keys_.clear();
   avg_ttl_ = 0;
+  expire_cursor_ = 0;
 }
 
 Keyspace Database::take_contents() {
   Keyspace out(std::move(keys_));
   avg_ttl_ = 0;
+  expire_cursor_ = 0;
   return out;
 }
 
@@ -131,28 +131,28 @@ std::optional<std::string> Database::random_key(base::Rng& rng) {
   return std::nullopt;
 }
 
-std::pair<size_t, size_t> Database::expire_cycle_step(base::Rng& rng, size_t samples) {
+std::pair<size_t, size_t> Database::expire_cycle_step(size_t samples) {
   if (keys_.expires_size() == 0 || expiry_mode() != ExpiryMode::kActive) return {0, 0};
   std::vector<std::string> due;
-  size_t sampled = 0;
+  size_t sampled = 0, visited = 0;
   long long ttl_sum = 0, ttl_count = 0;
   const int64_t now = base::now_ms();
-  samples = std::min(samples, keys_.expires_size());
-  for (size_t i = 0; i < samples; ++i) {
-    const Value* v = keys_.random_with_ttl(rng);
-    if (v == nullptr) break;
-    ++sampled;
-    const int64_t when = v->expire_ms();
-    if (when <= now) {
-      due.emplace_back(v->key());
-    } else {
-      ttl_sum += when - now;
-      ++ttl_count;
-    }
-  }
-  // A key drawn twice is expired once.
-  std::sort(due.begin(), due.end());
-  due.erase(std::unique(due.begin(), due.end()), due.end());
+  // Whole buckets at a time, from where the last step stopped, until enough
+  // keys with a TTL were seen (or enough keys at all, when few have one).
+  do {
+    expire_cursor_ = keys_.scan(expire_cursor_, [&](Value& v) {
+      ++visited;
+      if (!v.has_expire()) return;
+      ++sampled;
+      const int64_t when = v.expire_ms();
+      if (when <= now) {
+        due.emplace_back(v.key());
+      } else {
+        ttl_sum += when - now;
+        ++ttl_count;
+      }
+    });
+  } while (expire_cursor_ != 0 && sampled < samples && visited < samples * kVisitsPerSample);
   for (const auto& key : due) expire_if_needed(key);
   if (ttl_count) {
     const long long avg = ttl_sum / ttl_count;
@@ -166,6 +166,7 @@ void Database::swap_contents(Database& other) {
   if (observer_ != nullptr) observer_->before_swap(*this, other);
   keys_.swap(other.keys_);
   std::swap(avg_ttl_, other.avg_ttl_);
+  std::swap(expire_cursor_, other.expire_cursor_);
 }
 
 }  // namespace setd::db

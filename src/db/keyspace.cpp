@@ -5,40 +5,10 @@
 
 namespace setd::db {
 
-// --- the TTL index ------------------------------------------------------------------------
-
-uint32_t Keyspace::TtlIndex::push(Entry* e) {
-  if (n_ == chunks_.size() * kChunk) chunks_.push_back(std::make_unique<Entry*[]>(kChunk));
-  at(n_) = e;
-  return static_cast<uint32_t>(n_++);
-}
-
-void Keyspace::TtlIndex::remove(uint32_t i) noexcept {
-  Entry* last = at(n_ - 1);
-  if (i != n_ - 1) {
-    at(i) = last;
-    set_ttl_index(last, i);
-  }
-  --n_;
-  // Keep one spare chunk, so that a key gaining and losing a TTL at a chunk
-  // boundary does not allocate every time.
-  if (chunks_.size() * kChunk >= n_ + 2 * kChunk) chunks_.pop_back();
-}
-
 // --- entries ------------------------------------------------------------------------------
 
 void Keyspace::set_expire_field(Entry* e, int64_t ms) noexcept {
   std::memcpy(e->value.payload() + e->value.word_size(), &ms, sizeof ms);
-}
-
-void Keyspace::set_ttl_index(Entry* e, uint32_t i) noexcept {
-  std::memcpy(e->value.payload() + e->value.word_size() + 8, &i, sizeof i);
-}
-
-uint32_t Keyspace::ttl_index(const Entry* e) noexcept {
-  uint32_t i;
-  std::memcpy(&i, e->value.payload() + e->value.word_size() + 8, sizeof i);
-  return i;
 }
 
 Keyspace::Entry* Keyspace::make(std::string_view key, Object&& o, int64_t expire_ms,
@@ -49,7 +19,7 @@ Keyspace::Entry* Keyspace::make(std::string_view key, Object&& o, int64_t expire
       s != nullptr && s->encoding != StringEncoding::kRaw && s->bytes.size() <= 255;
   const bool long_key = key.size() >= 255;
   const size_t word = embedded ? 0 : sizeof(void*);
-  const size_t ttl = expire_ms >= 0 ? 12 : 0;
+  const size_t ttl = expire_ms >= 0 ? 8 : 0;
   const size_t bytes = sizeof(Entry) + word + ttl + (long_key ? 4 : 0) + key.size() +
                        (embedded ? s->bytes.size() : 0);
   StrBlock* block = nullptr;
@@ -94,10 +64,7 @@ Keyspace::Entry* Keyspace::make(std::string_view key, Object&& o, int64_t expire
   } else if (!embedded) {
     std::memcpy(p, &block, sizeof block);
   }
-  if (ttl) {
-    set_expire_field(e, expire_ms);
-    set_ttl_index(e, 0);
-  }
+  if (ttl) set_expire_field(e, expire_ms);
   if (long_key) {
     const auto n = static_cast<uint32_t>(key.size());
     std::memcpy(p + v.key_len_offset(), &n, sizeof n);
@@ -113,7 +80,7 @@ Keyspace::Entry* Keyspace::remake(Entry* old, bool with_ttl) {
   const size_t word = ov.word_size();
   const size_t tail = (ov.flags_ & Value::kLongKey ? 4 : 0) + ov.key_size() +
                       (ov.flags_ & Value::kEmbedded ? ov.emb_len_ : 0);
-  const size_t ttl = with_ttl ? 12 : 0;
+  const size_t ttl = with_ttl ? 8 : 0;
   void* mem = std::malloc(sizeof(Entry) + word + ttl + tail);
   if (mem == nullptr) throw std::bad_alloc();
   auto* e = static_cast<Entry*>(mem);
@@ -156,13 +123,12 @@ Object Keyspace::to_object(Entry* e) {
 Value& Keyspace::insert(std::string_view key, Object&& o, int64_t expire_ms, bool snap_mark) {
   Entry* e = make(key, std::move(o), expire_ms, snap_mark);
   try {
-    if (expire_ms >= 0) set_ttl_index(e, ttl_.push(e));
     table_.insert(e);
   } catch (...) {
-    if (expire_ms >= 0 && ttl_.size() && ttl_.at(ttl_.size() - 1) == e) ttl_.remove(ttl_index(e));
     destroy(e);
     throw;
   }
+  if (expire_ms >= 0) ++expires_;
   return e->value;
 }
 
@@ -194,22 +160,7 @@ Value& Keyspace::replace(Value& v, Object&& o, int64_t when, bool snap_mark) {
   if (overwrite(v, o, when, snap_mark)) return v;
   Entry* old = entry_of(v);
   Entry* e = make(v.key(), std::move(o), when, snap_mark);
-  if (old->value.has_expire()) {
-    const uint32_t i = ttl_index(old);
-    if (when >= 0) {
-      ttl_.at(i) = e;
-      set_ttl_index(e, i);
-    } else {
-      ttl_.remove(i);
-    }
-  } else if (when >= 0) {
-    try {
-      set_ttl_index(e, ttl_.push(e));
-    } catch (...) {
-      destroy(e);
-      throw;
-    }
-  }
+  expires_ = expires_ - (old->value.has_expire() ? 1 : 0) + (when >= 0 ? 1 : 0);
   table_.relink(old, e);
   destroy(old);
   return e->value;
@@ -225,14 +176,9 @@ Value& Keyspace::set_expire(Value& v, int64_t expire_ms) {
   Entry* e = remake(old, expire_ms >= 0);
   if (expire_ms >= 0) {
     set_expire_field(e, expire_ms);
-    try {
-      set_ttl_index(e, ttl_.push(e));
-    } catch (...) {
-      std::free(e);
-      throw;
-    }
+    ++expires_;
   } else {
-    ttl_.remove(ttl_index(old));
+    --expires_;
   }
   table_.relink(old, e);
   std::free(old);  // its contents live on in `e`
@@ -242,7 +188,7 @@ Value& Keyspace::set_expire(Value& v, int64_t expire_ms) {
 bool Keyspace::erase(std::string_view key) {
   Entry* e = table_.unlink(key);
   if (e == nullptr) return false;
-  if (e->value.has_expire()) ttl_.remove(ttl_index(e));
+  if (e->value.has_expire()) --expires_;
   destroy(e);
   return true;
 }
@@ -251,7 +197,7 @@ std::optional<std::pair<Object, int64_t>> Keyspace::take(std::string_view key) {
   Entry* e = table_.unlink(key);
   if (e == nullptr) return std::nullopt;
   const int64_t when = e->value.expire_ms();
-  if (e->value.has_expire()) ttl_.remove(ttl_index(e));
+  if (e->value.has_expire()) --expires_;
   std::optional<std::pair<Object, int64_t>> out;
   out.emplace(to_object(e), when);
   destroy(e);
@@ -260,7 +206,7 @@ std::optional<std::pair<Object, int64_t>> Keyspace::take(std::string_view key) {
 
 void Keyspace::clear() noexcept {
   table_.clear([](Entry* e) { destroy(e); });
-  ttl_.clear();
+  expires_ = 0;
 }
 
 }  // namespace setd::db

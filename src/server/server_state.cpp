@@ -242,7 +242,7 @@ void ServerState::cron() {
   for (int i = 0; i < db_count() && !out_of_time; ++i) {
     auto& d = db(i);
     for (int round = 0; round < 64 && d.expires_size() > 0; ++round) {
-      auto [sampled, expired] = d.expire_cycle_step(base::rng(), 20);
+      auto [sampled, expired] = d.expire_cycle_step(20);
       propagate_pending(false);  // each expired key's DEL on its own, as Redis
       if (sampled == 0 || expired * 4 <= sampled) break;
       if (base::monotonic_us() - start > budget_us) {

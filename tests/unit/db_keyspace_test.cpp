@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <map>
-#include <set>
 #include <string>
 
 #include "setd/base/random.hpp"
@@ -148,22 +147,38 @@ TEST(DbKeyspace, TakeHandsTheValueBack) {
   EXPECT_TRUE(ks.empty());
 }
 
-TEST(DbKeyspace, RandomWithTtlIsUniformOverKeysWithATtl) {
-  Keyspace ks;
-  // 2000 keys, of which 20 have a TTL: each of those must come up about
-  // equally often however sparse they are.
-  for (int i = 0; i < 2000; ++i)
-    ks.insert("k" + std::to_string(i), Object::string("v"), i % 100 == 0 ? i : -1, false);
-  ASSERT_EQ(ks.expires_size(), 20u);
-  setd::base::Rng rng(7);
-  std::map<std::string, int> seen;
-  for (int i = 0; i < 20000; ++i) ++seen[std::string(ks.random_with_ttl(rng)->key())];
-  ASSERT_EQ(seen.size(), 20u);
-  for (const auto& [k, n] : seen) {
-    EXPECT_GT(n, 800) << k;
-    EXPECT_LT(n, 1200) << k;
-    EXPECT_GE(ks.find(k)->expire_ms(), 0);
+TEST(DbKeyspace, ExpiryCycleWalksTheWholeKeyspace) {
+  // 20000 keys, of which 200 have a TTL that has passed and 200 one that
+  // has not: steps of the expiry cycle reclaim every expired key within one
+  // pass and never touch the others.
+  setd::db::Database db(0);
+  for (int i = 0; i < 20000; ++i) {
+    const int64_t ttl = i % 100 == 0 ? 1 : i % 100 == 1 ? 4000000000000 : -1;
+    db.add("k" + std::to_string(i), Object::string("v"), ttl);
   }
+  ASSERT_EQ(db.expires_size(), 400u);
+  size_t steps = 0, expired = 0, sampled = 0;
+  while (db.expires_size() > 200 && steps < 1000) {
+    auto [s, e] = db.expire_cycle_step(20);
+    sampled += s;
+    expired += e;
+    ++steps;
+  }
+  EXPECT_EQ(expired, 200u);
+  EXPECT_EQ(db.size(), 19800u);
+  EXPECT_EQ(db.expires_size(), 200u);
+  // A step stops after 20 keys with a TTL or 2000 keys in all: 20000 keys
+  // with 400 TTLs need at least 10 steps for a pass and at most ~21.
+  EXPECT_GE(steps, 10u);
+  EXPECT_LE(steps, 25u);
+  EXPECT_LE(sampled, 400u + 20u);
+  EXPECT_GT(db.avg_ttl(), 0);
+  // A replica leaves expired keys to its master.
+  setd::db::ExpiryControl replica{setd::db::ExpiryMode::kReportOnly};
+  db.set_expiry_control(&replica);
+  db.add("gone", Object::string("v"), 1);
+  EXPECT_EQ(db.expire_cycle_step(20), std::make_pair(size_t{0}, size_t{0}));
+  EXPECT_EQ(db.size(), 19801u);
 }
 
 // A random mix of every operation against a std::map model; the TTL index
@@ -194,12 +209,6 @@ TEST(DbKeyspace, RandomOperationsMatchModel) {
       }
     }
     ASSERT_EQ(ks.expires_size(), with_ttl);
-    std::set<std::string> drawn;
-    for (int i = 0; i < 200 && with_ttl; ++i) {
-      const Value* v = ks.random_with_ttl(rng);
-      ASSERT_NE(v, nullptr);
-      ASSERT_GE(model.at(std::string(v->key())).ttl, 0);
-    }
   };
   for (int step = 0; step < 30000; ++step) {
     const std::string k =

@@ -123,9 +123,13 @@ class Database {
   // nullopt if the database is empty.
   std::optional<std::string> random_key(base::Rng& rng);
 
-  // One round of active expiry: samples up to `samples` keys with a TTL and
-  // deletes the expired ones. Returns (sampled, expired).
-  std::pair<size_t, size_t> expire_cycle_step(base::Rng& rng, size_t samples);
+  // One round of active expiry, as Redis 7.0's activeExpireCycle loop: goes
+  // on walking the keyspace with the database's expiry cursor (whole SCAN
+  // buckets) until `samples` keys with a TTL were seen, or kVisitsPerSample
+  // times as many keys in all, and deletes the expired ones. A pass over the
+  // keyspace visits every key once. Returns (keys with a TTL seen, expired).
+  std::pair<size_t, size_t> expire_cycle_step(size_t samples);
+  static constexpr size_t kVisitsPerSample = 100;
 
   // Average TTL of sampled keys in ms (INFO keyspace avg_ttl).
   long long avg_ttl() const { return avg_ttl_; }
@@ -174,6 +178,7 @@ class Database {
   int id_;
   Keyspace keys_;
   long long avg_ttl_ = 0;
+  uint64_t expire_cursor_ = 0;  // active expiry's place in the keyspace
   SnapshotObserver* observer_ = nullptr;
   bool mark_ = false;  // Value::snap_mark() of saved (and new) keys
   bool expiry_suspended_ = false;

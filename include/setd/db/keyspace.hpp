@@ -9,14 +9,11 @@
 // cursor, uniform random key), so a key costs its entry plus ~8-16 bytes of
 // bucket array.
 //
-// TTLs live in their entries, not in a second table. For active expiry's
-// sampling the keyspace also keeps a TTL index: an array of pointers to the
-// entries that have a TTL (chunks of 4096, so it never copies itself when
-// it grows), each entry knowing its position (ttl_index) so that removal is
-// a swap with the last. Sampling draws positions uniformly: every key with a
-// TTL has the same chance, however sparse such keys are. 12 bytes per TTL in
-// the entry and 8 in the index, against Redis's ~40 for an expires-dict
-// entry and its bucket.
+// TTLs live in their entries (8 bytes, only in entries that have one), not
+// in a second table: against Redis's ~40 bytes of expires-dict entry and
+// bucket per TTL. Active expiry therefore walks the keyspace itself with a
+// SCAN cursor (Database::expire_cycle_step), as Redis 7.0 walks its expires
+// dict with one: every key is visited once per pass, whatever its TTL.
 //
 // Reallocation: giving a key a TTL, taking it away, or replacing the value
 // builds a new entry and puts it in the old one's place in its chain (and
@@ -26,7 +23,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -54,13 +50,13 @@ class Keyspace {
   Keyspace& operator=(const Keyspace&) = delete;
   void swap(Keyspace& o) noexcept {
     table_.swap(o.table_);
-    ttl_.swap(o.ttl_);
+    std::swap(expires_, o.expires_);
   }
 
   size_t size() const noexcept { return table_.size(); }
   bool empty() const noexcept { return table_.empty(); }
   // Keys with a TTL.
-  size_t expires_size() const noexcept { return ttl_.size(); }
+  size_t expires_size() const noexcept { return expires_; }
   size_t bucket_count() const noexcept { return table_.bucket_count(); }
 
   // The value of `key`, or nullptr. May perform one rehash step (non-const).
@@ -112,19 +108,12 @@ class Keyspace {
     Entry* e = table_.random_node(rng);
     return e ? &e->value : nullptr;
   }
-  // A uniformly random key with a TTL, or nullptr when there is none.
-  Value* random_with_ttl(base::Rng& rng) {
-    if (ttl_.size() == 0) return nullptr;
-    return &ttl_.at(rng.below(ttl_.size()))->value;
-  }
 
   bool rehash_step(size_t n) noexcept { return table_.rehash_step(n); }
   void reserve(size_t n) { table_.reserve(n); }
 
-  // Bytes of the bucket arrays and of the TTL index (for memory figures).
-  size_t overhead_bytes() const noexcept {
-    return table_.bucket_count() * sizeof(void*) + ttl_.capacity_bytes();
-  }
+  // Bytes of the bucket arrays (for memory figures).
+  size_t overhead_bytes() const noexcept { return table_.bucket_count() * sizeof(void*); }
 
  private:
   struct Entry {
@@ -137,43 +126,15 @@ class Keyspace {
     static std::string_view key(const Entry& e) noexcept { return e.value.key(); }
   };
 
-  // Pointers to the entries with a TTL, in chunks that never move.
-  class TtlIndex {
-   public:
-    static constexpr size_t kChunk = 4096;
-    size_t size() const noexcept { return n_; }
-    Entry*& at(size_t i) noexcept { return chunks_[i / kChunk][i % kChunk]; }
-    // Appends `e`; returns its position.
-    uint32_t push(Entry* e);
-    // Removes position i (the last entry moves into it; its index is set).
-    void remove(uint32_t i) noexcept;
-    void swap(TtlIndex& o) noexcept {
-      chunks_.swap(o.chunks_);
-      std::swap(n_, o.n_);
-    }
-    void clear() noexcept {
-      chunks_.clear();
-      n_ = 0;
-    }
-    size_t capacity_bytes() const noexcept { return chunks_.size() * kChunk * sizeof(Entry*); }
-
-   private:
-    std::vector<std::unique_ptr<Entry*[]>> chunks_;
-    size_t n_ = 0;
-  };
-
   static Entry* entry_of(Value& v) noexcept {
     return reinterpret_cast<Entry*>(reinterpret_cast<char*>(&v) - offsetof(Entry, value));
   }
-  // Allocates an entry for key/o (TTL slot if expire_ms >= 0; the caller
-  // registers it in the TTL index). Consumes o.
+  // Allocates an entry for key/o (TTL slot if expire_ms >= 0). Consumes o.
   static Entry* make(std::string_view key, Object&& o, int64_t expire_ms, bool snap_mark);
   // A copy of `old` with the same key and value but a TTL slot or not.
   static Entry* remake(Entry* old, bool with_ttl);
   // Destroys what the value owns and frees the entry.
   static void destroy(Entry* e) noexcept;
-  static void set_ttl_index(Entry* e, uint32_t i) noexcept;
-  static uint32_t ttl_index(const Entry* e) noexcept;
   static void set_expire_field(Entry* e, int64_t ms) noexcept;
   static Object to_object(Entry* e);
   // replace() without reallocating, when `o` is a string that fits `v`'s
@@ -181,7 +142,7 @@ class Keyspace {
   bool overwrite(Value& v, Object& o, int64_t expire_ms, bool snap_mark);
 
   ds::ChainTable<Traits> table_;
-  TtlIndex ttl_;
+  size_t expires_ = 0;  // entries with a TTL
 };
 
 }  // namespace setd::db

@@ -20,12 +20,11 @@
 //   16  word         8   (absent when the string is embedded) a raw string's
 //                        heap block, or the set's ds::SetObject
 //    .  expire       8   (when flagged) unix time in ms
-//    .  ttl_index    4   (when flagged) position in the keyspace's TTL index
 //    .  key_len32    4   (keys of 255 bytes or more) the key's length
 //    .  key          key_len bytes
 //    .  string       emb_len bytes (embedded strings: int and embstr)
 //
-// So `SET user:123456:name v123456` costs one 39-byte allocation, 51 with a
+// So `SET user:123456:name v123456` costs one 39-byte allocation, 47 with a
 // TTL; a set costs the header, the word and the key plus what the SetObject
 // owns.
 #pragma once
@@ -182,7 +181,7 @@ class Value {
   ~Value() = default;
 
   static constexpr uint8_t kEmbedded = 1;     // string bytes follow the key
-  static constexpr uint8_t kHasExpire = 2;    // expire + ttl_index present
+  static constexpr uint8_t kHasExpire = 2;    // expire present
   static constexpr uint8_t kLongKey = 4;      // key_len32 present
   static constexpr uint8_t kSnapMark = 8;     // see snap_mark()
   static constexpr uint8_t kPrivateInt = 16;  // see Object::private_int
@@ -193,7 +192,7 @@ class Value {
     return reinterpret_cast<const char*>(this) + sizeof(Value);
   }
   size_t word_size() const noexcept { return (flags_ & kEmbedded) ? 0 : sizeof(void*); }
-  size_t key_len_offset() const noexcept { return word_size() + (has_expire() ? 12 : 0); }
+  size_t key_len_offset() const noexcept { return word_size() + (has_expire() ? 8 : 0); }
   size_t key_offset() const noexcept { return key_len_offset() + ((flags_ & kLongKey) ? 4 : 0); }
   size_t key_size() const noexcept {
     if (!(flags_ & kLongKey)) return key_len_;
