@@ -4,6 +4,11 @@
 #                                                 whose members are what
 #                                                 __rand_int__ -r 1000000 yields
 #   smembers                                      of a 100-member set
+#   small5_* / small100_*                         SISMEMBER, SADD (of members
+#                                                 already there) and SMEMBERS
+#                                                 on a 5- and a 100-member set
+#                                                 of strings (small-set
+#                                                 encodings)
 #   sinter / sintercard / sunionstore             of two 10,000-member sets
 #                                                 overlapping by half
 # each at -P 1 and -P 16. The heavy set-algebra workloads run fewer requests
@@ -45,6 +50,16 @@ for p in 1 16; do
   ARGS[sunionstore_p$p]="-P $p -n 2000 sunionstore dst seta setb"
   SETUP[sunionstore_p$p]=$SETS_TWO
 done
-for w in sadd sismember smismember srandmember smembers sinter sintercard sunionstore; do
+for n in 5 100; do
+  for p in 1 16; do
+    ARGS[small${n}_sismember_p$p]="-P $p -r $n sismember set$n m:__rand_int__"
+    ARGS[small${n}_sadd_p$p]="-P $p -r $n sadd set$n m:__rand_int__"
+    ARGS[small${n}_smembers_p$p]="-P $p smembers set$n"
+    for w in sismember sadd smembers; do SETUP[small${n}_${w}_p$p]="sets_fill set$n $n m:%012d"; done
+  done
+done
+for w in sadd sismember smismember srandmember smembers sinter sintercard sunionstore \
+  small5_sismember small5_sadd small5_smembers small100_sismember small100_sadd \
+  small100_smembers; do
   ORDER+=("${w}_p1" "${w}_p16")
 done
