@@ -8,7 +8,8 @@
 // using Sentinel discovery (tests/clients/redis_py_sentinel_check.py) runs
 // across the failover.
 //
-// SentinelCommands: what Sentinel sends to the instances it watches (INFO,
+// SentinelCommands (and SentinelInfo, SentinelClientKill,
+// SentinelScriptKill): what Sentinel sends to the instances it watches (INFO,
 // ROLE, PUBLISH/SUBSCRIBE on __sentinel__:hello, CLIENT KILL, SLAVEOF,
 // CONFIG REWRITE, SCRIPT KILL, and its MULTI ... EXEC failover block) gets
 // the same answers from setd as from redis-server 7.0: each test runs on
@@ -89,10 +90,6 @@ std::set<std::string> members(const RespValue& v) {
   for (const auto& e : v.elements) out.insert(e.str);
   return out;
 }
-
-// The whole dataset of `node` equals `want`'s (same_digest's check for
-// nodes named by role).
-::testing::AssertionResult same_data(Node& want, Node& node) { return same_digest(want, node); }
 
 // ---------------------------------------------------------------------------
 // SentinelFailover
@@ -296,8 +293,8 @@ TEST(SentinelFailover, MasterKilledReplicaPromotedOldMasterRejoins) {
 
   // The same data everywhere: the WAIT-confirmed sets, the writer's and
   // redis-py's.
-  EXPECT_TRUE(same_data(promoted, other));
-  EXPECT_TRUE(same_data(promoted, *master));
+  EXPECT_TRUE(same_digest(promoted, other));
+  EXPECT_TRUE(same_digest(promoted, *master));
   EXPECT_EQ(promoted.call({"EXISTS", "py:before", "py:during", "py:after", "live"}).integer, 4);
 
   RecordProperty("watching_ms", t_watching);
