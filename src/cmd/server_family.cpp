@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <random>
 #include <set>
 
 #include "setd/base/clock.hpp"
@@ -43,12 +44,18 @@ std::string human_bytes(size_t n) {
   return buf;
 }
 
+// 40 hex digits from the system's entropy source, as Redis takes them from
+// /dev/urandom (getRandomHexChars): servers started in the same millisecond
+// must not share a run id, which Sentinel tells instances apart by.
 const std::string& run_id() {
   static const std::string id = [] {
     std::string s;
-    base::Rng rng(static_cast<uint64_t>(base::system_ms()) ^ static_cast<uint64_t>(getpid()));
+    std::random_device entropy;
     const char* hex = "0123456789abcdef";
-    for (int i = 0; i < 40; ++i) s += hex[rng.below(16)];
+    while (s.size() < 40) {
+      uint32_t bits = entropy();
+      for (int i = 0; i < 8 && s.size() < 40; ++i, bits >>= 4) s += hex[bits & 15];
+    }
     return s;
   }();
   return id;

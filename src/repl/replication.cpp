@@ -766,8 +766,11 @@ void Replication::cron() {
 
   // Master side, once a second.
   // A ping a period into the stream (replicationCron's, lower case as
-  // Redis sends it), counted from start-up.
-  if (!is_replica() && replica_count() > 0 && (now - start_s_) % s.repl_ping_replica_period == 0)
+  // Redis sends it), counted from start-up; none in the second of start-up
+  // itself, where Redis's first replicationCron runs before any replica
+  // can have attached.
+  if (!is_replica() && replica_count() > 0 && now != start_s_ &&
+      (now - start_s_) % s.repl_ping_replica_period == 0)
     feed_raw("*1\r\n$4\r\nping\r\n");
   for (auto& l : replicas_) {
     server::Client& c = *l->client;

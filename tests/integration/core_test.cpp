@@ -5,6 +5,9 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <regex>
+#include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -160,6 +163,28 @@ TEST_F(Core, InfoHasTheFieldsClientsRead) {
                         "uptime_in_seconds:", "connected_clients:", "used_memory:", "# Keyspace"})
     EXPECT_NE(info.find(f), std::string::npos) << f;
   EXPECT_NE(cli("info commandstats").find("cmdstat_info:calls="), std::string::npos);
+}
+
+// INFO's run_id comes from the system's entropy, as Redis's: servers
+// started together (pids in a row, the same millisecond), asked together,
+// each have their own (Sentinel tells instances apart by it). A seed of
+// the clock and the pid gave some of them the same one.
+TEST(CoreStandalone, RunIdsDifferBetweenServersStartedTogether) {
+  std::vector<std::unique_ptr<ServerProcess>> servers;
+  for (int i = 0; i < 16; ++i) servers.push_back(std::make_unique<ServerProcess>(setd_binary()));
+  std::vector<std::unique_ptr<Client>> clients;
+  for (auto& s : servers) clients.push_back(std::make_unique<Client>(s->port()));
+  for (auto& c : clients) c->send({"INFO", "server"});
+  std::set<std::string> ids;
+  for (auto& c : clients) {
+    const auto r = c->read();
+    ASSERT_TRUE(r.has_value());
+    std::smatch id;
+    ASSERT_TRUE(std::regex_search(r->str, id, std::regex("\r\nrun_id:([0-9a-f]{40})\r\n")))
+        << r->str;
+    ids.insert(id[1].str());
+  }
+  EXPECT_EQ(ids.size(), servers.size());
 }
 
 TEST_F(Core, CommandDocsGivesRedisCliItsHints) {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <climits>
 #include <condition_variable>
@@ -71,12 +72,21 @@ inline void PrintTo(NodeKind k, std::ostream* os) { *os << kind_name(k); }
 // --name value, after ServerProcess's own options).
 using Directives = std::vector<std::pair<std::string, std::string>>;
 
+// Where a Node's directives go: on its command line, or into a config file
+// the node writes in its own directory (node.conf) and starts from, so that
+// CONFIG REWRITE works on it (Sentinel sends one after each REPLICAOF) and a
+// restart reads what the rewrite left there.
+enum class NodeConfig { kCommandLine, kFile };
+
 // A setd or redis-server on a loopback port, with a directory and a log of
 // its own (both removed at the end). It can be stopped and started again
-// on the same port and directory (a master restart).
+// on the same port and directory (a master restart), and with
+// NodeConfig::kFile the same config file.
 class Node {
  public:
-  explicit Node(NodeKind kind, Directives directives = {}) : kind_(kind), dirs_(directives) {
+  explicit Node(NodeKind kind, Directives directives = {},
+                NodeConfig config = NodeConfig::kCommandLine)
+      : kind_(kind), dirs_(directives), config_(config) {
     start();
   }
   Node(const Node&) = delete;
@@ -94,8 +104,11 @@ class Node {
   bool running() { return process_ && process_->running(); }
   ServerProcess& process() { return *process_; }
 
-  // The test's own connection (opened at start, reopened after a restart).
+  // The test's own connection (opened at start, reopened after a restart,
+  // and when the server has closed it: CLIENT KILL TYPE normal, which
+  // Sentinel sends with every reconfiguration).
   Client& client() {
+    if (client_ && closed_by_server(client_->fd())) client_.reset();
     if (!client_) client_ = std::make_unique<Client>(port_, 10000);
     return *client_;
   }
@@ -106,7 +119,10 @@ class Node {
   }
 
   // Starts the server (again: same port, directory and directives, plus
-  // `more`, which later starts forget).
+  // `more`, which later starts forget). With NodeConfig::kFile the
+  // directives go into config_file() at the first start; later starts read
+  // the file as it is then (CONFIG REWRITE may have changed it). `more`
+  // always goes on the command line.
   void start(const Directives& more = {}) {
     std::vector<std::string> args{"--dir", dir_.path()};
     if (kind_ == NodeKind::kRedis) {
@@ -115,14 +131,18 @@ class Node {
     } else {
       for (const char* a : {"--loglevel", "notice"}) args.emplace_back(a);
     }
-    for (const Directives* d : std::initializer_list<const Directives*>{&dirs_, &more})
+    if (config_ == NodeConfig::kFile && !file_exists(config_file())) write_config_file();
+    for (const Directives* d : std::initializer_list<const Directives*>{&dirs_, &more}) {
+      if (d == &dirs_ && config_ == NodeConfig::kFile) continue;
       for (const auto& [name, value] : *d) {
         args.push_back("--" + name);
         args.push_back(value);
       }
+    }
     client_.reset();
     process_.reset();
-    process_ = std::make_unique<ServerProcess>(binary(), args, "", log_path(), port_);
+    process_ = std::make_unique<ServerProcess>(
+        binary(), args, config_ == NodeConfig::kFile ? config_file() : "", log_path(), port_);
     port_ = process_->port();
   }
   // Stops the server (SIGTERM by default) and waits for its exit.
@@ -134,6 +154,12 @@ class Node {
     stop();
     start(more);
   }
+
+  // The config file (NodeConfig::kFile), "" otherwise, and its text now.
+  std::string config_file() const {
+    return config_ == NodeConfig::kFile ? dir_.file("node.conf") : "";
+  }
+  std::string config_text() const { return file_bytes(config_file()); }
 
   std::string log_path() const { return dir_.file("node.log"); }
   // The last `lines` lines of the server's log.
@@ -154,9 +180,27 @@ class Node {
   std::string binary() const {
     return kind_ == NodeKind::kRedis ? std::string("redis-server") : setd_binary();
   }
+  // The peer closed the socket: it reads end-of-file (or an error) now.
+  static bool closed_by_server(int fd) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) return false;
+    char c;
+    const ssize_t n = ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+  }
+  // One `name value` line per directive: a value of several words stays
+  // several words (`replicaof 127.0.0.1 6379`, `save 900 1`), an empty one
+  // is written "".
+  void write_config_file() const {
+    std::string text = "# Written by the test (tests/support/replication.hpp)\n";
+    for (const auto& [name, value] : dirs_)
+      text += name + " " + (value.empty() ? "\"\"" : value) + "\n";
+    put_file_bytes(config_file(), text);
+  }
 
   NodeKind kind_;
   Directives dirs_;
+  NodeConfig config_;
   TempDir dir_;
   int port_ = 0;
   std::unique_ptr<ServerProcess> process_;
