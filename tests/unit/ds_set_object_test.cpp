@@ -163,7 +163,7 @@ TEST(SetObject, IntsetIterationAndScan) {
   if (is != nullptr) {
     EXPECT_EQ(is->width(), IntSet::Width::k64);
   }
-  EXPECT_EQ(s.memory_bytes(), 4u * 8);
+  EXPECT_EQ(s.memory_bytes(), IntSet::kHeaderBytes + 4u * 8);
 }
 
 TEST(SetObject, HashtableScanVisitsAll) {

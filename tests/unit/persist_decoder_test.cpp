@@ -184,7 +184,7 @@ TEST(PersistDecoder, IntsetKeepsTheWidthItWasSavedWith) {
   const auto* is = rec.keys.at(0).value.as_set().as_intset();
   ASSERT_NE(is, nullptr);
   EXPECT_EQ(is->width(), ds::IntSet::Width::k64);
-  EXPECT_EQ(is->memory_bytes(), 24u);
+  EXPECT_EQ(is->memory_bytes(), ds::IntSet::kHeaderBytes + 24u);
   RdbRecorder rec4;
   ASSERT_TRUE(decode(intset_file(4, {-70000, 5, 70000}), rec4).ok);
   EXPECT_EQ(rec4.keys.at(0).value.as_set().as_intset()->width(), ds::IntSet::Width::k32);
