@@ -109,7 +109,7 @@ TEST(PersistAofVsRedis, RedisChecksAndLoadsSetdAof) {
   TempDir dir;
   Dataset before;
   {
-    ServerProcess setd(setd_binary(), {"--appendonly", "yes", "--dir", dir.path()});
+    ServerProcess setd(setd_binary(), as_redis70({"--appendonly", "yes", "--dir", dir.path()}));
     Client c(setd.port(), 20000);
     fill_sample_dataset(c, 20000);
     apply_write_effects(c);
@@ -136,7 +136,7 @@ TEST(PersistAofVsRedis, IncrFileLogsExactlyWhatRedisLogs) {
   };
   Dataset live;
   {
-    ServerProcess setd(setd_binary(), with_dir(setd_dir));
+    ServerProcess setd(setd_binary(), as_redis70(with_dir(setd_dir)));
     ServerProcess redis("redis-server", with_dir(redis_dir));
     Client s(setd.port()), r(redis.port());
     const std::vector<std::vector<std::string>> cmds = {
@@ -196,7 +196,7 @@ TEST(PersistAofVsRedis, IncrFileLogsExactlyWhatRedisLogs) {
   }
   // And it replays to the same data (no SAVE or DEBUG run while loading).
   const std::string dump = file_bytes(setd_dir.file("dump.rdb"));
-  ServerProcess setd(setd_binary(), with_dir(setd_dir));
+  ServerProcess setd(setd_binary(), as_redis70(with_dir(setd_dir)));
   Client c(setd.port());
   EXPECT_EQ(dataset_diff(live, capture_dataset(c)), "");
   EXPECT_TRUE(file_bytes(setd_dir.file("dump.rdb")) == dump)
@@ -223,7 +223,7 @@ TEST(PersistAofVsRedis, SetdLoadsRedisAofWithAndWithoutRdbPreamble) {
     ASSERT_EQ(entries.size(), 2u) << file_bytes(dir.file(kManifest));
     EXPECT_TRUE(
         entries[0].second.ends_with(std::string(preamble) == "yes" ? ".base.rdb" : ".base.aof"));
-    ServerProcess setd(setd_binary(), {"--appendonly", "yes", "--dir", dir.path()});
+    ServerProcess setd(setd_binary(), as_redis70({"--appendonly", "yes", "--dir", dir.path()}));
     Client c(setd.port(), 20000);
     EXPECT_EQ(dataset_diff(from_redis, capture_dataset(c)), "")
         << "aof-use-rdb-preamble " << preamble;
@@ -235,7 +235,8 @@ TEST(PersistAofVsRedis, RewriteSwitchesFilesLikeRedisAndKeepsTheData) {
   TempDir setd_dir, redis_dir;
   Dataset before;
   {
-    ServerProcess setd(setd_binary(), {"--appendonly", "yes", "--dir", setd_dir.path()});
+    ServerProcess setd(setd_binary(),
+                       as_redis70({"--appendonly", "yes", "--dir", setd_dir.path()}));
     ServerProcess redis("redis-server", {"--appendonly", "yes", "--dir", redis_dir.path()});
     Client s(setd.port(), 20000), r(redis.port(), 20000);
     for (Client* c : {&s, &r}) fill_sample_dataset(*c, 5000);
@@ -257,7 +258,7 @@ TEST(PersistAofVsRedis, RewriteSwitchesFilesLikeRedisAndKeepsTheData) {
     before = capture_dataset(s);
   }
   EXPECT_EQ(redis_check_aof(setd_dir.path()), "");
-  ServerProcess setd(setd_binary(), {"--appendonly", "yes", "--dir", setd_dir.path()});
+  ServerProcess setd(setd_binary(), as_redis70({"--appendonly", "yes", "--dir", setd_dir.path()}));
   Client c(setd.port(), 20000);
   EXPECT_EQ(dataset_diff(before, capture_dataset(c)), "");
 }
@@ -267,7 +268,7 @@ TEST(PersistAofVsRedis, ConfigSetAppendonlyWritesTheCurrentData) {
   TempDir setd_dir, redis_dir;
   Dataset before;
   {
-    ServerProcess setd(setd_binary(), {"--dir", setd_dir.path()});
+    ServerProcess setd(setd_binary(), as_redis70({"--dir", setd_dir.path()}));
     ServerProcess redis("redis-server", {"--dir", redis_dir.path()});
     Client s(setd.port(), 20000), r(redis.port(), 20000);
     for (Client* c : {&s, &r}) {
@@ -294,7 +295,7 @@ TEST(PersistAofVsRedis, ConfigSetAppendonlyWritesTheCurrentData) {
     EXPECT_EQ(list_dir(setd_dir.file("appendonlydir")), list_dir(redis_dir.file("appendonlydir")));
   }
   // Everything is in the last BASE (an RDB): encodings are those of a load.
-  ServerProcess setd(setd_binary(), {"--appendonly", "yes", "--dir", setd_dir.path()});
+  ServerProcess setd(setd_binary(), as_redis70({"--appendonly", "yes", "--dir", setd_dir.path()}));
   Client c(setd.port(), 20000);
   EXPECT_EQ(dataset_diff(before, capture_dataset(c), {.encodings = false}), "");
 }
@@ -352,8 +353,8 @@ TEST(PersistAofVsRedis, TruncatedLastIncrFileLoadsUpToTheLastWholeCommand) {
     Client r(redis.port());
     from_redis = capture_dataset(r);
   }
-  ServerProcess setd(setd_binary(), {"--appendonly", "yes", "--aof-load-truncated", "yes", "--dir",
-                                     base.file("setd-yes")});
+  ServerProcess setd(setd_binary(), as_redis70({"--appendonly", "yes", "--aof-load-truncated",
+                                                "yes", "--dir", base.file("setd-yes")}));
   Client c(setd.port());
   const Dataset mine = capture_dataset(c);
   EXPECT_EQ(dataset_size(mine), 100u) << "the set and k:0 .. k:98";

@@ -103,7 +103,7 @@ TEST(PersistRdb, WritesAfterAnEarlierSnapshotAreInTheNextOne) {
 
 TEST(PersistRdb, BgsaveInfoCountersAndLastsaveMatchRedis) {
   if (!have_redis_tools()) GTEST_SKIP() << "redis-server not installed";
-  ServerProcess setd(setd_binary());
+  ServerProcess setd(setd_binary(), as_redis70({}));
   ServerProcess redis("redis-server");
   Client s(setd.port()), r(redis.port());
   // Same writes, same counters.
@@ -171,7 +171,7 @@ TEST(PersistRdbVsRedis, RedisCheckRdbAcceptsAndRedisLoadsSetdDump) {
   TempDir dir;
   Dataset from_setd;
   {
-    ServerProcess setd(setd_binary(), {"--dir", dir.path()});
+    ServerProcess setd(setd_binary(), as_redis70({"--dir", dir.path()}));
     Client c(setd.port(), 20000);
     fill_sample_dataset(c);
     from_setd = capture_dataset(c);
@@ -194,7 +194,7 @@ TEST(PersistRdbVsRedis, SetdLoadsRedisDump) {
     from_redis = capture_dataset(c);
     ASSERT_EQ(c.call({"SAVE"}).str, "OK");
   }
-  ServerProcess setd(setd_binary(), {"--dir", dir.path()});
+  ServerProcess setd(setd_binary(), as_redis70({"--dir", dir.path()}));
   Client c(setd.port(), 20000);
   EXPECT_EQ(dataset_diff(from_redis, capture_dataset(c)), "");
   EXPECT_EQ(info_value(c, "rdb_last_load_keys_loaded"), std::to_string(dataset_size(from_redis)));
@@ -253,7 +253,8 @@ TEST(PersistRdbVsRedis, UnsupportedTypesStopStartUpUnlessSkipped) {
   for (const auto& tc : cases) all.push_back(tc.commands[0]);
   all.push_back({"HSET", "h2", "x", "y"});
   make_dump(dir.path(), all, &supported);
-  ServerProcess setd(setd_binary(), {"--dir", dir.path(), "--rdb-skip-unsupported-types", "yes"});
+  ServerProcess setd(setd_binary(),
+                     as_redis70({"--dir", dir.path(), "--rdb-skip-unsupported-types", "yes"}));
   Client c(setd.port());
   EXPECT_EQ(dataset_diff(supported, capture_dataset(c)), "");
 }
