@@ -36,8 +36,16 @@ Value Value::set(ds::SetObject set) {
 }
 
 const char* Value::encoding_name() const {
-  if (type() == Type::kSet)
-    return as_set().encoding() == ds::SetObject::Encoding::kIntSet ? "intset" : "hashtable";
+  if (type() == Type::kSet) {
+    switch (as_set().encoding()) {
+      case ds::SetObject::Encoding::kIntSet:
+        return "intset";
+      case ds::SetObject::Encoding::kListPack:
+        return "listpack";
+      case ds::SetObject::Encoding::kHashTable:
+        return "hashtable";
+    }
+  }
   switch (as_string().encoding) {
     case StringEncoding::kInt:
       return "int";

@@ -1,8 +1,11 @@
 // Unit tests for setd::ds::ListPack: order, header and entry escapes,
-// erase_if, randomness against a model.
+// erase_if, randomness against a model, and the heap bytes of the shapes
+// the header comment documents (measured with malloc_usable_size).
 #include <gtest/gtest.h>
+#include <malloc.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <string>
@@ -10,6 +13,7 @@
 
 #include "setd/base/random.hpp"
 #include "setd/ds/listpack.hpp"
+#include "setd/ds/set_object.hpp"
 
 namespace setd::ds {
 namespace {
@@ -195,6 +199,61 @@ TEST(ListPack, RandomIsUniform) {
   double chi2 = 0;
   for (const auto& [m, h] : hist) chi2 += (h - e) * (h - e) / e;
   EXPECT_LT(chi2, 72.05);  // 39 degrees of freedom, p = 0.001
+}
+
+// --- memory ----------------------------------------------------------------
+
+// What a 1-member, a 5-tag and a 50-member set cost on the heap: the blob
+// (exact request and malloc_usable_size under this process's allocator),
+// plus the 8-byte SetObject the key's value holds. The numbers printed are
+// the ones quoted in listpack.hpp.
+struct Shape {
+  const char* name;
+  std::vector<std::string> members;
+};
+
+TEST(ListPack, MemoryOfTheDocumentedShapes) {
+  std::vector<std::string> fifty, fifty_wide;
+  for (int j = 0; j < 50; ++j) {
+    fifty.push_back("m:" + std::to_string(j));
+    fifty_wide.push_back("m:" + std::to_string(1000000 + j * 7919));  // 9 bytes each
+  }
+  const Shape shapes[] = {
+      {"1 member \"user:12345\"", {"user:12345"}},
+      {"5 tags", {"red", "green", "blue", "urgent", "done"}},
+      {"50 members m:0..m:49", fifty},
+      {"50 members m:<7 digits>", fifty_wide},
+  };
+  // The sets are built by adding (a realloc per member), then measured as
+  // a copy makes them (one malloc of the exact size): glibc's realloc may
+  // leave a grown block larger than a fresh one, which says more about the
+  // history of the heap than about the layout.
+  auto usable = [](const SetObject& s) {
+    return malloc_usable_size(const_cast<void*>(s.as_listpack()->allocation()));
+  };
+  std::vector<size_t> fresh;
+  for (const Shape& sh : shapes) {
+    SetObject built = SetObject::empty_listpack();
+    for (const auto& m : sh.members) ASSERT_TRUE(built.add(m, SetLimits{}));
+    ASSERT_EQ(built.encoding(), SetObject::Encoding::kListPack);
+    const SetObject s = built.clone();
+    const size_t requested = s.memory_bytes();
+    EXPECT_EQ(requested, expected_bytes(sh.members));
+    EXPECT_GE(usable(s), requested);
+    fresh.push_back(usable(s));
+    const auto n = static_cast<double>(sh.members.size());
+    std::printf(
+        "[ info     ] %-26s blob %4zu bytes (usable %4zu, as built %4zu): %.2f bytes/member, "
+        "+8 SetObject: %.2f\n",
+        sh.name, requested, usable(s), usable(built), static_cast<double>(usable(s)) / n,
+        static_cast<double>(usable(s) + sizeof(SetObject)) / n);
+  }
+  // The targets the layout is for: one member well inside 64 bytes per key
+  // with its key, five short tags inside 96, 50 short members at most 10
+  // bytes each (usable bytes: glibc rounds more than mimalloc does).
+  EXPECT_LE(fresh[0], 24u);
+  EXPECT_LE(fresh[1], 40u);
+  EXPECT_LE(fresh[2] + sizeof(SetObject), 500u);
 }
 
 }  // namespace

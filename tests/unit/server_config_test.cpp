@@ -126,6 +126,10 @@ TEST(Config, SetListpackDirectives) {
   EXPECT_EQ(c.set_many(set), "");
   EXPECT_EQ(c.settings().set_max_listpack_entries, 0);
   EXPECT_EQ(c.settings().set_max_listpack_value, 1000);
+  const ds::SetLimits limits = c.settings().set_limits();
+  EXPECT_FALSE(limits.listpack_enabled());
+  EXPECT_EQ(limits.max_listpack_value, 1000u);
+  EXPECT_EQ(limits.max_intset_entries, 512u);
   std::vector<std::string_view> bad{"set-max-listpack-entries", "-1"};
   EXPECT_NE(c.set_many(bad), "");
   std::vector<std::string_view> bad2{"set-max-listpack-value", "x"};

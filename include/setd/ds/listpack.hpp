@@ -24,10 +24,27 @@
 // set-max-listpack-entries (default 128) members of at most
 // set-max-listpack-value (default 64) bytes; SetObject converts beyond.
 //
+// Heap bytes, measured by tests/unit/ds_listpack_test.cpp
+// (MemoryOfTheDocumentedShapes: the blob's exact size, and what
+// malloc_usable_size says under glibc for a block of that size; mimalloc's
+// 8-byte size classes up to 64 bytes, then 4 per doubling, computed):
+//
+//   shape                        blob  usable: glibc  mimalloc  per member
+//   1 member "user:12345"          12            24        16     24 / 16
+//   5 tags (red green blue         28            40        32    8.0 / 6.4
+//     urgent done)
+//   50 members "m:0".."m:49"      241           248       256   4.96 / 5.12
+//   50 members "m:<7 digits>"     501           504       512  10.08 / 10.24
+//
+// plus the SetObject word (8 bytes) in the key's value. A HashSet costs
+// 16-18 bytes per member plus its object and tables. (glibc's realloc may
+// leave a block that grew in place larger than a fresh one of its size;
+// mimalloc's keeps a block only while the size stays within its class.)
+//
 // The object is one pointer: the blob's address PLUS ONE (so it is always
-// odd; an empty set points into a static, never-freed header), so that a
-// one-word set value can tell a listpack from an intset (whose blob address
-// is even, or null) by its low bits.
+// odd; an empty set points into a static, never-freed header). SetObject
+// keeps that word as is and tells a listpack from an intset (whose blob
+// address is even, or null) and a hashtable (tagged 2) by its low bits.
 //
 // Copyable (deep copy) and movable; a moved-from ListPack is empty.
 // Allocation failure: insert/copy throw std::bad_alloc and leave the set
