@@ -121,6 +121,28 @@ TEST(PersistAofVsRedis, RedisChecksAndLoadsSetdAof) {
   EXPECT_EQ(dataset_diff(before, capture_dataset(c)), "");
 }
 
+// The same with setd's default listpack sets (the RDB preamble writes them
+// as plain sets): redis-server 7.0 loads every member.
+TEST(PersistAofVsRedis, RedisChecksAndLoadsSetdAofWithListpacks) {
+  if (!have_redis_tools()) GTEST_SKIP() << "redis-server not installed";
+  TempDir dir;
+  Dataset before;
+  {
+    ServerProcess setd(setd_binary(), {"--appendonly", "yes", "--dir", dir.path()});
+    Client c(setd.port(), 20000);
+    fill_sample_dataset(c, 20000);
+    EXPECT_EQ(c.call({"BGREWRITEAOF"}).kind, RespValue::Kind::kSimple);  // a preamble
+    ASSERT_TRUE(wait_persistence_idle(c));
+    apply_write_effects(c);
+    before = capture_dataset(c);
+    EXPECT_EQ(c.call({"OBJECT", "ENCODING", "set:mixed"}).str, "listpack");
+  }
+  EXPECT_EQ(redis_check_aof(dir.path()), "");
+  ServerProcess redis("redis-server", {"--appendonly", "yes", "--dir", dir.path()});
+  Client c(redis.port(), 20000);
+  EXPECT_EQ(dataset_diff(before, capture_dataset(c), {.encodings = false}), "");
+}
+
 // Deterministic commands (no randomness, no clock): the INCR file must hold
 // exactly what redis-server 7.0 writes for them: writes as sent, nothing for
 // reads, no-ops and commands that only save or reload (SAVE, BGSAVE, DEBUG

@@ -5,7 +5,9 @@
 // are compared with SINTERCARD's errors and SUNION / SDIFF cardinalities.
 //
 // setd runs with Redis 7.0's set encodings (set-max-listpack-entries 0),
-// and OBJECT ENCODING is compared too.
+// and then OBJECT ENCODING is compared too; the listpack runs start it with
+// listpack limits instead (replies must still be Redis 7.0's, encodings
+// differ by design).
 //
 // Seed: SETS_DIFF_SEED=<n> runs one chosen seed; SETS_DIFF_COMMANDS=<n>
 // changes the stream length; SETS_DIFF_EACH_STEP=1 compares every key after
@@ -50,7 +52,7 @@ bool redis_available() { return !shell("command -v redis-server").empty(); }
 
 class Differential {
  public:
-  // `setd_options`: as_redis70() (the default) or other limits.
+  // `setd_options`: as_redis70() (the default) or listpack limits.
   Differential(uint64_t seed, int resp,
                const std::vector<std::string>& setd_options = as_redis70({}))
       : seed_(seed),
@@ -553,6 +555,25 @@ TEST(SetsDifferential, RandomStreamResp3) {
   for (uint64_t seed : seeds({3})) {
     Differential d(seed, 3);
     EXPECT_EQ(d.run(stream_length()), 0) << "seed " << seed;
+  }
+}
+
+// Every set command on listpack-encoded sets (Redis 7.2's rules): the
+// replies must be Redis 7.0's. Default limits (128 / 64: the stream's sets
+// are listpacks until they grow), small ones (conversions both ways all the
+// time: 8 members, 6 bytes), and limits where the order of additions decides
+// encodings (set-max-intset-entries 16 < set-max-listpack-entries 40).
+TEST(SetsDifferential, RandomStreamListpack) {
+  if (!redis_available()) GTEST_SKIP() << "redis-server not installed";
+  const std::vector<std::vector<std::string>> limits = {
+      {"--set-max-listpack-entries", "128"},
+      {"--set-max-listpack-entries", "8", "--set-max-listpack-value", "6"},
+      {"--set-max-listpack-entries", "40", "--set-max-listpack-value", "20"},
+  };
+  for (uint64_t seed : seeds({4, 5, 6})) {
+    const auto& opts = limits[seed % limits.size()];
+    Differential d(seed, seed % 2 ? 2 : 3, opts);
+    EXPECT_EQ(d.run(stream_length()), 0) << "seed " << seed << " " << opts[1];
   }
 }
 
