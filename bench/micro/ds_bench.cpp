@@ -187,7 +187,7 @@ BENCHMARK(BM_HashSetPopRandom1M)->Iterations(200000);
 void BM_SetObjectAddSmallInts(benchmark::State& state) {
   for (auto _ : state) {
     setd::ds::SetObject s;
-    for (int i = 0; i < 512; ++i) s.add(std::to_string(i * 7), 512);
+    for (int i = 0; i < 512; ++i) s.add(std::to_string(i * 7), setd::ds::SetLimits::redis70());
     benchmark::DoNotOptimize(s.size());
   }
   state.SetItemsProcessed(state.iterations() * 512);

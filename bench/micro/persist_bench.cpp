@@ -20,7 +20,7 @@ using setd::ds::SetObject;
 
 Object member_set(size_t n) {
   SetObject s = SetObject::empty_hashtable(n);
-  for (size_t i = 0; i < n; ++i) s.add("m:" + std::to_string(i), 512);
+  for (size_t i = 0; i < n; ++i) s.add("m:" + std::to_string(i), setd::ds::SetLimits::redis70());
   return Object::set(std::move(s));
 }
 
@@ -47,7 +47,7 @@ BENCHMARK(BM_EncodeHashtableSet)->Arg(25000)->Arg(1000000)->Unit(benchmark::kMil
 
 void BM_EncodeIntset512(benchmark::State& state) {
   SetObject s;
-  for (int i = 0; i < 512; ++i) s.add(std::to_string(i * 1000), 512);
+  for (int i = 0; i < 512; ++i) s.add(std::to_string(i * 1000), setd::ds::SetLimits::redis70());
   const Object v = Object::set(std::move(s));
   std::string out;
   setd::persist::RdbEncoder enc(&out);

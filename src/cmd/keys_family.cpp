@@ -375,7 +375,8 @@ const db::Value* object_lookup(Context& ctx) {
   return v;
 }
 
-// OBJECT ENCODING: int/embstr/raw for strings, intset/hashtable for sets.
+// OBJECT ENCODING: int/embstr/raw for strings, intset/listpack/hashtable for
+// sets.
 void object_encoding(Context& ctx) {
   if (const db::Value* v = object_lookup(ctx)) ctx.rb.bulk(v->encoding_name());
 }

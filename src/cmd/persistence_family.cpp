@@ -114,7 +114,7 @@ void restore_cmd(Context& ctx) {
   if (!parse_ll(ctx, ctx.arg(2), ttl)) return;
   if (ttl < 0) return ctx.rb.error("ERR Invalid TTL value, must be >= 0");
   persist::DecodeOptions opts;
-  opts.max_intset_entries = static_cast<size_t>(ctx.server.settings().set_max_intset_entries);
+  opts.set_limits = ctx.server.settings().set_limits();
   auto restored = persist::restore_payload(ctx.arg(3), opts);
   if (!restored.value) return ctx.rb.error("ERR " + restored.error);
   bool deleted = false;

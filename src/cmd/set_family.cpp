@@ -39,10 +39,9 @@ constexpr uint64_t kMaxDrawsWithRepeats = uint64_t{1} << 28;
 // buffer limits (Redis stops at CLIENT_CLOSE_ASAP the same way).
 constexpr uint64_t kOutputCheckInterval = 1024;
 
-// set-max-intset-entries, as SetObject wants it.
-size_t max_intset(const Context& ctx) {
-  return static_cast<size_t>(ctx.server.settings().set_max_intset_entries);
-}
+// set-max-intset-entries, set-max-listpack-entries and
+// set-max-listpack-value, as SetObject wants them.
+ds::SetLimits set_limits(const Context& ctx) { return ctx.server.settings().set_limits(); }
 
 // Publishes set.* event `e` if anybody listens: fill(SetEventJson&) adds
 // the fields. Costs one wanted() check otherwise.
@@ -160,17 +159,24 @@ bool output_overflow(Context& ctx, size_t reply_start) {
 
 // --- SADD / SREM ------------------------------------------------------------
 
-// SADD key member...: adds, creating the set for the first member as Redis
-// does (intset or hashtable); replies the number of new members.
+// SADD key member...: adds, creating the set for the first member and the
+// number of members given as Redis does (setTypeCreate: intset, listpack or
+// hashtable; an existing set may convert first, setTypeMaybeConvert);
+// replies the number of new members.
 void sadd(Context& ctx) {
   const std::string_view key = ctx.arg(1);
   db::Value* v = lookup_write(ctx, key);
   if (v != nullptr && v->type() != db::Type::kSet) return ctx.wrong_type();
-  if (v == nullptr) v = &add_key(ctx, key, db::Object::set(SetObject::create_for(ctx.arg(2))));
+  const ds::SetLimits limits = set_limits(ctx);
+  const size_t given = ctx.argc() - 2;
+  if (v == nullptr) {
+    v = &add_key(ctx, key, db::Object::set(SetObject::create_for(ctx.arg(2), given, limits)));
+  } else {
+    v->as_set().maybe_convert(given, limits);
+  }
   SetObject& s = v->as_set();
-  const size_t max = max_intset(ctx);
   long long added = 0;
-  for (size_t i = 2; i < ctx.argc(); ++i) added += s.add(ctx.arg(i), max) ? 1 : 0;
+  for (size_t i = 2; i < ctx.argc(); ++i) added += s.add(ctx.arg(i), limits) ? 1 : 0;
   if (added > 0) {
     key_modified(ctx, key);
     ctx.dirty(static_cast<uint64_t>(added) - 1);  // one change per member, as Redis
@@ -324,9 +330,10 @@ void srandmember(Context& ctx) {
   std::string& out = ctx.client.out;
   const size_t start = out.size();
   const auto budget = static_cast<size_t>(ctx.server.settings().proto_max_bulk_len);
+  const ds::RandomDraws draws(*s);  // a listpack is indexed once
   ctx.rb.array(count);
   for (uint64_t i = 1; i <= count; ++i) {
-    ctx.rb.bulk(ds::random_member_view(*s, base::rng(), buf));
+    ctx.rb.bulk(draws.draw(base::rng(), buf));
     if (i % kOutputCheckInterval != 0) continue;
     if (output_overflow(ctx, start)) return;
     if (out.size() - start > budget) {
@@ -388,7 +395,7 @@ void spop(Context& ctx) {
   const bool whole = static_cast<uint64_t>(l) >= s.size();
   const bool propagating = !whole && ctx.server.propagating();
   const size_t n = ds::pop_members(
-      s, static_cast<uint64_t>(l), max_intset(ctx), base::rng(), [&](std::string_view m) {
+      s, static_cast<uint64_t>(l), set_limits(ctx), base::rng(), [&](std::string_view m) {
         out.rb().bulk(m);
         if (propagating) ctx.also_propagate({"SREM", std::string(key), std::string(m)});
       });
@@ -423,9 +430,11 @@ void smove(Context& ctx) {
   if (!from.remove(member)) return ctx.rb.integer(0);
   notify(ctx, server::notify::kSet, "srem", src_key);
   delete_if_empty(ctx, src_key, from);
-  if (dst == nullptr) dst = &add_key(ctx, dst_key, db::Object::set(SetObject::create_for(member)));
+  const ds::SetLimits limits = set_limits(ctx);
+  if (dst == nullptr)
+    dst = &add_key(ctx, dst_key, db::Object::set(SetObject::create_for(member, 1, limits)));
   key_modified(ctx, src_key);
-  if (dst->as_set().add(member, max_intset(ctx))) {
+  if (dst->as_set().add(member, limits)) {
     key_modified(ctx, dst_key);
     notify(ctx, server::notify::kSet, "sadd", dst_key);
   }
@@ -463,7 +472,7 @@ void sinterstore(Context& ctx) {
   const std::string_view dst = ctx.arg(1);
   SetList sets;
   if (!collect_sets(ctx, ctx.args.subspan(2), sets)) return;
-  SetObject result = ds::intersection(sets, max_intset(ctx));
+  SetObject result = ds::intersection(sets, set_limits(ctx));
   const size_t n = result.size();
   store_result(ctx, dst, std::move(result), "sinterstore");
   publish_stored(ctx, SetEvent::kIntersectionStored, dst, n);
@@ -497,7 +506,7 @@ void sunion(Context& ctx) {
   SetObject result;
   const SetObject* reply = only;
   if (!single) {
-    result = ds::set_union(sets, max_intset(ctx));
+    result = ds::set_union(sets, set_limits(ctx));
     reply = &result;
   }
   publish_event(ctx, SetEvent::kUnion, [&](auto& j) {
@@ -512,7 +521,7 @@ void sunionstore(Context& ctx) {
   const std::string_view dst = ctx.arg(1);
   SetList sets;
   if (!collect_sets(ctx, ctx.args.subspan(2), sets)) return;
-  SetObject result = ds::set_union(sets, max_intset(ctx));
+  SetObject result = ds::set_union(sets, set_limits(ctx));
   const size_t n = result.size();
   store_result(ctx, dst, std::move(result), "sunionstore");
   publish_stored(ctx, SetEvent::kUnionStored, dst, n);
@@ -529,7 +538,7 @@ void sdiff(Context& ctx) {
   SetObject result;
   const SetObject* reply = sets[0];
   if (!nothing_else) {
-    result = ds::set_difference(sets, max_intset(ctx));
+    result = ds::set_difference(sets, set_limits(ctx));
     reply = &result;
   }
   publish_event(ctx, SetEvent::kDifference, [&](auto& j) {
@@ -545,7 +554,7 @@ void sdiffstore(Context& ctx) {
   const std::string_view dst = ctx.arg(1);
   SetList sets;
   if (!collect_sets(ctx, ctx.args.subspan(2), sets)) return;
-  SetObject result = ds::set_difference(sets, max_intset(ctx));
+  SetObject result = ds::set_difference(sets, set_limits(ctx));
   const size_t n = result.size();
   store_result(ctx, dst, std::move(result), "sdiffstore");
   publish_stored(ctx, SetEvent::kDifferenceStored, dst, n);
@@ -714,8 +723,8 @@ void publish_scan(Context& ctx, const ScanArgs& a, size_t n) {
 
 // SSCAN key cursor [MATCH p] [COUNT n], in Redis's order: cursor errors,
 // then the lookup (a missing key answers ["0", []] before options are
-// checked), WRONGTYPE, option errors. An intset is returned whole with
-// cursor 0; a hashtable is scanned for about COUNT members (at most
+// checked), WRONGTYPE, option errors. An intset or a listpack is returned
+// whole with cursor 0; a hashtable is scanned for about COUNT members (at most
 // COUNT * 10 steps), MATCH filtering what was visited.
 void sscan(Context& ctx) {
   uint64_t cursor = 0;
@@ -755,7 +764,7 @@ void sscan(Context& ctx) {
       cursor = hs->scan(cursor, visit);
     } while (cursor != 0 && steps_left-- != 0 && st.seen < static_cast<uint64_t>(a.count));
   } else {
-    cursor = s->scan(cursor, visit);  // an intset is returned whole, cursor 0
+    cursor = s->scan(cursor, visit);  // an intset or listpack: whole, cursor 0
   }
   publish_scan(ctx, a, st.matched);
   char buf[base::kMaxLongLongChars];

@@ -56,14 +56,14 @@ void store_at(unsigned char* data, size_t i, IntSet::Width w, int64_t v) noexcep
 
 }  // namespace
 
-IntSet::~IntSet() { std::free(data_); }
+IntSet::~IntSet() { std::free(blob_); }
 
-IntSet::IntSet(const IntSet& other) : size_(other.size_), width_(other.width_) {
-  if (other.size_ > 0) {
+IntSet::IntSet(const IntSet& other) {
+  if (other.blob_ != nullptr) {
     const size_t bytes = other.memory_bytes();
-    data_ = static_cast<unsigned char*>(std::malloc(bytes));
-    if (data_ == nullptr) throw std::bad_alloc();
-    std::memcpy(data_, other.data_, bytes);
+    blob_ = static_cast<unsigned char*>(std::malloc(bytes));
+    if (blob_ == nullptr) throw std::bad_alloc();
+    std::memcpy(blob_, other.blob_, bytes);
   }
 }
 
@@ -75,17 +75,12 @@ IntSet& IntSet::operator=(const IntSet& other) {
   return *this;
 }
 
-IntSet::IntSet(IntSet&& other) noexcept
-    : data_(std::exchange(other.data_, nullptr)),
-      size_(std::exchange(other.size_, 0)),
-      width_(std::exchange(other.width_, Width::k16)) {}
+IntSet::IntSet(IntSet&& other) noexcept : blob_(std::exchange(other.blob_, nullptr)) {}
 
 IntSet& IntSet::operator=(IntSet&& other) noexcept {
   if (this != &other) {
-    std::free(data_);
-    data_ = std::exchange(other.data_, nullptr);
-    size_ = std::exchange(other.size_, 0);
-    width_ = std::exchange(other.width_, Width::k16);
+    std::free(blob_);
+    blob_ = std::exchange(other.blob_, nullptr);
   }
   return *this;
 }
@@ -112,15 +107,14 @@ IntSet IntSet::from_sorted_unique(std::span<const int64_t> values, Width min_wid
   // Ascending: the extremes need the widest width.
   Width w = std::max({min_width, width_for(values.front()), width_for(values.back())});
   s.resize_buffer(values.size(), w);
-  s.width_ = w;
-  for (size_t i = 0; i < values.size(); ++i) store_at(s.data_, i, w, values[i]);
-  s.size_ = static_cast<uint32_t>(values.size());
+  for (size_t i = 0; i < values.size(); ++i) store_at(s.data(), i, w, values[i]);
+  s.set_count(static_cast<uint32_t>(values.size()));
   return s;
 }
 
-int64_t IntSet::at(size_t i) const noexcept { return load(data_, i, width_); }
+int64_t IntSet::at(size_t i) const noexcept { return load(data(), i, width()); }
 
-void IntSet::store(size_t i, int64_t v) noexcept { store_at(data_, i, width_, v); }
+void IntSet::store(size_t i, int64_t v) noexcept { store_at(data(), i, width(), v); }
 
 // Branchless lower bound over elements of type T (the loop compiles to a
 // conditional move, so an unpredictable search does not pay a branch
@@ -143,42 +137,42 @@ size_t lower_bound_as(const unsigned char* data, size_t n, int64_t v) noexcept {
   return lo + (get(lo) < v ? 1 : 0);
 }
 
+// Precondition: the set is not empty (blob_ != nullptr).
 size_t IntSet::lower_bound(int64_t v, bool* found) const noexcept {
   size_t pos = 0;
-  switch (width_) {
+  const size_t n = size();
+  switch (width()) {
     case Width::k16:
-      pos = lower_bound_as<int16_t>(data_, size_, v);
+      pos = lower_bound_as<int16_t>(data(), n, v);
       break;
     case Width::k32:
-      pos = lower_bound_as<int32_t>(data_, size_, v);
+      pos = lower_bound_as<int32_t>(data(), n, v);
       break;
     case Width::k64:
-      pos = lower_bound_as<int64_t>(data_, size_, v);
+      pos = lower_bound_as<int64_t>(data(), n, v);
       break;
   }
-  *found = pos < size_ && at(pos) == v;
+  *found = pos < n && at(pos) == v;
   return pos;
 }
 
 bool IntSet::contains(int64_t v) const noexcept {
-  if (size_ == 0 || width_for(v) > width_) return false;
+  const size_t n = size();
+  if (n == 0 || width_for(v) > width()) return false;
   // Fast reject outside [min, max] before the binary search.
-  if (v < at(0) || v > at(size_ - 1)) return false;
+  if (v < at(0) || v > at(n - 1)) return false;
   bool found = false;
   lower_bound(v, &found);
   return found;
 }
 
 void IntSet::resize_buffer(size_t n, Width w) {
-  const size_t bytes = n * static_cast<size_t>(w);
-  if (bytes == 0) {
-    std::free(data_);
-    data_ = nullptr;
-    return;
-  }
-  void* p = std::realloc(data_, bytes);
+  const bool fresh = blob_ == nullptr;
+  void* p = std::realloc(blob_, kHeaderBytes + n * static_cast<size_t>(w));
   if (p == nullptr) throw std::bad_alloc();
-  data_ = static_cast<unsigned char*>(p);
+  blob_ = static_cast<unsigned char*>(p);
+  blob_[0] = static_cast<unsigned char>(w);
+  if (fresh) set_count(0);
 }
 
 void IntSet::upgrade_and_insert(int64_t v, Width w) {
@@ -186,67 +180,75 @@ void IntSet::upgrade_and_insert(int64_t v, Width w) {
   // than all of them (negative) or larger than all of them (positive): it
   // goes at one end. Re-encode back to front so no element is overwritten
   // before it is read (new elements are wider and sit at higher offsets).
-  const Width old_w = width_;
-  const size_t n = size_;
+  const Width old_w = width();
+  const size_t n = size();
   resize_buffer(n + 1, w);
   const size_t shift = v < 0 ? 1 : 0;
-  for (size_t i = n; i-- > 0;) store_at(data_, i + shift, w, load(data_, i, old_w));
-  width_ = w;
+  for (size_t i = n; i-- > 0;) store_at(data(), i + shift, w, load(data(), i, old_w));
   store(v < 0 ? 0 : n, v);
-  ++size_;
+  set_count(static_cast<uint32_t>(n + 1));
 }
 
 bool IntSet::insert(int64_t v) {
   const Width w = width_for(v);
-  if (size_ == std::numeric_limits<uint32_t>::max()) {
+  const size_t n = size();
+  if (n == std::numeric_limits<uint32_t>::max()) {
     if (contains(v)) return false;
     throw std::length_error("IntSet: too many members");
   }
-  if (w > width_) {
+  if (w > width()) {
     upgrade_and_insert(v, w);
     return true;
   }
   bool found = false;
   size_t pos = 0;
-  if (size_ > 0 && v > at(size_ - 1)) {
-    pos = size_;  // fast path: appending in ascending order
-  } else {
+  if (n > 0 && v > at(n - 1)) {
+    pos = n;  // fast path: appending in ascending order
+  } else if (n > 0) {
     pos = lower_bound(v, &found);
     if (found) return false;
   }
-  resize_buffer(size_ + 1, width_);
-  const size_t ws = static_cast<size_t>(width_);
-  std::memmove(data_ + (pos + 1) * ws, data_ + pos * ws, (size_ - pos) * ws);
+  resize_buffer(n + 1, width());
+  const size_t ws = static_cast<size_t>(width());
+  std::memmove(data() + (pos + 1) * ws, data() + pos * ws, (n - pos) * ws);
   store(pos, v);
-  ++size_;
+  set_count(static_cast<uint32_t>(n + 1));
   return true;
 }
 
 bool IntSet::erase(int64_t v) {
-  if (size_ == 0 || width_for(v) > width_) return false;
+  const size_t n = size();
+  if (n == 0 || width_for(v) > width()) return false;
   bool found = false;
   const size_t pos = lower_bound(v, &found);
   if (!found) return false;
-  const size_t ws = static_cast<size_t>(width_);
-  std::memmove(data_ + pos * ws, data_ + (pos + 1) * ws, (size_ - pos - 1) * ws);
-  --size_;
+  const Width w = width();
+  const size_t ws = static_cast<size_t>(w);
+  std::memmove(data() + pos * ws, data() + (pos + 1) * ws, (n - pos - 1) * ws);
+  set_count(static_cast<uint32_t>(n - 1));
+  if (n == 1 && w == Width::k16) {
+    clear();  // no blob needed to remember the width
+    return true;
+  }
   // Shrinking realloc cannot fail in a way that loses data; if it returns
   // null (it may not for a smaller size in glibc) keep the larger buffer.
-  if (size_ == 0) {
-    std::free(data_);
-    data_ = nullptr;
-  } else if (void* p = std::realloc(data_, size_ * ws); p != nullptr) {
-    data_ = static_cast<unsigned char*>(p);
-  }
+  if (void* p = std::realloc(blob_, kHeaderBytes + (n - 1) * ws); p != nullptr)
+    blob_ = static_cast<unsigned char*>(p);
   return true;
 }
 
-int64_t IntSet::random(base::Rng& rng) const noexcept { return at(rng.below(size_)); }
+int64_t IntSet::random(base::Rng& rng) const noexcept { return at(rng.below(size())); }
 
 void IntSet::clear() noexcept {
-  std::free(data_);
-  data_ = nullptr;
-  size_ = 0;
+  if (blob_ == nullptr) return;
+  if (width() == Width::k16) {
+    std::free(blob_);
+    blob_ = nullptr;
+    return;
+  }
+  set_count(0);  // keep the (wider) width in a header-only blob
+  if (void* p = std::realloc(blob_, kHeaderBytes); p != nullptr)
+    blob_ = static_cast<unsigned char*>(p);
 }
 
 }  // namespace setd::ds

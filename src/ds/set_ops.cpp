@@ -18,8 +18,8 @@ namespace setd::ds {
 namespace {
 
 // One member being looked up in several sets. It starts from either its
-// integer value (intset iteration) or its bytes (hashtable iteration) and
-// computes the other form at most once, on demand.
+// integer value (intset iteration) or its bytes (listpack or hashtable
+// iteration) and computes the other form at most once, on demand.
 class Probe {
  public:
   explicit Probe(int64_t v) noexcept : int_(v), int_state_(kIsInt), has_str_(false) {}
@@ -46,7 +46,9 @@ class Probe {
       }
       return int_state_ == kIsInt && is->contains(int_);
     }
-    return s.as_hash_set()->contains(str());
+    if (const ListPack* lp = s.as_listpack()) return lp->contains(str());
+    const HashSet* hs = s.as_hash_set();
+    return hs != nullptr && hs->contains(str());
   }
 
  private:
@@ -70,27 +72,49 @@ bool for_each_probe_while(const SetObject& s, F&& fn) {
     }
     return true;
   }
-  return s.as_hash_set()->for_each_while([&](std::string_view m) {
+  auto probe = [&](std::string_view m) {
     Probe p(m);
     return fn(p);
-  });
+  };
+  if (const ListPack* lp = s.as_listpack()) return lp->for_each_while(probe);
+  const HashSet* hs = s.as_hash_set();
+  return hs == nullptr || hs->for_each_while(probe);
 }
 
-// Would clone() of `s` have the encoding Redis gets by adding all of s's
-// members (and possibly more) to an empty intset? intset: yes while it is
-// within the limit; hashtable: yes when it is over the limit (any result at
-// least that large is a hashtable). Otherwise members must be re-added.
-bool clone_keeps_encoding(const SetObject& s, size_t max_intset_entries) {
-  if (s.encoding() == SetObject::Encoding::kIntSet) return s.size() <= max_intset_entries;
-  return s.size() > max_intset_entries;
+// Whether the encoding a set gets by adding members to an empty intset
+// depends only on WHICH members were added, not on their order. It does
+// unless an intset may overflow into a hashtable while a listpack would
+// still hold everything (set-max-intset-entries below
+// set-max-listpack-entries): then integers first make a hashtable, a
+// string first a listpack.
+bool order_free(const SetLimits& limits) {
+  return !limits.listpack_enabled() || limits.intset_cap() >= limits.max_listpack_entries;
+}
+
+// Would clone() of `s` be exactly what Redis gets by adding all of s's
+// members (in s's order) to an empty intset, also after more members are
+// added? intset: yes while it is within the limit (ascending integers make
+// that intset); hashtable: yes when it is over both limits (any result at
+// least that large is a hashtable). A listpack is small: its members are
+// re-added.
+bool clone_is_as_added(const SetObject& s, const SetLimits& limits) {
+  switch (s.encoding()) {
+    case SetObject::Encoding::kIntSet:
+      return s.size() <= limits.intset_cap();
+    case SetObject::Encoding::kHashTable:
+      return s.size() > std::max(limits.intset_cap(), limits.max_listpack_entries);
+    case SetObject::Encoding::kListPack:
+      break;
+  }
+  return false;
 }
 
 // A copy of `s` with the encoding Redis's "add every member to a new intset"
-// would give.
-SetObject copy_as_added(const SetObject& s, size_t max_intset_entries) {
-  if (clone_keeps_encoding(s, max_intset_entries)) return s.clone();
+// gives.
+SetObject copy_as_added(const SetObject& s, const SetLimits& limits) {
+  if (clone_is_as_added(s, limits)) return s.clone();
   SetObject out;
-  s.for_each([&](std::string_view m) { out.add(m, max_intset_entries); });
+  s.for_each([&](std::string_view m) { out.add(m, limits); });
   return out;
 }
 
@@ -198,20 +222,41 @@ size_t intersect(std::span<const SetObject*> sets, size_t limit, MemberFn emit) 
   return n;
 }
 
-SetObject intersection(std::span<const SetObject*> sets, size_t max_intset_entries) {
+SetObject intersection(std::span<const SetObject*> sets, const SetLimits& limits) {
+  // Redis 7.2 sinterGenericCommand: the destination starts as an intset
+  // when the smallest input is one (Redis 7.0: always), else as a listpack;
+  // members are added with the usual conversions, and a result of integers
+  // only ends as an intset if it fits one (maybeConvertToIntset).
   SetObject out;
-  intersect(sets, 0, [&](std::string_view m) { out.add(m, max_intset_entries); });
+  bool started = false;
+  bool only_integers = true;
+  intersect(sets, 0, [&](std::string_view m) {
+    if (!started) {  // sets[] is sorted by now: sets[0] is the smallest
+      started = true;
+      if (limits.listpack_enabled() && sets[0]->encoding() != SetObject::Encoding::kIntSet)
+        out = SetObject::empty_listpack();
+    }
+    if (only_integers && !parse_int64(m)) only_integers = false;
+    out.add(m, limits);
+  });
+  if (only_integers && !out.empty()) out.maybe_convert_to_intset(limits);
   return out;
 }
 
 // --- union ------------------------------------------------------------------
 
-SetObject set_union(std::span<const SetObject* const> sets, size_t max_intset_entries) {
+SetObject set_union(std::span<const SetObject* const> sets, const SetLimits& limits) {
+  if (!order_free(limits)) {  // Redis's order: every input in turn
+    SetObject out;
+    for (const SetObject* s : distinct_others(sets, nullptr))
+      s->for_each([&](std::string_view m) { out.add(m, limits); });
+    return out;
+  }
   const SetObject* largest = largest_of(sets);
   if (largest == nullptr) return SetObject();
-  SetObject out = copy_as_added(*largest, max_intset_entries);
+  SetObject out = copy_as_added(*largest, limits);
   for (const SetObject* s : distinct_others(sets, largest))
-    s->for_each([&](std::string_view m) { out.add(m, max_intset_entries); });
+    s->for_each([&](std::string_view m) { out.add(m, limits); });
   return out;
 }
 
@@ -264,7 +309,7 @@ DiffAlgorithm choose_diff_algorithm(std::span<const SetObject* const> sets) {
                                         : DiffAlgorithm::kCopyAndRemove;
 }
 
-SetObject set_difference(std::span<const SetObject*> sets, size_t max_intset_entries) {
+SetObject set_difference(std::span<const SetObject*> sets, const SetLimits& limits) {
   const DiffAlgorithm algo = choose_diff_algorithm(sets);
   if (algo == DiffAlgorithm::kEmpty) return SetObject();
   const SetObject& first = *sets[0];
@@ -278,12 +323,12 @@ SetObject set_difference(std::span<const SetObject*> sets, size_t max_intset_ent
     for_each_probe_while(first, [&](Probe& p) {
       for (const SetObject* o : others)
         if (o != nullptr && p.in(*o)) return true;
-      out.add(p.str(), max_intset_entries);
+      out.add(p.str(), limits);
       return true;
     });
     return out;
   }
-  out = copy_as_added(first, max_intset_entries);
+  out = copy_as_added(first, limits);
   for (const SetObject* o : others) {
     if (o == nullptr) continue;
     for_each_probe_while(*o, [&](Probe& p) {
@@ -330,7 +375,31 @@ size_t difference_cardinality(std::span<const SetObject* const> sets, size_t lim
 
 std::string_view random_member_view(const SetObject& s, base::Rng& rng, char* buf) {
   if (const IntSet* is = s.as_intset()) return format_int64(is->at(rng.below(is->size())), buf);
+  if (const ListPack* lp = s.as_listpack()) return lp->random(rng);
   return s.as_hash_set()->random_member(rng);
+}
+
+RandomDraws::RandomDraws(const SetObject& s) : s_(&s) {
+  if (const ListPack* lp = s.as_listpack()) {
+    members_.reserve(lp->size());
+    lp->for_each([&](std::string_view m) { members_.push_back(m); });
+  }
+}
+
+std::string_view RandomDraws::draw(base::Rng& rng, char* buf) const {
+  if (!members_.empty()) return members_[rng.below(members_.size())];
+  return random_member_view(*s_, rng, buf);
+}
+
+std::vector<bool> pick_positions(size_t n, size_t k, base::Rng& rng) {
+  std::vector<bool> picked(n, false);
+  for (size_t i = 0; i < n && k > 0; ++i) {
+    if (rng.below(n - i) < k) {  // k of the n - i positions left are wanted
+      picked[i] = true;
+      --k;
+    }
+  }
+  return picked;
 }
 
 size_t sample_distinct(const SetObject& s, uint64_t count, base::Rng& rng, MemberFn emit) {
@@ -341,6 +410,16 @@ size_t sample_distinct(const SetObject& s, uint64_t count, base::Rng& rng, Membe
     return size;
   }
   const auto n = static_cast<size_t>(count);
+  if (const ListPack* lp = s.as_listpack()) {
+    // Redis 7.2's "case 2.5": one pass choosing n positions (a uniformly
+    // random subset, emitted in the listpack's order).
+    const std::vector<bool> picked = pick_positions(size, n, rng);
+    size_t i = 0;
+    lp->for_each([&](std::string_view m) {
+      if (picked[i++]) emit(m);
+    });
+    return n;
+  }
   const IntSet* is = s.as_intset();
   char buf[kInt64DecimalBufSize];
   if (n * 3 > size) {
@@ -383,7 +462,7 @@ size_t sample_distinct(const SetObject& s, uint64_t count, base::Rng& rng, Membe
   return n;
 }
 
-size_t pop_members(SetObject& s, uint64_t count, size_t max_intset_entries, base::Rng& rng,
+size_t pop_members(SetObject& s, uint64_t count, const SetLimits& limits, base::Rng& rng,
                    MemberFn emit) {
   const size_t size = s.size();
   if (count == 0 || size == 0) return 0;
@@ -394,20 +473,52 @@ size_t pop_members(SetObject& s, uint64_t count, size_t max_intset_entries, base
   }
   const auto n = static_cast<size_t>(count);
   size_t remaining = size - n;
+  if (ListPack* lp = s.as_listpack()) {
+    // Redis 7.2's listpack paths: one pass choosing positions (uniformly),
+    // the chosen members emitted in the listpack's order.
+    if (remaining * 5 > n) {  // the n popped ones
+      const std::vector<bool> popped = pick_positions(size, n, rng);
+      size_t i = 0;
+      lp->for_each([&](std::string_view m) {
+        if (popped[i++]) emit(m);
+      });
+      lp->erase_if([&](size_t index, std::string_view) { return popped[index]; });
+      return n;
+    }
+    // The survivors, into a new listpack (as setTypeAddAux would add them).
+    const std::vector<bool> kept = pick_positions(size, remaining, rng);
+    SetObject survivors = SetObject::empty_listpack();
+    size_t i = 0;
+    lp->for_each([&](std::string_view m) {
+      if (kept[i++]) survivors.add(m, limits);
+    });
+    i = 0;
+    lp->for_each([&](std::string_view m) {
+      if (!kept[i++]) emit(m);
+    });
+    s = std::move(survivors);
+    return n;
+  }
   if (remaining * 5 > n) {
     for (size_t i = 0; i < n; ++i) emit(s.pop_random(rng));
     return n;
   }
   // Most of the set goes: move the few survivors into a new set instead.
+  // Redis 7.2 starts it as an intset for an intset, else as a listpack;
+  // Redis 7.0 as SADD would create it for the first survivor.
+  const bool from_intset = s.encoding() == SetObject::Encoding::kIntSet;
   SetObject survivors;
   bool created = false;
   while (remaining-- > 0) {
     const std::string m = s.pop_random(rng);
     if (!created) {
-      survivors = SetObject::create_for(m);
+      if (!limits.listpack_enabled())
+        survivors = SetObject::create_for(m, 1, limits);
+      else if (!from_intset)
+        survivors = SetObject::empty_listpack();
       created = true;
     }
-    survivors.add(m, max_intset_entries);
+    survivors.add(m, limits);
   }
   s.for_each(emit);
   s = std::move(survivors);
@@ -426,12 +537,7 @@ void HyperLogLog::add(std::string_view member) noexcept {
 }
 
 void HyperLogLog::add_set(const SetObject& s) noexcept {
-  if (const IntSet* is = s.as_intset()) {
-    char buf[kInt64DecimalBufSize];
-    is->for_each([&](int64_t v) { add(format_int64(v, buf)); });
-  } else {
-    s.as_hash_set()->for_each([&](std::string_view m) { add(m); });
-  }
+  s.for_each([&](std::string_view m) { add(m); });
 }
 
 uint64_t HyperLogLog::estimate() const noexcept {

@@ -99,9 +99,9 @@ constexpr size_t kChunk = 64 << 10;
 // With the input's size unknown, a set reserves at most this many members
 // up front; past that it grows as members arrive.
 constexpr uint64_t kUnknownSizeReserveCap = 1 << 16;
-// rdbLoadObject caps set-max-intset-entries to this for its choice of
-// encoding.
-constexpr size_t kMaxIntsetEntriesCap = size_t{1} << 30;
+// A loaded listpack set of more entries than this is checked for duplicate
+// members with a hash set instead of a linear search per member.
+constexpr uint32_t kLinearDupCheckEntries = 256;
 // Key names in error messages are cut after this many bytes.
 constexpr size_t kShownKeyBytes = 64;
 // Listpack: header (uint32 total bytes, uint16 count), terminator, and the
@@ -504,15 +504,24 @@ Outcome Decoder::set_value(std::optional<db::Object>& out) {
   if (n == 0) return Outcome::kEmpty;
   const uint64_t reserve = plausible_count(n, 1, at, "a set");
   // rdbLoadObject: a hashtable from the start when there are more members
-  // than set-max-intset-entries, else an intset that converts on the first
-  // non-integer member.
-  const size_t max = std::min(opts_.max_intset_entries, kMaxIntsetEntriesCap);
-  ds::SetObject set =
-      n > max ? ds::SetObject::empty_hashtable(static_cast<size_t>(reserve)) : ds::SetObject();
+  // than set-max-intset-entries (capped at 2^30), else an intset that
+  // converts on the first non-integer member (to a listpack if everything
+  // so far fits one, as SetObject::add decides; a listpack converts to a
+  // hashtable when a member does not fit). A conversion to a hashtable
+  // pre-sizes it for the whole set, as Redis does.
+  const ds::SetLimits& limits = opts_.set_limits;
+  ds::SetObject set = n > limits.intset_cap()
+                          ? ds::SetObject::empty_hashtable(static_cast<size_t>(reserve))
+                          : ds::SetObject();
+  bool sized = n > limits.intset_cap();
   for (uint64_t i = 0; i < n; ++i) {
     const uint64_t mat = reader_.offset();
     string(member_);
-    if (!set.add(member_, max)) fail(mat, "Duplicate set members detected");
+    if (!set.add(member_, limits)) fail(mat, "Duplicate set members detected");
+    if (!sized && set.encoding() == ds::SetObject::Encoding::kHashTable) {
+      set.as_hash_set()->reserve(static_cast<size_t>(reserve));
+      sized = true;
+    }
     if ((i & 0xfff) == 0xfff) progress();
   }
   out = db::Object::set(std::move(set));
@@ -550,11 +559,11 @@ Outcome Decoder::intset_value(std::optional<db::Object>& out) {
     if (i > 0 && v <= ints_[i - 1]) bad("members not in strictly ascending order");
     ints_[i] = v;
   }
-  if (count > opts_.max_intset_entries) {
-    // Redis 7.0 converts an intset above set-max-intset-entries at load.
+  if (count > opts_.set_limits.max_intset_entries) {
+    // Redis converts an intset above set-max-intset-entries at load.
     ds::SetObject set = ds::SetObject::empty_hashtable(count);
     char buf[ds::kInt64DecimalBufSize];
-    for (int64_t v : ints_) set.add(ds::format_int64(v, buf), 0);
+    for (int64_t v : ints_) set.add(ds::format_int64(v, buf), opts_.set_limits);
     out = db::Object::set(std::move(set));
   } else {
     const auto w = static_cast<ds::IntSet::Width>(width);
@@ -690,12 +699,49 @@ Outcome Decoder::listpack_set_value(std::optional<db::Object>& out) {
                                 ? static_cast<uint32_t>(load_le(
                                       reinterpret_cast<const unsigned char*>(blob_.data()) + 4, 2))
                                 : 0;
-  const size_t max = std::min(opts_.max_intset_entries, kMaxIntsetEntriesCap);
-  ds::SetObject set = header_count != kLpCountUnknown && header_count > max
+  const ds::SetLimits& limits = opts_.set_limits;
+  const bool known = header_count != kLpCountUnknown;
+  if (limits.listpack_enabled() && known && header_count <= limits.max_listpack_entries) {
+    // Redis 7.2 keeps the listpack as it is (after checking it has no
+    // duplicates), converting it to a hashtable only when it holds more
+    // than set-max-listpack-entries members.
+    ds::ListPack lp;
+    ds::HashSet seen;  // duplicate check for a long listpack
+    const bool use_seen = header_count > kLinearDupCheckEntries;
+    walk_listpack(blob_, at, [&](std::string_view m) {
+      const bool fresh = use_seen ? seen.insert(m) : !lp.contains(m);
+      if (!fresh) fail(at, "Duplicate set members detected");
+      lp.append(m);
+    });
+    if (lp.empty()) return Outcome::kEmpty;
+    out = db::Object::set(ds::SetObject::from_listpack(std::move(lp)));
+    return Outcome::kValue;
+  }
+  if (limits.listpack_enabled()) {
+    // Over set-max-listpack-entries (or a count of "unknown", normally
+    // 65535 or more): a hashtable, unless the members turn out to be few.
+    ds::SetObject set = ds::SetObject::empty_hashtable(known ? header_count : 0);
+    ds::HashSet& hs = *set.as_hash_set();
+    const uint64_t n = walk_listpack(blob_, at, [&](std::string_view m) {
+      if (!hs.insert(m)) fail(at, "Duplicate set members detected");
+    });
+    if (n == 0) return Outcome::kEmpty;
+    if (n <= limits.max_listpack_entries) {
+      ds::ListPack lp;
+      hs.for_each([&](std::string_view m) { lp.append(m); });
+      set = ds::SetObject::from_listpack(std::move(lp));
+    }
+    out = db::Object::set(std::move(set));
+    return Outcome::kValue;
+  }
+  // Redis 7.0 has no listpack sets: loaded as the members of a plain set
+  // (an unknown count starts as an intset, which converts as members
+  // arrive).
+  ds::SetObject set = known && header_count > limits.intset_cap()
                           ? ds::SetObject::empty_hashtable(header_count)
                           : ds::SetObject();
   const uint64_t n = walk_listpack(blob_, at, [&](std::string_view m) {
-    if (!set.add(m, max)) fail(at, "Duplicate set members detected");
+    if (!set.add(m, limits)) fail(at, "Duplicate set members detected");
   });
   if (n == 0) return Outcome::kEmpty;
   out = db::Object::set(std::move(set));

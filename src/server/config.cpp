@@ -559,6 +559,22 @@ Config::Config() {
        int_parser(&Settings::set_max_intset_entries, 0, LLONG_MAX),
        int_formatter(&Settings::set_max_intset_entries),
        ""});
+  add({"set-max-listpack-entries",
+       {},
+       false,
+       false,
+       false,
+       int_parser(&Settings::set_max_listpack_entries, 0, LLONG_MAX),
+       int_formatter(&Settings::set_max_listpack_entries),
+       ""});
+  add({"set-max-listpack-value",
+       {},
+       false,
+       false,
+       false,
+       int_parser(&Settings::set_max_listpack_value, 0, LLONG_MAX),
+       int_formatter(&Settings::set_max_listpack_value),
+       ""});
   add({"set-events",
        {},
        false,

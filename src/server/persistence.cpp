@@ -470,7 +470,7 @@ std::string Persistence::load_rdb_source(persist::Source& src, const std::string
                                          bool aof_preamble, bool replace) {
   Loader loader(state_, aof_preamble, replace);
   persist::DecodeOptions opts;
-  opts.max_intset_entries = static_cast<size_t>(state_.settings().set_max_intset_entries);
+  opts.set_limits = state_.settings().set_limits();
   opts.skip_unsupported = state_.settings().rdb_skip_unsupported_types;
   opts.verify_checksum = state_.settings().rdbchecksum;
   const auto r = persist::decode_rdb(src, loader, opts);

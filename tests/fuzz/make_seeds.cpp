@@ -31,7 +31,7 @@ void write(const std::string& dir, const std::string& name, const std::string& b
 
 Object set_of(const std::vector<std::string>& ms) {
   SetObject s;
-  for (const auto& m : ms) s.add(m, 512);
+  for (const auto& m : ms) s.add(m, setd::ds::SetLimits::redis70());
   return Object::set(std::move(s));
 }
 

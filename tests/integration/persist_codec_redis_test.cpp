@@ -1,7 +1,10 @@
 // The RDB codec against the real thing: dumps written by redis-server 7.0
 // (SAVE) decoded by decode_rdb(), dumps written by RdbEncoder checked by
 // redis-check-rdb and loaded by redis-server, and DUMP / RESTORE payloads
-// both ways. Every key, value, encoding and TTL is compared.
+// both ways. Every key, value, encoding and TTL is compared: with Redis
+// 7.0's set encodings (set-max-listpack-entries 0) against what
+// redis-server 7.0 reports, and listpack sets (Redis 7.2's rules, the
+// default) written so that Redis 7.0 loads them.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -120,7 +123,16 @@ std::map<std::string, std::string> sample_strings() {
 struct SampleSet {
   std::vector<std::string> members;
   std::string encoding;
+  // The encoding under Redis 7.2's rules (default limits).
+  std::string encoding72() const {
+    if (encoding != "hashtable" || members.size() > 128) return encoding;
+    for (const auto& m : members)
+      if (m.size() > 64) return encoding;
+    return "listpack";
+  }
 };
+
+constexpr ds::SetLimits k70 = ds::SetLimits::redis70();
 std::map<std::string, SampleSet> sample_sets() {
   std::map<std::string, SampleSet> m;
   m["set:i16"] = {{"1", "2", "3", "-32768", "32767"}, "intset"};
@@ -208,7 +220,7 @@ TEST(PersistCodecVsRedis, DecodesWhatRedisSaves) {
   const std::string path = dir.file("dump.rdb");
 
   RdbRecorder rec;
-  const auto r = decode_file(path, rec, {.skip_unsupported = true});
+  const auto r = decode_file(path, rec, {.set_limits = k70, .skip_unsupported = true});
   ASSERT_TRUE(r.ok) << r.error << " at " << r.offset;
   EXPECT_EQ(r.version, 10);
   EXPECT_EQ(r.functions_skipped, 1u);
@@ -250,6 +262,15 @@ TEST(PersistCodecVsRedis, DecodesWhatRedisSaves) {
   ASSERT_NE(rec.find(15, "db15:s"), nullptr);
   EXPECT_EQ(members(rec.find(15, "db15:s")->value), (std::set<std::string>{"x", "y"}));
   EXPECT_EQ(rec.selected, (std::vector<int>{0, 1, 15}));
+  // The same dump loaded with listpack sets (Redis 7.2's rdbLoadObject).
+  RdbRecorder rec72;
+  ASSERT_TRUE(decode_file(path, rec72, {.skip_unsupported = true}).ok);
+  for (const auto& [k, s] : sets) {
+    const auto* lk = rec72.find(0, k);
+    ASSERT_NE(lk, nullptr) << k;
+    EXPECT_EQ(members(lk->value), sorted(s.members)) << k;
+    EXPECT_EQ(lk->value.encoding_name(), s.encoding72()) << k;
+  }
 
   // Without skipping: the function library stops the load first ...
   RdbRecorder strict;
@@ -272,7 +293,9 @@ TEST(PersistCodecVsRedis, DecodesWhatRedisSaves) {
 
   // A smaller set-max-intset-entries at load converts the bigger intsets.
   RdbRecorder small;
-  ASSERT_TRUE(decode_file(path, small, {.max_intset_entries = 4, .skip_unsupported = true}).ok);
+  ASSERT_TRUE(
+      decode_file(path, small, {.set_limits = ds::SetLimits::redis70(4), .skip_unsupported = true})
+          .ok);
   EXPECT_STREQ(small.find(0, "set:i16")->value.encoding_name(), "hashtable");
   EXPECT_STREQ(small.find(0, "set:i32")->value.encoding_name(), "intset");
 }
@@ -297,12 +320,12 @@ std::string encoder_dump(int64_t expire_at) {
   for (const auto& [k, v] : strings) enc.key_value(k, db::Object::string(v), -1);
   for (const auto& [k, s] : sets) {
     ds::SetObject set;
-    for (const auto& m : s.members) set.add(m, 512);
+    for (const auto& m : s.members) set.add(m, k70);
     enc.key_value(k, db::Object::set(std::move(set)), -1);
   }
   enc.key_value("ttl:str", db::Object::string("v"), expire_at);
   ds::SetObject ts;
-  ts.add("a", 512);
+  ts.add("a", k70);
   enc.key_value("ttl:set", db::Object::set(std::move(ts)), expire_at + 1);
   enc.select_db(3);
   enc.resize_db(1, 0);
@@ -310,7 +333,7 @@ std::string encoder_dump(int64_t expire_at) {
   enc.select_db(15);
   enc.resize_db(1, 0);
   ds::SetObject s15;
-  s15.add("5", 512);
+  s15.add("5", k70);
   enc.key_value("db15:s", db::Object::set(std::move(s15)), -1);
   enc.eof();
   enc.u64_le(persist::crc64(0, out));
@@ -361,6 +384,77 @@ TEST(PersistCodecVsRedis, RedisLoadsWhatTheEncoderWrites) {
   }
 }
 
+// Listpack-encoded sets (setd's default) are written as RDB_TYPE_SET, which
+// redis-check-rdb accepts and redis-server 7.0 loads with its own encodings;
+// setd loads them back as listpacks.
+TEST(PersistCodecVsRedis, RedisLoadsListpackSets) {
+  if (!have_redis_server()) GTEST_SKIP() << "redis-server not installed";
+  struct LpSet {
+    std::vector<std::string> members;
+    std::string redis70_encoding;
+  };
+  std::vector<std::string> tags50;
+  for (int j = 0; j < 50; ++j) tags50.push_back("m:" + std::to_string(j));
+  std::map<std::string, LpSet> sets = {
+      {"lp:one", {{"user:12345"}, "hashtable"}},
+      {"lp:tags", {{"red", "green", "blue", "urgent", "done"}, "hashtable"}},
+      {"lp:50", {tags50, "hashtable"}},
+      {"lp:mixed", {{"1", "x", "-7", "", std::string("b\0\xff", 3)}, "hashtable"}},
+      {"lp:ints", {{"5", "-100", "1000", "77", "1099511627776"}, "intset"}},
+      {"lp:long", {{"a", std::string(300, 'L')}, "hashtable"}},
+  };
+  TempDir dir;
+  const std::string path = dir.file("dump.rdb");
+  {
+    std::string out;
+    persist::RdbEncoder enc(&out);
+    enc.magic();
+    enc.aux("redis-ver", "7.0.15");
+    enc.select_db(0);
+    enc.resize_db(sets.size(), 0);
+    for (const auto& [k, s] : sets) {
+      ds::ListPack lp;  // built directly: integers and long members too
+      for (const auto& m : s.members) ASSERT_TRUE(lp.insert(m));
+      const db::Object v = db::Object::set(ds::SetObject::from_listpack(std::move(lp)));
+      ASSERT_STREQ(v.encoding_name(), "listpack");
+      enc.key_value(k, v, -1);
+    }
+    enc.eof();
+    enc.u64_le(persist::crc64(0, out));
+    write_file(path, out);
+  }
+  if (!shell("command -v redis-check-rdb").empty()) {
+    const int status = std::system(("redis-check-rdb " + path + " >/dev/null 2>&1").c_str());
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << shell("redis-check-rdb " + path);
+  }
+  {
+    ServerProcess redis("redis-server", {"--dir", dir.path(), "--dbfilename", "dump.rdb"});
+    Client c(redis.port());
+    EXPECT_EQ(c.call({"DBSIZE"}).integer, static_cast<long long>(sets.size()));
+    for (const auto& [k, s] : sets) {
+      EXPECT_EQ(as_set(c.call({"SMEMBERS", k})), sorted(s.members)) << k;
+      EXPECT_EQ(c.call({"OBJECT", "ENCODING", k}).str, s.redis70_encoding) << k;
+    }
+  }
+  // setd: listpacks again (in the order they were written), or Redis
+  // 7.0's encodings without listpack.
+  RdbRecorder rec, rec70;
+  ASSERT_TRUE(decode_file(path, rec, {}).ok);
+  ASSERT_TRUE(decode_file(path, rec70, {.set_limits = k70}).ok);
+  for (const auto& [k, s] : sets) {
+    const auto* lk = rec.find(0, k);
+    ASSERT_NE(lk, nullptr) << k;
+    const bool fits = k != "lp:long" && k != "lp:ints";
+    EXPECT_STREQ(lk->value.encoding_name(), k == "lp:ints" ? "intset"
+                                            : fits         ? "listpack"
+                                                           : "hashtable")
+        << k;
+    EXPECT_EQ(members(lk->value), sorted(s.members)) << k;
+    EXPECT_STREQ(rec70.find(0, k)->value.encoding_name(), s.redis70_encoding.c_str()) << k;
+  }
+}
+
 // ---------------------------------------------------------------------------
 // DUMP / RESTORE
 // ---------------------------------------------------------------------------
@@ -389,10 +483,11 @@ TEST(PersistCodecVsRedis, DumpPayloadsBothWays) {
   }
   for (const auto& [k, s] : sets) {
     const std::string payload = c.call({"DUMP", k}).str;
-    const auto r = persist::restore_payload(payload, {});
+    const auto r = persist::restore_payload(payload, {.set_limits = k70});
     ASSERT_TRUE(r.value.has_value()) << k << ": " << r.error;
     EXPECT_EQ(members(*r.value), sorted(s.members)) << k;
     EXPECT_EQ(r.value->encoding_name(), s.encoding) << k;
+    EXPECT_EQ(persist::restore_payload(payload, {}).value->encoding_name(), s.encoding72()) << k;
     if (s.encoding == "intset") {
       // The intset blob is the same bytes (LZF or not).
       EXPECT_EQ(persist::dump_payload(*r.value, true), payload) << k;
@@ -413,14 +508,16 @@ TEST(PersistCodecVsRedis, DumpPayloadsBothWays) {
     }
   }
   for (const auto& [k, s] : sets) {
-    ds::SetObject set;
-    for (const auto& m : s.members) set.add(m, 512);
-    const std::string key = "restored:" + k;
-    const auto res =
-        c.call({"RESTORE", key, "0", persist::dump_payload(db::Object::set(std::move(set)), true)});
-    ASSERT_EQ(res.str, "OK") << key << ": " << res.str;
-    EXPECT_EQ(as_set(c.call({"SMEMBERS", key})), sorted(s.members)) << key;
-    EXPECT_EQ(c.call({"OBJECT", "ENCODING", key}).str, s.encoding) << key;
+    for (const ds::SetLimits& limits : {k70, ds::SetLimits{}}) {  // listpacks too
+      ds::SetObject set;
+      for (const auto& m : s.members) set.add(m, limits);
+      const std::string key = "restored:" + k + (limits.listpack_enabled() ? ":lp" : "");
+      const auto res = c.call(
+          {"RESTORE", key, "0", persist::dump_payload(db::Object::set(std::move(set)), true)});
+      ASSERT_EQ(res.str, "OK") << key << ": " << res.str;
+      EXPECT_EQ(as_set(c.call({"SMEMBERS", key})), sorted(s.members)) << key;
+      EXPECT_EQ(c.call({"OBJECT", "ENCODING", key}).str, s.encoding) << key;
+    }
   }
   // A payload with a wrong checksum: both refuse it alike.
   std::string bad = persist::dump_payload(db::Object::string("x"), true);

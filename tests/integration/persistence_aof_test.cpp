@@ -109,7 +109,7 @@ TEST(PersistAofVsRedis, RedisChecksAndLoadsSetdAof) {
   TempDir dir;
   Dataset before;
   {
-    ServerProcess setd(setd_binary(), {"--appendonly", "yes", "--dir", dir.path()});
+    ServerProcess setd(setd_binary(), as_redis70({"--appendonly", "yes", "--dir", dir.path()}));
     Client c(setd.port(), 20000);
     fill_sample_dataset(c, 20000);
     apply_write_effects(c);
@@ -119,6 +119,28 @@ TEST(PersistAofVsRedis, RedisChecksAndLoadsSetdAof) {
   ServerProcess redis("redis-server", {"--appendonly", "yes", "--dir", dir.path()});
   Client c(redis.port(), 20000);
   EXPECT_EQ(dataset_diff(before, capture_dataset(c)), "");
+}
+
+// The same with setd's default listpack sets (the RDB preamble writes them
+// as plain sets): redis-server 7.0 loads every member.
+TEST(PersistAofVsRedis, RedisChecksAndLoadsSetdAofWithListpacks) {
+  if (!have_redis_tools()) GTEST_SKIP() << "redis-server not installed";
+  TempDir dir;
+  Dataset before;
+  {
+    ServerProcess setd(setd_binary(), {"--appendonly", "yes", "--dir", dir.path()});
+    Client c(setd.port(), 20000);
+    fill_sample_dataset(c, 20000);
+    EXPECT_EQ(c.call({"BGREWRITEAOF"}).kind, RespValue::Kind::kSimple);  // a preamble
+    ASSERT_TRUE(wait_persistence_idle(c));
+    apply_write_effects(c);
+    before = capture_dataset(c);
+    EXPECT_EQ(c.call({"OBJECT", "ENCODING", "set:mixed"}).str, "listpack");
+  }
+  EXPECT_EQ(redis_check_aof(dir.path()), "");
+  ServerProcess redis("redis-server", {"--appendonly", "yes", "--dir", dir.path()});
+  Client c(redis.port(), 20000);
+  EXPECT_EQ(dataset_diff(before, capture_dataset(c), {.encodings = false}), "");
 }
 
 // Deterministic commands (no randomness, no clock): the INCR file must hold
@@ -136,7 +158,7 @@ TEST(PersistAofVsRedis, IncrFileLogsExactlyWhatRedisLogs) {
   };
   Dataset live;
   {
-    ServerProcess setd(setd_binary(), with_dir(setd_dir));
+    ServerProcess setd(setd_binary(), as_redis70(with_dir(setd_dir)));
     ServerProcess redis("redis-server", with_dir(redis_dir));
     Client s(setd.port()), r(redis.port());
     const std::vector<std::vector<std::string>> cmds = {
@@ -196,7 +218,7 @@ TEST(PersistAofVsRedis, IncrFileLogsExactlyWhatRedisLogs) {
   }
   // And it replays to the same data (no SAVE or DEBUG run while loading).
   const std::string dump = file_bytes(setd_dir.file("dump.rdb"));
-  ServerProcess setd(setd_binary(), with_dir(setd_dir));
+  ServerProcess setd(setd_binary(), as_redis70(with_dir(setd_dir)));
   Client c(setd.port());
   EXPECT_EQ(dataset_diff(live, capture_dataset(c)), "");
   EXPECT_TRUE(file_bytes(setd_dir.file("dump.rdb")) == dump)
@@ -223,7 +245,7 @@ TEST(PersistAofVsRedis, SetdLoadsRedisAofWithAndWithoutRdbPreamble) {
     ASSERT_EQ(entries.size(), 2u) << file_bytes(dir.file(kManifest));
     EXPECT_TRUE(
         entries[0].second.ends_with(std::string(preamble) == "yes" ? ".base.rdb" : ".base.aof"));
-    ServerProcess setd(setd_binary(), {"--appendonly", "yes", "--dir", dir.path()});
+    ServerProcess setd(setd_binary(), as_redis70({"--appendonly", "yes", "--dir", dir.path()}));
     Client c(setd.port(), 20000);
     EXPECT_EQ(dataset_diff(from_redis, capture_dataset(c)), "")
         << "aof-use-rdb-preamble " << preamble;
@@ -235,7 +257,8 @@ TEST(PersistAofVsRedis, RewriteSwitchesFilesLikeRedisAndKeepsTheData) {
   TempDir setd_dir, redis_dir;
   Dataset before;
   {
-    ServerProcess setd(setd_binary(), {"--appendonly", "yes", "--dir", setd_dir.path()});
+    ServerProcess setd(setd_binary(),
+                       as_redis70({"--appendonly", "yes", "--dir", setd_dir.path()}));
     ServerProcess redis("redis-server", {"--appendonly", "yes", "--dir", redis_dir.path()});
     Client s(setd.port(), 20000), r(redis.port(), 20000);
     for (Client* c : {&s, &r}) fill_sample_dataset(*c, 5000);
@@ -257,7 +280,7 @@ TEST(PersistAofVsRedis, RewriteSwitchesFilesLikeRedisAndKeepsTheData) {
     before = capture_dataset(s);
   }
   EXPECT_EQ(redis_check_aof(setd_dir.path()), "");
-  ServerProcess setd(setd_binary(), {"--appendonly", "yes", "--dir", setd_dir.path()});
+  ServerProcess setd(setd_binary(), as_redis70({"--appendonly", "yes", "--dir", setd_dir.path()}));
   Client c(setd.port(), 20000);
   EXPECT_EQ(dataset_diff(before, capture_dataset(c)), "");
 }
@@ -267,7 +290,7 @@ TEST(PersistAofVsRedis, ConfigSetAppendonlyWritesTheCurrentData) {
   TempDir setd_dir, redis_dir;
   Dataset before;
   {
-    ServerProcess setd(setd_binary(), {"--dir", setd_dir.path()});
+    ServerProcess setd(setd_binary(), as_redis70({"--dir", setd_dir.path()}));
     ServerProcess redis("redis-server", {"--dir", redis_dir.path()});
     Client s(setd.port(), 20000), r(redis.port(), 20000);
     for (Client* c : {&s, &r}) {
@@ -294,7 +317,7 @@ TEST(PersistAofVsRedis, ConfigSetAppendonlyWritesTheCurrentData) {
     EXPECT_EQ(list_dir(setd_dir.file("appendonlydir")), list_dir(redis_dir.file("appendonlydir")));
   }
   // Everything is in the last BASE (an RDB): encodings are those of a load.
-  ServerProcess setd(setd_binary(), {"--appendonly", "yes", "--dir", setd_dir.path()});
+  ServerProcess setd(setd_binary(), as_redis70({"--appendonly", "yes", "--dir", setd_dir.path()}));
   Client c(setd.port(), 20000);
   EXPECT_EQ(dataset_diff(before, capture_dataset(c), {.encodings = false}), "");
 }
@@ -352,8 +375,8 @@ TEST(PersistAofVsRedis, TruncatedLastIncrFileLoadsUpToTheLastWholeCommand) {
     Client r(redis.port());
     from_redis = capture_dataset(r);
   }
-  ServerProcess setd(setd_binary(), {"--appendonly", "yes", "--aof-load-truncated", "yes", "--dir",
-                                     base.file("setd-yes")});
+  ServerProcess setd(setd_binary(), as_redis70({"--appendonly", "yes", "--aof-load-truncated",
+                                                "yes", "--dir", base.file("setd-yes")}));
   Client c(setd.port());
   const Dataset mine = capture_dataset(c);
   EXPECT_EQ(dataset_size(mine), 100u) << "the set and k:0 .. k:98";

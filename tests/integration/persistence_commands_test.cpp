@@ -50,7 +50,7 @@ std::string with_footer(std::string body) {
 
 TEST(PersistDumpVsRedis, PayloadsMoveBothWaysForEveryValueKind) {
   if (!have_redis_server()) GTEST_SKIP() << "redis-server not installed";
-  ServerProcess setd(setd_binary());
+  ServerProcess setd(setd_binary(), as_redis70({}));
   ServerProcess redis("redis-server");
   Client s(setd.port(), 20000), r(redis.port(), 20000);
   fill_sample_dataset(s, 20000);
@@ -188,7 +188,7 @@ TEST(PersistDebugVsRedis, RefusedByDefaultWithRedisText) {
 
 TEST(PersistDebugVsRedis, ReloadKeepsDataAndItsOptionsBehaveLikeRedis) {
   if (!have_redis_server()) GTEST_SKIP() << "redis-server not installed";
-  ServerProcess setd(setd_binary(), {"--enable-debug-command", "yes"});
+  ServerProcess setd(setd_binary(), as_redis70({"--enable-debug-command", "yes"}));
   ServerProcess redis("redis-server", {"--enable-debug-command", "yes"});
   Client s(setd.port(), 20000), r(redis.port(), 20000);
   fill_sample_dataset(s, 3000);
@@ -255,7 +255,7 @@ TEST(PersistDebugVsRedis, LoadaofReloadsTheAof) {
       "--enable-debug-command", "yes", "--appendonly", "yes", "--dir", dir.path()};
   Dataset before;
   {
-    ServerProcess setd(setd_binary(), opts);
+    ServerProcess setd(setd_binary(), as_redis70(opts));
     ServerProcess redis("redis-server", {"--enable-debug-command", "yes", "--appendonly", "yes"});
     Client s(setd.port()), r(redis.port());
     for (Client* c : {&s, &r}) {
@@ -284,7 +284,7 @@ TEST(PersistDebugVsRedis, LoadaofReloadsTheAof) {
   // setd must start again on that AOF.
   const ServerRun run = run_server(setd_binary(), opts, 5000);
   ASSERT_TRUE(run.answered) << "restart on the AOF after DEBUG LOADAOF: " << run.describe();
-  ServerProcess setd(setd_binary(), opts);
+  ServerProcess setd(setd_binary(), as_redis70(opts));
   Client s(setd.port());
   EXPECT_EQ(dataset_diff(before, capture_dataset(s)), "") << "after a restart";
 }
@@ -298,7 +298,7 @@ TEST(PersistDebugVsRedis, LoadaofReloadsTheAof) {
 TEST(PersistInfoVsRedis, ImplicitSavesCountLikeRedis) {
   if (!have_redis_server()) GTEST_SKIP() << "redis-server not installed";
   const std::vector<std::string> opts = {"--save", "3600 1", "--enable-debug-command", "yes"};
-  ServerProcess setd(setd_binary(), opts);
+  ServerProcess setd(setd_binary(), as_redis70(opts));
   ServerProcess redis("redis-server", opts);
   Client s(setd.port()), r(redis.port());
   auto compare = [&](const std::string& when) {
@@ -322,7 +322,7 @@ TEST(PersistInfoVsRedis, ImplicitSavesCountLikeRedis) {
 TEST(PersistInfoVsRedis, PersistenceFieldsInRedisOrder) {
   if (!have_redis_server()) GTEST_SKIP() << "redis-server not installed";
   for (const char* aof : {"no", "yes"}) {
-    ServerProcess setd(setd_binary(), {"--appendonly", aof});
+    ServerProcess setd(setd_binary(), as_redis70({"--appendonly", aof}));
     ServerProcess redis("redis-server", {"--appendonly", aof});
     Client s(setd.port()), r(redis.port());
     std::vector<std::string> mine, theirs;

@@ -35,7 +35,7 @@ struct Pair {
       o.insert(o.end(), {"--dir", work(name)});
       return o;
     };
-    setd = std::make_unique<ServerProcess>(setd_binary(), with_dir("setd"));
+    setd = std::make_unique<ServerProcess>(setd_binary(), as_redis70(with_dir("setd")));
     redis = std::make_unique<ServerProcess>("redis-server", with_dir("redis"));
     s = std::make_unique<Client>(setd->port());
     r = std::make_unique<Client>(redis->port());

@@ -103,7 +103,7 @@ TEST(PersistRdb, WritesAfterAnEarlierSnapshotAreInTheNextOne) {
 
 TEST(PersistRdb, BgsaveInfoCountersAndLastsaveMatchRedis) {
   if (!have_redis_tools()) GTEST_SKIP() << "redis-server not installed";
-  ServerProcess setd(setd_binary());
+  ServerProcess setd(setd_binary(), as_redis70({}));
   ServerProcess redis("redis-server");
   Client s(setd.port()), r(redis.port());
   // Same writes, same counters.
@@ -171,7 +171,7 @@ TEST(PersistRdbVsRedis, RedisCheckRdbAcceptsAndRedisLoadsSetdDump) {
   TempDir dir;
   Dataset from_setd;
   {
-    ServerProcess setd(setd_binary(), {"--dir", dir.path()});
+    ServerProcess setd(setd_binary(), as_redis70({"--dir", dir.path()}));
     Client c(setd.port(), 20000);
     fill_sample_dataset(c);
     from_setd = capture_dataset(c);
@@ -180,6 +180,42 @@ TEST(PersistRdbVsRedis, RedisCheckRdbAcceptsAndRedisLoadsSetdDump) {
   EXPECT_EQ(redis_check_rdb(dir.file("dump.rdb")), "");
   ServerProcess redis("redis-server", {"--dir", dir.path()});
   Client c(redis.port(), 20000);
+  EXPECT_EQ(dataset_diff(from_setd, capture_dataset(c)), "");
+}
+
+// How many keys of `d` have encoding `enc`.
+size_t count_encoding(const Dataset& d, const std::string& enc) {
+  size_t n = 0;
+  for (const auto& [db, keys] : d)
+    for (const auto& [k, st] : keys) n += st.encoding == enc ? 1 : 0;
+  return n;
+}
+
+// setd's default listpack sets are saved as plain RDB sets: redis-check-rdb
+// accepts the dump and redis-server 7.0 loads every member (with its own
+// encodings); setd loads its listpacks back.
+TEST(PersistRdbVsRedis, RedisLoadsSetdDumpWithListpacks) {
+  if (!have_redis_tools()) GTEST_SKIP() << "redis-server not installed";
+  TempDir dir;
+  Dataset from_setd;
+  {
+    ServerProcess setd(setd_binary(), {"--dir", dir.path()});
+    Client c(setd.port(), 20000);
+    fill_sample_dataset(c);
+    from_setd = capture_dataset(c);
+    ASSERT_GT(count_encoding(from_setd, "listpack"), 10u);
+    ASSERT_EQ(c.call({"SAVE"}).str, "OK");
+  }
+  EXPECT_EQ(redis_check_rdb(dir.file("dump.rdb")), "");
+  {
+    ServerProcess redis("redis-server", {"--dir", dir.path()});
+    Client c(redis.port(), 20000);
+    const Dataset in_redis = capture_dataset(c);
+    EXPECT_EQ(dataset_diff(from_setd, in_redis, {.encodings = false}), "");
+    EXPECT_EQ(count_encoding(in_redis, "listpack"), 0u);
+  }
+  ServerProcess setd(setd_binary(), {"--dir", dir.path()});
+  Client c(setd.port(), 20000);
   EXPECT_EQ(dataset_diff(from_setd, capture_dataset(c)), "");
 }
 
@@ -194,7 +230,7 @@ TEST(PersistRdbVsRedis, SetdLoadsRedisDump) {
     from_redis = capture_dataset(c);
     ASSERT_EQ(c.call({"SAVE"}).str, "OK");
   }
-  ServerProcess setd(setd_binary(), {"--dir", dir.path()});
+  ServerProcess setd(setd_binary(), as_redis70({"--dir", dir.path()}));
   Client c(setd.port(), 20000);
   EXPECT_EQ(dataset_diff(from_redis, capture_dataset(c)), "");
   EXPECT_EQ(info_value(c, "rdb_last_load_keys_loaded"), std::to_string(dataset_size(from_redis)));
@@ -253,7 +289,8 @@ TEST(PersistRdbVsRedis, UnsupportedTypesStopStartUpUnlessSkipped) {
   for (const auto& tc : cases) all.push_back(tc.commands[0]);
   all.push_back({"HSET", "h2", "x", "y"});
   make_dump(dir.path(), all, &supported);
-  ServerProcess setd(setd_binary(), {"--dir", dir.path(), "--rdb-skip-unsupported-types", "yes"});
+  ServerProcess setd(setd_binary(),
+                     as_redis70({"--dir", dir.path(), "--rdb-skip-unsupported-types", "yes"}));
   Client c(setd.port());
   EXPECT_EQ(dataset_diff(supported, capture_dataset(c)), "");
 }

@@ -858,6 +858,36 @@ INSTANTIATE_TEST_SUITE_P(Kinds, FreshMaster, ::testing::Values(NodeKind::kRedis,
                          });
 
 // ---------------------------------------------------------------------------
+// Listpack sets (setd's default encodings)
+// ---------------------------------------------------------------------------
+
+// A setd master with listpack sets: a setd replica gets them as listpacks
+// (the RDB carries plain sets, loaded by Redis 7.2's rules), redis-server
+// 7.0 gets every member; the write stream that follows too.
+TEST(ReplicationListpack, FullSyncAndStreamCarryListpackSets) {
+  if (!redis_server_installed()) GTEST_SKIP() << "redis-server not installed";
+  const Directives listpack{{"set-max-listpack-entries", "128"}};
+  Node m(NodeKind::kSetd, listpack);
+  Node setd_replica(NodeKind::kSetd, listpack);
+  Node redis_replica(NodeKind::kRedis);
+  fill_sample_dataset(m.client(), 2000);
+  ASSERT_EQ(m.call({"OBJECT", "ENCODING", "set:mixed"}).str, "listpack");
+  for (Node* r : {&setd_replica, &redis_replica}) {
+    ASSERT_TRUE(replicaof(*r, m));
+    ASSERT_TRUE(wait_synced(m, *r, 10000));
+  }
+  apply_write_effects(m.client());
+  ASSERT_EQ(m.call({"SADD", "late", "a", "1"}).integer, 2);
+  for (Node* r : {&setd_replica, &redis_replica}) ASSERT_TRUE(wait_synced(m, *r, 10000));
+  const Dataset want = capture_dataset(m.client());
+  EXPECT_EQ(dataset_diff(want, capture_dataset(setd_replica.client())), "");
+  EXPECT_EQ(dataset_diff(want, capture_dataset(redis_replica.client()), {.encodings = false}), "");
+  EXPECT_EQ(setd_replica.call({"OBJECT", "ENCODING", "set:mixed"}).str, "listpack");
+  EXPECT_EQ(setd_replica.call({"OBJECT", "ENCODING", "late"}).str, "listpack");
+  EXPECT_EQ(redis_replica.call({"OBJECT", "ENCODING", "late"}).str, "hashtable");
+}
+
+// ---------------------------------------------------------------------------
 // Consistency: random streams with a link cut in the middle
 // ---------------------------------------------------------------------------
 

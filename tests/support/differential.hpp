@@ -1,7 +1,9 @@
 // Differential testing support: the same command stream goes to setd and to
 // redis-server 7.0 (both started on free ports), and every reply is compared
 // — exactly, order-insensitively for set-like replies, or by a property for
-// replies that are random or time dependent.
+// replies that are random or time dependent. setd runs with
+// set-max-listpack-entries 0, so that its set encodings (OBJECT ENCODING,
+// DEBUG OBJECT) are Redis 7.0's.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -61,12 +63,14 @@ using Canonical = std::function<std::string(const RespValue&)>;
 class Differential {
  public:
   explicit Differential(uint64_t seed) : Differential(seed, {}, {}) {}
-  // With more command-line options for setd and for redis-server.
+  // With more command-line options for setd and for redis-server. setd runs
+  // with Redis 7.0's set encodings (as_redis70: no listpack) unless
+  // setd_extra sets set-max-listpack-entries itself.
   Differential(uint64_t seed, const std::vector<std::string>& setd_extra,
                const std::vector<std::string>& redis_extra)
       : seed_(seed),
         rng_(seed),
-        setd_(std::make_unique<ServerProcess>(setd_binary(), setd_extra)),
+        setd_(std::make_unique<ServerProcess>(setd_binary(), as_redis70(setd_extra))),
         redis_(std::make_unique<ServerProcess>("redis-server", redis_extra)),
         a_(std::make_unique<Client>(setd_->port())),
         b_(std::make_unique<Client>(redis_->port())) {}

@@ -139,6 +139,10 @@ class Node {
         args.push_back(value);
       }
     }
+    // setd with Redis 7.0's set encodings (the pairings compare datasets,
+    // encodings included, with redis-server 7.0), unless the directives
+    // choose set-max-listpack-entries.
+    if (kind_ != NodeKind::kRedis) args = as_redis70(std::move(args));
     client_.reset();
     process_.reset();
     process_ = std::make_unique<ServerProcess>(

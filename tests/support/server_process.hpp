@@ -235,6 +235,17 @@ inline int kill_and_wait(pid_t pid, int sig = SIGTERM, int ms = 5000) {
 }
 
 // A server child process on a free loopback port, stopped on destruction.
+// setd's options for a run compared with redis-server 7.0: Redis 7.0 has no
+// listpack sets, so setd runs with set-max-listpack-entries 0 (Redis 7.0's
+// encoding rules) unless `extra` already sets it.
+inline std::vector<std::string> as_redis70(std::vector<std::string> extra) {
+  if (std::find(extra.begin(), extra.end(), "--set-max-listpack-entries") == extra.end()) {
+    extra.emplace_back("--set-max-listpack-entries");
+    extra.emplace_back("0");
+  }
+  return extra;
+}
+
 class ServerProcess {
  public:
   // `binary` is setd or redis-server; `extra` are more command-line options.

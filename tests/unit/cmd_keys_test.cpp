@@ -33,8 +33,8 @@ class Keys : public ::testing::Test {
   }
   // Stores a set with the given members, encoded as SADD would.
   void set(std::string_view key, std::vector<std::string> members, int db = 0) {
-    auto s = ds::SetObject::create_for(members.front());
-    for (const auto& m : members) s.add(m, 512);
+    auto s = ds::SetObject::create_for(members.front(), members.size(), ds::SetLimits{});
+    for (const auto& m : members) s.add(m, ds::SetLimits{});
     r.state().db(db).set(key, db::Object::set(std::move(s)));
   }
   void ttl_ms(std::string_view key, int64_t ms, int db = 0) {
@@ -309,23 +309,25 @@ TEST_F(Keys, CopyIsDeepAndKeepsTtl) {
   EXPECT_EQ(events(sub), (V{"__keyevent@0__:copy_to t"}));
   EXPECT_EQ(S(r.run({"PTTL", "t"})), "(integer) 4000");
   // Changing the source leaves the copy alone.
-  r.state().db(0).find("s")->as_set().add("zzz", 512);
+  r.state().db(0).find("s")->as_set().add("zzz", ds::SetLimits::redis70());
   r.state().db(0).find("s")->as_set().remove("a");
   EXPECT_EQ(r.state().db(0).find("t")->as_set().size(), 3u);
   EXPECT_TRUE(r.state().db(0).find("t")->as_set().contains("a"));
   EXPECT_FALSE(r.state().db(0).find("t")->as_set().contains("zzz"));
-  EXPECT_EQ(S(r.run({"OBJECT", "ENCODING", "t"})), "\"hashtable\"");
+  EXPECT_EQ(S(r.run({"OBJECT", "ENCODING", "t"})), "\"listpack\"");
 }
 
 TEST_F(Keys, CopyKeepsEncodings) {
   set("is", {"1", "2", "3"});
+  set("lp", {"a", "1"});
   str("int", "12");
   str("emb", "hello");
   str("raw", std::string(50, 'r'));
   r.state().db(0).set("app", db::Object::string("abc", db::StringEncoding::kRaw));
-  for (const char* k : {"is", "int", "emb", "raw", "app"})
+  for (const char* k : {"is", "lp", "int", "emb", "raw", "app"})
     EXPECT_EQ(S(r.run({"COPY", k, std::string(k) + "2"})), "(integer) 1") << k;
   EXPECT_EQ(S(r.run({"OBJECT", "ENCODING", "is2"})), "\"intset\"");
+  EXPECT_EQ(S(r.run({"OBJECT", "ENCODING", "lp2"})), "\"listpack\"");
   EXPECT_EQ(S(r.run({"OBJECT", "ENCODING", "int2"})), "\"int\"");
   EXPECT_EQ(S(r.run({"OBJECT", "ENCODING", "emb2"})), "\"embstr\"");
   EXPECT_EQ(S(r.run({"OBJECT", "ENCODING", "raw2"})), "\"raw\"");
@@ -675,11 +677,15 @@ TEST_F(Keys, ObjectEncoding) {
   str("e", "hello");
   str("r", std::string(45, 'x'));
   set("is", {"1", "2"});
-  set("hs", {"a"});
+  set("lp", {"a"});
+  std::vector<std::string> many;
+  for (int i = 0; i < 200; ++i) many.push_back("m" + std::to_string(i));
+  set("hs", many);
   EXPECT_EQ(S(r.run({"OBJECT", "ENCODING", "i"})), "\"int\"");
   EXPECT_EQ(S(r.run({"OBJECT", "ENCODING", "e"})), "\"embstr\"");
   EXPECT_EQ(S(r.run({"OBJECT", "encoding", "r"})), "\"raw\"");
   EXPECT_EQ(S(r.run({"OBJECT", "ENCODING", "is"})), "\"intset\"");
+  EXPECT_EQ(S(r.run({"OBJECT", "ENCODING", "lp"})), "\"listpack\"");
   EXPECT_EQ(S(r.run({"OBJECT", "ENCODING", "hs"})), "\"hashtable\"");
   EXPECT_EQ(S(r.run({"OBJECT", "ENCODING", "nokey"})), "(nil)");
   EXPECT_EQ(r.run({"OBJECT", "ENCODING", "nokey"}).kind, K::kNull);
@@ -708,7 +714,7 @@ TEST_F(Keys, ObjectIdletimeDoesNotTouch) {
   set("s", {"x"});
   advance(3500);
   EXPECT_EQ(S(r.run({"OBJECT", "IDLETIME", "s"})), "(integer) 3");
-  EXPECT_EQ(S(r.run({"OBJECT", "ENCODING", "s"})), "\"hashtable\"");
+  EXPECT_EQ(S(r.run({"OBJECT", "ENCODING", "s"})), "\"listpack\"");
   EXPECT_EQ(S(r.run({"TYPE", "s"})), "set");
   EXPECT_EQ(S(r.run({"EXISTS", "s"})), "(integer) 1");
   EXPECT_EQ(S(r.run({"TTL", "s"})), "(integer) -1");

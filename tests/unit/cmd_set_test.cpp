@@ -1,7 +1,9 @@
 // The set command family through the in-process runner: replies and error
-// texts (checked against redis-server 7.0.15), both encodings, emptiness
-// deletion, *STORE overwrites, random-member strategies by their
-// properties, SSCAN guarantees, keyspace notifications and set.* events.
+// texts (checked against redis-server 7.0.15), every encoding (intset,
+// listpack, hashtable; Redis 7.0's rules with set-max-listpack-entries 0,
+// Redis 7.2's by default), emptiness deletion, *STORE overwrites,
+// random-member strategies by their properties, SSCAN guarantees, keyspace
+// notifications and set.* events.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -44,6 +46,11 @@ void make_string(Runner& r, std::string_view key) {
   r.state().db(0).set(key, db::Object::string("x"));
 }
 
+// Redis 7.0's encoding rules: no listpack.
+void redis70(Runner& r) {
+  EXPECT_EQ(S(r.run({"config", "set", "set-max-listpack-entries", "0"})), "OK");
+}
+
 // SADD key with `n` members named prefix+i (prefix "" gives integers).
 void fill(Runner& r, const std::string& key, int n, const std::string& prefix = "", int from = 0) {
   std::vector<std::string> args{"sadd", key};
@@ -51,17 +58,29 @@ void fill(Runner& r, const std::string& key, int n, const std::string& prefix = 
   r.run(args);
 }
 
-// Both encodings: integer members (intset) and string members (hashtable).
-class SetEnc : public ::testing::TestWithParam<const char*> {
+// Every encoding: integer members (intset), string members with Redis
+// 7.0's rules (hashtable) and with the default listpack limits (listpack:
+// the sets of these tests have at most 100 short members).
+struct EncParam {
+  const char* prefix;    // member names: prefix + i ("" gives integers)
+  const char* encoding;  // what the sets of the test are encoded as
+  bool listpack;         // set-max-listpack-entries: 128 (true) or 0
+};
+class SetEnc : public ::testing::TestWithParam<EncParam> {
  protected:
-  std::string m(int i) const { return std::string(GetParam()) + std::to_string(i); }
-  std::string expected_encoding() const {
-    return std::string(GetParam()).empty() ? "intset" : "hashtable";
+  void SetUp() override {
+    if (!GetParam().listpack) redis70(r);
   }
+  std::string m(int i) const { return std::string(GetParam().prefix) + std::to_string(i); }
+  std::string expected_encoding() const { return GetParam().encoding; }
+  const char* prefix() const { return GetParam().prefix; }
   Runner r;
 };
-INSTANTIATE_TEST_SUITE_P(Encodings, SetEnc, ::testing::Values("", "m"),
-                         [](const auto& p) { return p.param[0] ? "hashtable" : "intset"; });
+INSTANTIATE_TEST_SUITE_P(Encodings, SetEnc,
+                         ::testing::Values(EncParam{"", "intset", true},
+                                           EncParam{"m", "hashtable", false},
+                                           EncParam{"m", "listpack", true}),
+                         [](const auto& p) { return std::string(p.param.encoding); });
 
 // --- SADD / SREM / SCARD / SISMEMBER / SMISMEMBER / SMEMBERS --------------
 
@@ -111,8 +130,9 @@ TEST(SetCommands, MissingKeyIsTheEmptySet) {
   EXPECT_EQ(r.state().db(0).size(), 0u);
 }
 
-TEST(SetCommands, EncodingFollowsRedisRules) {
+TEST(SetCommands, EncodingFollowsRedis70Rules) {
   Runner r;
+  redis70(r);
   r.run({"sadd", "i", "1", "-5", "9223372036854775807", "-9223372036854775808"});
   EXPECT_EQ(encoding(r, "i"), "intset");
   r.run({"sadd", "i", "007"});  // not canonical: converts
@@ -270,7 +290,7 @@ TEST_P(SetEnc, SrandmemberCountVariants) {
 }
 
 TEST_P(SetEnc, SrandmemberIsRoughlyUniform) {
-  fill(r, "k", 10, GetParam());
+  fill(r, "k", 10, prefix());
   std::map<std::string, int> hits;
   for (int round = 0; round < 400; ++round)
     for (const auto& e : r.run({"srandmember", "k", "3"}).elements) ++hits[e.str];
@@ -332,7 +352,7 @@ TEST(SetCommands, SrandmemberStopsAtTheOutputLimit) {
 // --- SPOP -------------------------------------------------------------------
 
 TEST_P(SetEnc, SpopSingleAndCount) {
-  fill(r, "k", 20, GetParam());
+  fill(r, "k", 20, prefix());
   std::set<std::string> left;
   for (int i = 0; i < 20; ++i) left.insert(m(i));
   const auto one = r.run({"spop", "k"});
@@ -360,8 +380,9 @@ TEST_P(SetEnc, SpopSingleAndCount) {
   EXPECT_FALSE(exists(r, "k"));
 }
 
-TEST(SetCommands, SpopCountStrategyEncodingAndTtl) {
+TEST(SetCommands, SpopCountStrategyEncodingAndTtlRedis70) {
   Runner r;
+  redis70(r);
   // A hashtable of integers (over set-max-intset-entries) whose few
   // survivors are re-created as an intset, like Redis's case 3.
   fill(r, "k", 1000);
@@ -394,8 +415,9 @@ TEST(SetCommands, SpopErrors) {
 
 // --- SMOVE ------------------------------------------------------------------
 
-TEST(SetCommands, Smove) {
+TEST(SetCommands, SmoveRedis70) {
   Runner r;
+  redis70(r);
   r.run({"sadd", "src", "1", "2", "a"});
   // Destination created as SADD would create it for the member.
   EXPECT_EQ(S(r.run({"smove", "src", "d1", "1"})), "(integer) 1");
@@ -513,8 +535,9 @@ TEST(SetCommands, StoreOverwritesAndDeletes) {
   EXPECT_EQ(members(r.run({"smembers", "dst"})), std::vector<std::string>{"z"});
 }
 
-TEST(SetCommands, StoreDestinationEncodingAsRedis) {
+TEST(SetCommands, StoreDestinationEncodingAsRedis70) {
   Runner r;
+  redis70(r);
   r.run({"config", "set", "set-max-intset-entries", "4"});
   fill(r, "h", 5);  // hashtable of integers
   r.run({"srem", "h", "4"});
@@ -534,6 +557,224 @@ TEST(SetCommands, StoreDestinationEncodingAsRedis) {
   EXPECT_EQ(encoding(r, "d"), "hashtable");
   EXPECT_EQ(S(r.run({"sdiffstore", "d", "s", "i"})), "(integer) 1");
   EXPECT_EQ(encoding(r, "d"), "hashtable");
+}
+
+// --- Redis 7.2's listpack rules (the default) -----------------------------
+
+TEST(SetCommands, EncodingFollowsRedis72Rules) {
+  Runner r;
+  // A non-integer in a small intset makes a listpack (ascending integers,
+  // then the new member), not a hashtable.
+  r.run({"sadd", "i", "1", "-5", "9223372036854775807", "-9223372036854775808"});
+  EXPECT_EQ(encoding(r, "i"), "intset");
+  r.run({"sadd", "i", "007"});
+  EXPECT_EQ(encoding(r, "i"), "listpack");
+  EXPECT_EQ(S(r.run({"sismember", "i", "7"})), "(integer) 0");
+  EXPECT_EQ(S(r.run({"sismember", "i", "007"})), "(integer) 1");
+  EXPECT_EQ(S(r.run({"sismember", "i", "-5"})), "(integer) 1");
+  EXPECT_EQ(S(r.run({"smembers", "i"})),
+            "[\"-9223372036854775808\", \"-5\", \"1\", \"9223372036854775807\", \"007\"]");
+  r.run({"sadd", "h", "a"});
+  EXPECT_EQ(encoding(r, "h"), "listpack");
+  r.run({"sadd", "h2", "x", "1"});
+  EXPECT_EQ(encoding(r, "h2"), "listpack");
+  // Integers added to a listpack stay there (as text); SREM never converts.
+  r.run({"sadd", "h2", "2", "3"});
+  r.run({"srem", "h2", "x"});
+  EXPECT_EQ(encoding(r, "h2"), "listpack");
+  // A listpack converts past set-max-listpack-entries...
+  EXPECT_EQ(S(r.run({"config", "set", "set-max-listpack-entries", "4"})), "OK");
+  r.run({"sadd", "lp", "a", "b", "c", "d"});
+  EXPECT_EQ(encoding(r, "lp"), "listpack");
+  EXPECT_EQ(S(r.run({"sadd", "lp", "d"})), "(integer) 0");
+  EXPECT_EQ(encoding(r, "lp"), "listpack");
+  r.run({"sadd", "lp", "e"});
+  EXPECT_EQ(encoding(r, "lp"), "hashtable");
+  r.run({"srem", "lp", "a", "b", "c", "d"});  // never back
+  EXPECT_EQ(encoding(r, "lp"), "hashtable");
+  // ... or with a member longer than set-max-listpack-value.
+  const std::string v64(64, 'v'), v65(65, 'v');
+  r.run({"sadd", "lv", "a", v64});
+  EXPECT_EQ(encoding(r, "lv"), "listpack");
+  r.run({"sadd", "lv", v65});
+  EXPECT_EQ(encoding(r, "lv"), "hashtable");
+  r.run({"sadd", "lv2", v65});  // created as a listpack, converted by the add
+  EXPECT_EQ(encoding(r, "lv2"), "hashtable");
+  // An intset of set-max-listpack-entries members cannot become a listpack.
+  r.run({"sadd", "i4", "1", "2", "3", "4"});
+  r.run({"sadd", "i4", "x"});
+  EXPECT_EQ(encoding(r, "i4"), "hashtable");
+  r.run({"sadd", "i3", "1", "2", "3"});
+  r.run({"sadd", "i3", "x"});
+  EXPECT_EQ(encoding(r, "i3"), "listpack");
+  // Nor one whose smallest or largest integer is too long as text.
+  EXPECT_EQ(S(r.run({"config", "set", "set-max-listpack-value", "5"})), "OK");
+  r.run({"sadd", "w", "1", "-1234"});  // "-1234": 5 characters
+  r.run({"sadd", "w", "x"});
+  EXPECT_EQ(encoding(r, "w"), "listpack");
+  r.run({"sadd", "w6", "1", "123456"});
+  r.run({"sadd", "w6", "x"});
+  EXPECT_EQ(encoding(r, "w6"), "hashtable");
+  r.run({"sadd", "w7", "1"});
+  r.run({"sadd", "w7", "abcdef"});  // the new member itself too long
+  EXPECT_EQ(encoding(r, "w7"), "hashtable");
+  // Past set-max-intset-entries an intset becomes a hashtable directly.
+  EXPECT_EQ(S(r.run({"config", "set", "set-max-intset-entries", "4"})), "OK");
+  EXPECT_EQ(S(r.run({"config", "set", "set-max-listpack-entries", "128"})), "OK");
+  fill(r, "big", 4);
+  EXPECT_EQ(encoding(r, "big"), "intset");
+  r.run({"sadd", "big", "4"});
+  EXPECT_EQ(encoding(r, "big"), "hashtable");
+}
+
+TEST(SetCommands, SaddSizeHintsRedis72) {
+  Runner r;
+  r.run({"config", "set", "set-max-intset-entries", "4"});
+  r.run({"config", "set", "set-max-listpack-entries", "4"});
+  // setTypeCreate(first member, number of members given).
+  r.run({"sadd", "a", "1", "2", "3", "4"});
+  EXPECT_EQ(encoding(r, "a"), "intset");
+  r.run({"sadd", "b", "1", "1", "1", "1", "1"});  // 5 given: not an intset
+  EXPECT_EQ(encoding(r, "b"), "hashtable");
+  EXPECT_EQ(S(r.run({"scard", "b"})), "(integer) 1");
+  r.run({"sadd", "c", "x", "x", "x", "x"});
+  EXPECT_EQ(encoding(r, "c"), "listpack");
+  r.run({"sadd", "d", "x", "x", "x", "x", "x"});
+  EXPECT_EQ(encoding(r, "d"), "hashtable");
+  r.run({"config", "set", "set-max-intset-entries", "10"});
+  r.run({"sadd", "e", "1", "2", "3", "4", "5", "6"});  // too many for a listpack: fine
+  EXPECT_EQ(encoding(r, "e"), "intset");
+  // setTypeMaybeConvert: an existing set given more members than its
+  // encoding may hold converts first, even if they are all present.
+  r.run({"sadd", "c", "x", "x", "x", "x", "x"});
+  EXPECT_EQ(encoding(r, "c"), "hashtable");
+  r.run({"sadd", "f", "1"});
+  std::vector<std::string> ones{"sadd", "f"};
+  for (int i = 0; i < 11; ++i) ones.push_back("1");
+  EXPECT_EQ(S(r.run(ones)), "(integer) 0");
+  EXPECT_EQ(encoding(r, "f"), "hashtable");
+  // Redis 7.0 has no such hints: the same commands keep the small encodings.
+  redis70(r);
+  r.run({"sadd", "b70", "1", "1", "1", "1", "1", "1", "1", "1", "1", "1", "1"});
+  EXPECT_EQ(encoding(r, "b70"), "intset");
+  r.run({"sadd", "f70", "1"});
+  ones[1] = "f70";
+  r.run(ones);
+  EXPECT_EQ(encoding(r, "f70"), "intset");
+}
+
+TEST(SetCommands, SpopCountStrategyEncodingRedis72) {
+  Runner r;
+  // Case 3 from a hashtable: the survivors go to a new listpack (even when
+  // they are all integers, unlike Redis 7.0's intset).
+  fill(r, "k", 1000);
+  EXPECT_EQ(encoding(r, "k"), "hashtable");
+  r.state().db(0).set_expire("k", 4102444800000);
+  EXPECT_EQ(r.run({"spop", "k", "900"}).elements.size(), 900u);
+  EXPECT_EQ(S(r.run({"scard", "k"})), "(integer) 100");
+  EXPECT_EQ(encoding(r, "k"), "listpack");
+  EXPECT_EQ(r.state().db(0).expire_at("k"), 4102444800000);  // the TTL stays
+  // ... which converts when they do not fit one.
+  fill(r, "h", 1000, "m");
+  r.run({"spop", "h", "850"});
+  EXPECT_EQ(S(r.run({"scard", "h"})), "(integer) 150");
+  EXPECT_EQ(encoding(r, "h"), "hashtable");
+  // From an intset: an intset.
+  fill(r, "i", 300);
+  r.run({"spop", "i", "290"});
+  EXPECT_EQ(encoding(r, "i"), "intset");
+  // From a listpack: case 2 and case 3 both keep a listpack.
+  fill(r, "l", 100, "m");
+  EXPECT_EQ(encoding(r, "l"), "listpack");
+  r.run({"spop", "l", "3"});
+  EXPECT_EQ(encoding(r, "l"), "listpack");
+  EXPECT_EQ(S(r.run({"scard", "l"})), "(integer) 97");
+  const auto popped = r.run({"spop", "l", "90"});
+  EXPECT_EQ(popped.elements.size(), 90u);
+  EXPECT_EQ(encoding(r, "l"), "listpack");
+  EXPECT_EQ(S(r.run({"scard", "l"})), "(integer) 7");
+  for (const auto& e : popped.elements)
+    EXPECT_EQ(S(r.run({"sismember", "l", e.str})), "(integer) 0") << e.str;
+}
+
+TEST(SetCommands, SmoveRedis72) {
+  Runner r;
+  r.run({"sadd", "src", "1", "2", "a", "x"});
+  EXPECT_EQ(encoding(r, "src"), "listpack");
+  EXPECT_EQ(S(r.run({"smove", "src", "d1", "1"})), "(integer) 1");
+  EXPECT_EQ(encoding(r, "d1"), "intset");  // setTypeCreate(member, 1)
+  EXPECT_EQ(S(r.run({"smove", "src", "d2", "a"})), "(integer) 1");
+  EXPECT_EQ(encoding(r, "d2"), "listpack");
+  EXPECT_EQ(S(r.run({"smove", "src", "d1", "x"})), "(integer) 1");
+  EXPECT_EQ(encoding(r, "d1"), "listpack");  // intset -> listpack
+  EXPECT_EQ(members(r.run({"smembers", "d1"})), sorted({"1", "x"}));
+  EXPECT_EQ(members(r.run({"smembers", "src"})), sorted({"2"}));
+  r.run({"config", "set", "set-max-intset-entries", "0"});
+  EXPECT_EQ(S(r.run({"smove", "src", "d3", "2"})), "(integer) 1");
+  EXPECT_EQ(encoding(r, "d3"), "listpack");  // an integer, but no intset allowed
+}
+
+TEST(SetCommands, StoreDestinationEncodingRedis72) {
+  Runner r;
+  r.run({"config", "set", "set-max-intset-entries", "4"});
+  fill(r, "h", 5);  // 5 members given: created as a listpack
+  EXPECT_EQ(encoding(r, "h"), "listpack");
+  r.run({"del", "h"});
+  fill(r, "h", 4);  // an intset that overflows: a hashtable of integers
+  r.run({"sadd", "h", "4"});
+  r.run({"srem", "h", "4"});
+  EXPECT_EQ(encoding(r, "h"), "hashtable");
+  // Added to a new intset: 4 integers fit.
+  EXPECT_EQ(S(r.run({"sunionstore", "d", "h"})), "(integer) 4");
+  EXPECT_EQ(encoding(r, "d"), "intset");
+  EXPECT_EQ(S(r.run({"sdiffstore", "d", "h", "none"})), "(integer) 4");
+  EXPECT_EQ(encoding(r, "d"), "intset");
+  // SINTERSTORE starts a listpack for a hashtable input; integers only:
+  // maybeConvertToIntset.
+  EXPECT_EQ(S(r.run({"sinterstore", "d", "h", "h"})), "(integer) 4");
+  EXPECT_EQ(encoding(r, "d"), "intset");
+  fill(r, "i", 3, "", 10);
+  EXPECT_EQ(S(r.run({"sunionstore", "d", "h", "i"})), "(integer) 7");
+  EXPECT_EQ(encoding(r, "d"), "hashtable");  // 7 integers > 4
+  r.run({"sadd", "s", "x"});
+  EXPECT_EQ(S(r.run({"sunionstore", "d", "i", "s"})), "(integer) 4");
+  EXPECT_EQ(encoding(r, "d"), "listpack");  // intset of 3 + a string
+  EXPECT_EQ(S(r.run({"sdiffstore", "d", "s", "i"})), "(integer) 1");
+  EXPECT_EQ(encoding(r, "d"), "listpack");
+  // Listpack inputs.
+  r.run({"sadd", "la", "a", "b", "1", "2"});
+  r.run({"sadd", "lb", "a", "1", "2", "z"});
+  EXPECT_EQ(S(r.run({"sinterstore", "d", "la", "lb"})), "(integer) 3");
+  EXPECT_EQ(encoding(r, "d"), "listpack");
+  r.run({"srem", "lb", "a"});
+  EXPECT_EQ(S(r.run({"sinterstore", "d", "la", "lb"})), "(integer) 2");
+  EXPECT_EQ(encoding(r, "d"), "intset");  // only integers left
+  // Big inputs: a big result is a hashtable, a small one a listpack.
+  fill(r, "ha", 300, "m");
+  fill(r, "hb", 300, "m", 100);
+  EXPECT_EQ(S(r.run({"sinterstore", "d", "ha", "hb"})), "(integer) 200");
+  EXPECT_EQ(encoding(r, "d"), "hashtable");
+  fill(r, "hc", 300, "m", 295);
+  EXPECT_EQ(S(r.run({"sinterstore", "d", "ha", "hc"})), "(integer) 5");
+  EXPECT_EQ(encoding(r, "d"), "listpack");
+  EXPECT_EQ(S(r.run({"sunionstore", "d", "hc", "s"})), "(integer) 301");
+  EXPECT_EQ(encoding(r, "d"), "hashtable");
+  EXPECT_EQ(S(r.run({"sdiffstore", "d", "ha", "hb"})), "(integer) 100");
+  EXPECT_EQ(encoding(r, "d"), "listpack");  // algorithm 1 adds the 100
+}
+
+TEST(SetCommands, SscanListpackReturnsEverythingInOrder) {
+  Runner r;
+  fill(r, "k", 100, "m");
+  EXPECT_EQ(encoding(r, "k"), "listpack");
+  const auto v = r.run({"sscan", "k", "12345", "COUNT", "1"});
+  EXPECT_EQ(v.elements[0].str, "0");
+  ASSERT_EQ(v.elements[1].elements.size(), 100u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(v.elements[1].elements[i].str, "m" + std::to_string(i));
+  const auto m = r.run({"sscan", "k", "0", "MATCH", "m1?"});
+  EXPECT_EQ(S(m.elements[1]),
+            "[\"m10\", \"m11\", \"m12\", \"m13\", \"m14\", \"m15\", \"m16\", \"m17\", "
+            "\"m18\", \"m19\"]");
 }
 
 TEST(SetCommands, CardErrors) {

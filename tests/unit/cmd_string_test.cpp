@@ -36,7 +36,7 @@ class StringCommands : public ::testing::Test {
 
   // Puts a set under `key`, for WRONGTYPE checks.
   void make_set(std::string_view key) {
-    r.state().db(0).set(key, db::Object::set(ds::SetObject::create_for("m")));
+    r.state().db(0).set(key, db::Object::set(ds::SetObject::create_for("m", 1, ds::SetLimits{})));
   }
   std::string encoding(std::string_view key) {
     const db::Value* v = r.state().db(0).peek(key);

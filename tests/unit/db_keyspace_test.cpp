@@ -21,7 +21,7 @@ using setd::db::Value;
 
 Object set_of(std::initializer_list<std::string_view> ms) {
   setd::ds::SetObject s;
-  for (auto m : ms) s.add(m, 512);
+  for (auto m : ms) s.add(m, setd::ds::SetLimits::redis70());
   return Object::set(std::move(s));
 }
 

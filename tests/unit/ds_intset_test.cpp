@@ -69,12 +69,12 @@ TEST(IntSet, UpgradeAppendsAndPrependsPreservingValues) {
   IntSet s;
   for (int64_t v : {1, -1, 300, -300, 32767, -32768}) ASSERT_TRUE(s.insert(v));
   EXPECT_EQ(s.width(), W::k16);
-  EXPECT_EQ(s.memory_bytes(), 6u * 2);
+  EXPECT_EQ(s.memory_bytes(), IntSet::kHeaderBytes + 6u * 2);
 
   ASSERT_TRUE(s.insert(32768));  // larger than all: appended on upgrade
   EXPECT_EQ(s.width(), W::k32);
   EXPECT_EQ(contents(s), (std::vector<int64_t>{-32768, -300, -1, 1, 300, 32767, 32768}));
-  EXPECT_EQ(s.memory_bytes(), 7u * 4);
+  EXPECT_EQ(s.memory_bytes(), IntSet::kHeaderBytes + 7u * 4);
 
   ASSERT_TRUE(s.insert(-5000000000LL));  // smaller than all: prepended on upgrade
   EXPECT_EQ(s.width(), W::k64);
@@ -86,7 +86,7 @@ TEST(IntSet, UpgradeAppendsAndPrependsPreservingValues) {
   EXPECT_EQ(s.at(s.size() - 1), kI64Max);
   EXPECT_TRUE(s.contains(kI64Min));
   EXPECT_TRUE(s.contains(-32768));
-  EXPECT_EQ(s.memory_bytes(), s.size() * 8);
+  EXPECT_EQ(s.memory_bytes(), IntSet::kHeaderBytes + s.size() * 8);
 }
 
 TEST(IntSet, DirectUpgradeFrom16To64WithNegative) {
@@ -176,7 +176,7 @@ TEST(IntSet, FromSortedUniqueKeepsTheWiderOfMinimumAndNeededWidth) {
   EXPECT_EQ(contents(a), small);
   IntSet b = IntSet::from_sorted_unique(small, W::k64);  // the width it was saved with
   EXPECT_EQ(b.width(), W::k64);
-  EXPECT_EQ(b.memory_bytes(), small.size() * 8);
+  EXPECT_EQ(b.memory_bytes(), IntSet::kHeaderBytes + small.size() * 8);
   EXPECT_EQ(contents(b), small);
   EXPECT_TRUE(b.contains(32767));
   EXPECT_TRUE(b.insert(8));  // still a normal set afterwards

@@ -35,7 +35,7 @@ using setd::testing::UnknownSizeSource;
 
 db::Object set_of(const std::vector<std::string>& ms, size_t max_intset = 512) {
   ds::SetObject s;
-  for (const auto& m : ms) s.add(m, max_intset);
+  for (const auto& m : ms) s.add(m, ds::SetLimits::redis70(max_intset));
   return db::Object::set(std::move(s));
 }
 
@@ -162,7 +162,7 @@ TEST(PersistDecoder, SetsRoundTripWithTheirEncodings) {
   enc.key_value("i64", set_of({"-9223372036854775808", "9223372036854775807"}), -1);
   enc.key_value("ht", set_of({"a", "b", "1", ""}), -1);
   RdbRecorder rec;
-  const auto r = decode(rdb_file(body), rec);
+  const auto r = decode(rdb_file(body), rec, {.set_limits = ds::SetLimits::redis70()});
   ASSERT_TRUE(r.ok) << r.error;
   const auto* i16 = rec.find(0, "i16");
   ASSERT_NE(i16, nullptr);
@@ -176,6 +176,13 @@ TEST(PersistDecoder, SetsRoundTripWithTheirEncodings) {
   const auto* ht = rec.find(0, "ht");
   EXPECT_EQ(ht->value.as_set().encoding(), ds::SetObject::Encoding::kHashTable);
   EXPECT_EQ(members(ht->value), (std::set<std::string>{"", "1", "a", "b"}));
+  // With listpack (the default): the small set of strings is a listpack.
+  RdbRecorder rec72;
+  ASSERT_TRUE(decode(rdb_file(body), rec72).ok);
+  EXPECT_EQ(rec72.find(0, "i32")->value.as_set().as_intset()->width(), ds::IntSet::Width::k32);
+  const auto* lp = rec72.find(0, "ht");
+  EXPECT_EQ(lp->value.as_set().encoding(), ds::SetObject::Encoding::kListPack);
+  EXPECT_EQ(members(lp->value), (std::set<std::string>{"", "1", "a", "b"}));
 }
 
 TEST(PersistDecoder, IntsetKeepsTheWidthItWasSavedWith) {
@@ -185,7 +192,7 @@ TEST(PersistDecoder, IntsetKeepsTheWidthItWasSavedWith) {
   const auto* is = rec.keys.at(0).value.as_set().as_intset();
   ASSERT_NE(is, nullptr);
   EXPECT_EQ(is->width(), ds::IntSet::Width::k64);
-  EXPECT_EQ(is->memory_bytes(), 24u);
+  EXPECT_EQ(is->memory_bytes(), ds::IntSet::kHeaderBytes + 24u);
   RdbRecorder rec4;
   ASSERT_TRUE(decode(intset_file(4, {-70000, 5, 70000}), rec4).ok);
   EXPECT_EQ(rec4.keys.at(0).value.as_set().as_intset()->width(), ds::IntSet::Width::k32);
@@ -205,7 +212,8 @@ TEST(PersistDecoder, IntsetAboveMaxEntriesBecomesHashtable) {
   EXPECT_EQ(v.as_set().size(), 600u);
   EXPECT_TRUE(v.as_set().contains("1797"));
   RdbRecorder rec_big;
-  ASSERT_TRUE(decode(intset_file(2, vals), rec_big, {.max_intset_entries = 600}).ok);
+  ASSERT_TRUE(
+      decode(intset_file(2, vals), rec_big, {.set_limits = ds::SetLimits::redis70(600)}).ok);
   EXPECT_EQ(rec_big.keys.at(0).value.as_set().encoding(), ds::SetObject::Encoding::kIntSet);
 }
 
@@ -216,31 +224,85 @@ TEST(PersistDecoder, PlainSetChoosesTheEncodingRedis70Would) {
     for (const auto& m : ms) b.str(m);
     return rdb_file(b.bytes());
   };
+  const DecodeOptions v70{.set_limits = ds::SetLimits::redis70()};
   std::vector<std::string> ints;
   for (int i = 0; i < 512; ++i) ints.push_back(std::to_string(i));
   RdbRecorder a;
-  ASSERT_TRUE(decode(file_of(ints), a).ok);
+  ASSERT_TRUE(decode(file_of(ints), a, v70).ok);
   EXPECT_EQ(a.keys.at(0).value.as_set().encoding(), ds::SetObject::Encoding::kIntSet);
   ints.push_back("512");
   RdbRecorder b;
-  ASSERT_TRUE(decode(file_of(ints), b).ok);
+  ASSERT_TRUE(decode(file_of(ints), b, v70).ok);
   EXPECT_EQ(b.keys.at(0).value.as_set().encoding(), ds::SetObject::Encoding::kHashTable);
   EXPECT_EQ(b.keys.at(0).value.as_set().size(), 513u);
   RdbRecorder c;
-  ASSERT_TRUE(decode(file_of({"1", "2", "x", "3"}), c).ok);
+  ASSERT_TRUE(decode(file_of({"1", "2", "x", "3"}), c, v70).ok);
   EXPECT_EQ(c.keys.at(0).value.as_set().encoding(), ds::SetObject::Encoding::kHashTable);
   EXPECT_EQ(members(c.keys.at(0).value), (std::set<std::string>{"1", "2", "3", "x"}));
   RdbRecorder d;  // "007" is not an integer
-  ASSERT_TRUE(decode(file_of({"1", "007"}), d).ok);
+  ASSERT_TRUE(decode(file_of({"1", "007"}), d, v70).ok);
   EXPECT_EQ(d.keys.at(0).value.as_set().encoding(), ds::SetObject::Encoding::kHashTable);
   RdbRecorder e;
-  ASSERT_TRUE(decode(file_of({"5", "6"}), e, {.max_intset_entries = 1}).ok);
+  ASSERT_TRUE(decode(file_of({"5", "6"}), e, {.set_limits = ds::SetLimits::redis70(1)}).ok);
   EXPECT_EQ(e.keys.at(0).value.as_set().encoding(), ds::SetObject::Encoding::kHashTable);
+}
+
+// rdbLoadObject of Redis 7.2 for RDB_TYPE_SET (set-max-listpack-entries >
+// 0, the default).
+TEST(PersistDecoder, PlainSetChoosesTheEncodingRedis72Would) {
+  auto file_of = [](const std::vector<std::string>& ms) {
+    RdbBytes b;
+    b.u8(rdb::kTypeSet).str("s").len(ms.size());
+    for (const auto& m : ms) b.str(m);
+    return rdb_file(b.bytes());
+  };
+  auto loaded = [&](const std::vector<std::string>& ms, DecodeOptions opts = {}) {
+    RdbRecorder rec;
+    const auto r = decode(file_of(ms), rec, opts);
+    EXPECT_TRUE(r.ok) << r.error;
+    return std::string(rec.keys.at(0).value.as_set().encoding_name());
+  };
+  std::vector<std::string> ints;
+  for (int i = 0; i < 512; ++i) ints.push_back(std::to_string(i));
+  EXPECT_EQ(loaded(ints), "intset");
+  ints.push_back("512");
+  EXPECT_EQ(loaded(ints), "hashtable");  // more than set-max-intset-entries
+  // A non-integer: a listpack while everything fits one.
+  RdbRecorder c;
+  ASSERT_TRUE(decode(file_of({"1", "2", "x", "3"}), c).ok);
+  EXPECT_EQ(c.keys.at(0).value.as_set().encoding_name(), "listpack");
+  std::vector<std::string> order;
+  c.keys.at(0).value.as_set().for_each([&](std::string_view m) { order.emplace_back(m); });
+  EXPECT_EQ(order, (std::vector<std::string>{"1", "2", "x", "3"}));
+  EXPECT_EQ(loaded({"1", "007"}), "listpack");
+  std::vector<std::string> strs;
+  for (int i = 0; i < 128; ++i) strs.push_back("s" + std::to_string(i));
+  EXPECT_EQ(loaded(strs), "listpack");
+  strs.push_back("s128");
+  EXPECT_EQ(loaded(strs), "hashtable");
+  std::vector<std::string> late(ints.begin(), ints.begin() + 127);
+  late.push_back("x");  // the 128th member
+  EXPECT_EQ(loaded(late), "listpack");
+  late.insert(late.begin(), "-1");  // 128 integers before it
+  EXPECT_EQ(loaded(late), "hashtable");
+  EXPECT_EQ(loaded({"a", std::string(64, 'v')}), "listpack");
+  EXPECT_EQ(loaded({"a", std::string(65, 'v')}), "hashtable");
+  EXPECT_EQ(loaded({"1", "2", std::string(65, 'v')}), "hashtable");
+  const DecodeOptions short_values{.set_limits = {.max_listpack_value = 5}};
+  EXPECT_EQ(loaded({"1", "-1234", "x"}, short_values), "listpack");
+  EXPECT_EQ(loaded({"1", "123456", "x"}, short_values), "hashtable");
+  EXPECT_EQ(loaded({"5", "6"}, {.set_limits = {.max_intset_entries = 1}}), "hashtable");
+  // Duplicates are an error in every encoding.
+  for (const auto& dup :
+       std::vector<std::vector<std::string>>{{"1", "1"}, {"1", "x", "1"}, {"x", "y", "x"}}) {
+    RdbRecorder rec;
+    EXPECT_FALSE(decode(file_of(dup), rec).ok) << dup[0];
+  }
 }
 
 TEST(PersistDecoder, MillionMemberHashtableSetRoundTrip) {
   ds::SetObject s;
-  for (int i = 0; i < 1000000; ++i) s.add("m:" + std::to_string(i), 512);
+  for (int i = 0; i < 1000000; ++i) s.add("m:" + std::to_string(i), ds::SetLimits::redis70());
   const db::Object v = db::Object::set(std::move(s));
   std::string body;
   RdbEncoder enc(&body);
@@ -294,9 +356,17 @@ TEST(PersistDecoder, ListpackSetWithEveryEntryEncoding) {
       .int64(INT64_MAX)
       .str32("e")
       .str32(s20000);  // 3-byte backlen
+  // Redis 7.2 keeps a listpack of at most set-max-listpack-entries as it is
+  // (long members too); Redis 7.0's rules load its members as a plain set.
+  RdbRecorder rec72;
+  const auto r72 = decode(listpack_file(lp.bytes()), rec72);
+  ASSERT_TRUE(r72.ok) << r72.error;
+  EXPECT_EQ(rec72.keys.at(0).value.as_set().encoding(), ds::SetObject::Encoding::kListPack);
+  EXPECT_EQ(rec72.keys.at(0).value.as_set().as_listpack()->at(9), s4000);  // order kept
   RdbRecorder rec;
-  const auto r = decode(listpack_file(lp.bytes()), rec);
+  const auto r = decode(listpack_file(lp.bytes()), rec, {.set_limits = ds::SetLimits::redis70()});
   ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(members(rec72.keys.at(0).value), members(rec.keys.at(0).value));
   const auto& v = rec.keys.at(0).value;
   EXPECT_EQ(v.as_set().encoding(), ds::SetObject::Encoding::kHashTable);
   EXPECT_EQ(members(v), (std::set<std::string>{"0",
@@ -321,11 +391,11 @@ TEST(PersistDecoder, ListpackSetWithEveryEntryEncoding) {
                                                s20000}));
 }
 
-TEST(PersistDecoder, ListpackOfIntegersBecomesIntset) {
+TEST(PersistDecoder, ListpackOfIntegersBecomesIntsetRedis70) {
   ListpackBuilder lp;
   lp.uint7(5).int13(-100).int16(1000).str6("77").int64(1LL << 40);
   RdbRecorder rec;
-  ASSERT_TRUE(decode(listpack_file(lp.bytes()), rec).ok);
+  ASSERT_TRUE(decode(listpack_file(lp.bytes()), rec, {.set_limits = ds::SetLimits::redis70()}).ok);
   const auto& set = rec.keys.at(0).value.as_set();
   ASSERT_NE(set.as_intset(), nullptr);
   EXPECT_EQ(members(rec.keys.at(0).value),
@@ -335,10 +405,50 @@ TEST(PersistDecoder, ListpackOfIntegersBecomesIntset) {
     ListpackBuilder many;
     for (int i = 0; i < 20; ++i) many.uint7(static_cast<unsigned>(i));
     RdbRecorder r2;
-    const auto res = decode(listpack_file(many.bytes(count)), r2, {.max_intset_entries = 10});
+    const auto res =
+        decode(listpack_file(many.bytes(count)), r2, {.set_limits = ds::SetLimits::redis70(10)});
     ASSERT_TRUE(res.ok) << res.error;
     EXPECT_EQ(r2.keys.at(0).value.as_set().encoding(), ds::SetObject::Encoding::kHashTable);
     EXPECT_EQ(r2.keys.at(0).value.as_set().size(), 20u);
+  }
+}
+
+TEST(PersistDecoder, ListpackStaysListpackRedis72) {
+  ListpackBuilder lp;
+  lp.uint7(5).int13(-100).int16(1000).str6("77").int64(1LL << 40);
+  RdbRecorder rec;
+  ASSERT_TRUE(decode(listpack_file(lp.bytes()), rec).ok);
+  const auto& set = rec.keys.at(0).value.as_set();
+  EXPECT_EQ(set.encoding(), ds::SetObject::Encoding::kListPack);  // integers too
+  std::vector<std::string> order;
+  set.for_each([&](std::string_view m) { order.emplace_back(m); });
+  EXPECT_EQ(order, (std::vector<std::string>{"5", "-100", "1000", "77", "1099511627776"}));
+  // Over set-max-listpack-entries: a hashtable, whether or not the count is
+  // known; an "unknown" count of few members: a listpack.
+  for (int64_t count : {-1, 65535}) {
+    ListpackBuilder many;
+    for (int i = 0; i < 20; ++i) many.uint7(static_cast<unsigned>(i));
+    RdbRecorder r2;
+    auto res =
+        decode(listpack_file(many.bytes(count)), r2, {.set_limits = {.max_listpack_entries = 10}});
+    ASSERT_TRUE(res.ok) << res.error;
+    EXPECT_EQ(r2.keys.at(0).value.as_set().encoding(), ds::SetObject::Encoding::kHashTable);
+    EXPECT_EQ(r2.keys.at(0).value.as_set().size(), 20u);
+    RdbRecorder r3;
+    res = decode(listpack_file(many.bytes(count)), r3);
+    ASSERT_TRUE(res.ok) << res.error;
+    EXPECT_EQ(r3.keys.at(0).value.as_set().encoding(), ds::SetObject::Encoding::kListPack);
+    EXPECT_EQ(r3.keys.at(0).value.as_set().size(), 20u);
+  }
+  // Duplicates are refused, with either check.
+  for (int n : {3, 300}) {
+    ListpackBuilder dup;
+    for (int i = 0; i < n; ++i) dup.str6("m" + std::to_string(i));
+    dup.str6("m1");
+    RdbRecorder r4;
+    EXPECT_FALSE(
+        decode(listpack_file(dup.bytes()), r4, {.set_limits = {.max_listpack_entries = 1000}}).ok)
+        << n;
   }
 }
 
@@ -813,9 +923,10 @@ TEST(PersistDecoder, RandomBitFlipsNeverCrash) {
     const int flips = 1 + static_cast<int>(rng.below(4));
     for (int k = 0; k < flips; ++k) g[rng.below(g.size())] ^= static_cast<char>(1u << rng.below(8));
     RdbRecorder rec;
-    const auto r = decode(
-        g, rec,
-        {.max_intset_entries = 2, .skip_unsupported = (i & 1) != 0, .verify_checksum = false});
+    const auto r = decode(g, rec,
+                          {.set_limits = ds::SetLimits::redis70(2),
+                           .skip_unsupported = (i & 1) != 0,
+                           .verify_checksum = false});
     if (r.ok) ++ok;
     if (!r.ok) {
       EXPECT_FALSE(r.error.empty());
@@ -1021,7 +1132,7 @@ TEST(PersistDump, PayloadBytesForSmallValues) {
 
 TEST(PersistDump, RoundTrips) {
   ds::SetObject big;
-  for (int i = 0; i < 2000; ++i) big.add("member-" + std::to_string(i), 512);
+  for (int i = 0; i < 2000; ++i) big.add("member-" + std::to_string(i), ds::SetLimits::redis70());
   std::vector<db::Object> values;
   values.push_back(db::Object::string(""));
   values.push_back(db::Object::string("-7"));
@@ -1029,9 +1140,17 @@ TEST(PersistDump, RoundTrips) {
   values.push_back(set_of({"1", "2", "3"}));
   values.push_back(set_of({"a", "b"}));
   values.push_back(db::Object::set(std::move(big)));
+  ds::SetObject lp = ds::SetObject::empty_listpack();
+  for (const char* m : {"x", "1", ""}) lp.add(m, ds::SetLimits{});
+  const size_t listpack_at = values.size();
+  values.push_back(db::Object::set(std::move(lp)));
   for (bool compress : {true, false}) {
-    for (const auto& v : values) {
-      const auto r = restore_payload(dump_payload(v, compress), {});
+    for (size_t i = 0; i < values.size(); ++i) {
+      const auto& v = values[i];
+      // Redis 7.0's rules for the values made with them, 7.2's for the listpack.
+      const DecodeOptions opts{.set_limits =
+                                   i == listpack_at ? ds::SetLimits{} : ds::SetLimits::redis70()};
+      const auto r = restore_payload(dump_payload(v, compress), opts);
       ASSERT_TRUE(r.value.has_value()) << r.error;
       EXPECT_EQ(r.value->type(), v.type());
       EXPECT_EQ(members(*r.value), members(v));
@@ -1094,6 +1213,48 @@ TEST(PersistDump, BodyErrors) {
       {});
   ASSERT_TRUE(r.value.has_value()) << r.error;
   EXPECT_EQ(members(*r.value), (std::set<std::string>{"3", "a"}));
+}
+
+// Sets of every encoding, made as commands make them under Redis 7.2's
+// rules (and listpacks built directly: integers only, long members), go
+// through DUMP / RESTORE with their members; the encoding a restore gives
+// depends only on the members, so a second round trip keeps it (what
+// tests/fuzz/rdb_fuzz.cpp checks on arbitrary input).
+TEST(PersistDump, ListpackLimitsRoundTripToAFixedPoint) {
+  base::Rng rng(31);
+  const ds::SetLimits limits{
+      .max_intset_entries = 8, .max_listpack_entries = 4, .max_listpack_value = 6};
+  auto encoding_after = [&](const db::Object& v) {
+    const auto r = restore_payload(dump_payload(v, (rng.next() & 1) != 0), {.set_limits = limits});
+    EXPECT_TRUE(r.value.has_value()) << r.error;
+    if (!r.value) return std::string("?");
+    EXPECT_EQ(members(*r.value), members(v));
+    return std::string(r.value->encoding_name());
+  };
+  for (int round = 0; round < 3000; ++round) {
+    ds::SetObject s;
+    if (rng.below(4) == 0) {
+      ds::ListPack lp;
+      const size_t n = 1 + rng.below(12);
+      for (size_t i = 0; i < n; ++i)
+        lp.insert(rng.below(2) ? std::to_string(rng.below(50)) : std::string(rng.below(10), 'x'));
+      s = ds::SetObject::from_listpack(std::move(lp));
+    } else {
+      const size_t n = 1 + rng.below(12);
+      for (size_t i = 0; i < n; ++i)
+        s.add(rng.below(3) ? std::to_string(rng.below(50)) : std::string(rng.below(9), 'y'),
+              limits);
+    }
+    const db::Object v = db::Object::set(std::move(s));
+    const std::string once = encoding_after(v);
+    const auto r = restore_payload(dump_payload(v, true), {.set_limits = limits});
+    ASSERT_TRUE(r.value.has_value());
+    EXPECT_EQ(encoding_after(*r.value), once) << round;
+    if (v.as_set().encoding() != ds::SetObject::Encoding::kListPack) {
+      // Made by adding: the load makes the same choice.
+      EXPECT_EQ(once, v.encoding_name()) << round;
+    }
+  }
 }
 
 TEST(PersistDump, RandomPayloadsNeverCrash) {

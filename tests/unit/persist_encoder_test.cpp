@@ -37,7 +37,7 @@ std::string enc_str(std::string_view s, bool compress = true) {
 
 db::Object set_of(const std::vector<std::string>& ms, size_t max_intset = 512) {
   ds::SetObject s;
-  for (const auto& m : ms) s.add(m, max_intset);
+  for (const auto& m : ms) s.add(m, ds::SetLimits::redis70(max_intset));
   return db::Object::set(std::move(s));
 }
 
@@ -206,8 +206,8 @@ TEST(PersistEncoder, IntsetBlobAt32And64Bits) {
 
 TEST(PersistEncoder, IntsetKeepsItsWidthAfterErase) {
   ds::SetObject s;
-  s.add("1", 512);
-  s.add("100000", 512);
+  s.add("1", ds::SetLimits::redis70());
+  s.add("100000", ds::SetLimits::redis70());
   s.remove("100000");  // width stays 32 bits, as in Redis
   std::string out;
   RdbEncoder(&out).typed_value(db::Object::set(std::move(s)));

@@ -88,7 +88,7 @@ Image decode(const std::string& bytes) {
 
 db::Object set_of(std::initializer_list<std::string_view> members) {
   ds::SetObject s;
-  for (auto m : members) s.add(m, 512);
+  for (auto m : members) s.add(m, ds::SetLimits::redis70());
   return db::Object::set(std::move(s));
 }
 
@@ -140,7 +140,8 @@ TEST_F(SnapshotTest, ChangesDuringTheSnapshotAreNotInIt) {
     const std::string k = "k" + std::to_string(i);
     switch (i % 6) {
       case 0:
-        if (db::Value* v = d.find_for_write(k)) v->as_set().add("new-member", 512);
+        if (db::Value* v = d.find_for_write(k))
+          v->as_set().add("new-member", ds::SetLimits::redis70());
         break;
       case 1:
         d.set(k, db::Object::string("overwritten"));
@@ -213,7 +214,7 @@ TEST_F(SnapshotTest, RandomInterleavingsArePointInTime) {
         switch (rng() % 9) {
           case 0:
             if (db::Value* v = d.find_for_write(k); v && v->type() == db::Type::kSet)
-              v->as_set().add("r" + std::to_string(n++), 512);
+              v->as_set().add("r" + std::to_string(n++), ds::SetLimits::redis70());
             break;
           case 1:
             d.set(k, db::Object::string("s" + std::to_string(n++)));
@@ -281,9 +282,9 @@ TEST_F(SnapshotTest, BigSetsChangedMidSnapshotAreSavedAsTheyWere) {
     for (auto& d : dbs) d->clear();
     for (int k = 0; k < 12; ++k) {
       ds::SetObject s;
-      for (int i = 0; i < 3000 + k * 100; ++i) s.add("m" + std::to_string(i), 512);
-      dbs[static_cast<size_t>(k % 3)]->add("big" + std::to_string(k),
-                                           db::Object::set(std::move(s)));
+      for (int i = 0; i < 3000 + k * 100; ++i)
+        s.add("m" + std::to_string(i), ds::SetLimits::redis70());
+      dbs[static_cast<size_t>(k % 3)]->add("big" + std::to_string(k), db::Object::set(std::move(s)));
       if (k % 4 == 0)
         dbs[static_cast<size_t>(k % 3)]->set_expire("big" + std::to_string(k), 4e12 + k);
     }
@@ -314,7 +315,7 @@ TEST_F(SnapshotTest, BigSetsChangedMidSnapshotAreSavedAsTheyWere) {
           default:
             if (db::Value* v = d.find_for_write(key); v && v->type() == db::Type::kSet) {
               if (rng() % 2)
-                v->as_set().add("new" + std::to_string(n++), 512);
+                v->as_set().add("new" + std::to_string(n++), ds::SetLimits::redis70());
               else
                 v->as_set().remove("m" + std::to_string(rng() % 3000));
             }

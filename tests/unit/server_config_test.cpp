@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "setd/server/config.hpp"
 
 namespace setd::server {
@@ -99,12 +101,40 @@ TEST(Config, SetManyIsAllOrNothing) {
 TEST(Config, GetMatchesGlobsOnce) {
   Config c;
   std::vector<std::string_view> pats{"*max-*-entries*", "set-max-intset-entries"};
-  const auto got = c.get(pats);
-  ASSERT_EQ(got.size(), 1u);
+  auto got = c.get(pats);
+  std::sort(got.begin(), got.end());
+  ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0], (std::pair<std::string, std::string>{"set-max-intset-entries", "512"}));
+  EXPECT_EQ(got[1], (std::pair<std::string, std::string>{"set-max-listpack-entries", "128"}));
   std::vector<std::string_view> cobl{"client-output-buffer-limit"};
   EXPECT_EQ(c.get(cobl)[0].second,
             "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60");
+}
+
+TEST(Config, SetListpackDirectives) {
+  Config c;
+  EXPECT_EQ(c.settings().set_max_listpack_entries, 128);
+  EXPECT_EQ(c.settings().set_max_listpack_value, 64);
+  std::vector<std::string_view> pats{"set-max-listpack-*"};
+  auto got = c.get(pats);
+  std::sort(got.begin(), got.end());
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0], (std::pair<std::string, std::string>{"set-max-listpack-entries", "128"}));
+  EXPECT_EQ(got[1], (std::pair<std::string, std::string>{"set-max-listpack-value", "64"}));
+  std::vector<std::string_view> set{"set-max-listpack-entries", "0", "set-max-listpack-value",
+                                    "1000"};
+  EXPECT_EQ(c.set_many(set), "");
+  EXPECT_EQ(c.settings().set_max_listpack_entries, 0);
+  EXPECT_EQ(c.settings().set_max_listpack_value, 1000);
+  const ds::SetLimits limits = c.settings().set_limits();
+  EXPECT_FALSE(limits.listpack_enabled());
+  EXPECT_EQ(limits.max_listpack_value, 1000u);
+  EXPECT_EQ(limits.max_intset_entries, 512u);
+  std::vector<std::string_view> bad{"set-max-listpack-entries", "-1"};
+  EXPECT_NE(c.set_many(bad), "");
+  std::vector<std::string_view> bad2{"set-max-listpack-value", "x"};
+  EXPECT_NE(c.set_many(bad2), "");
+  EXPECT_EQ(c.settings().set_max_listpack_entries, 0);
 }
 
 TEST(Config, BusyPollWindowDefaultsTo50AndIsMutable) {

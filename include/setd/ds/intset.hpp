@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 
 namespace setd::base {
@@ -15,15 +16,26 @@ class Rng;  // setd/base/random.hpp
 
 namespace setd::ds {
 
-// Memory layout: one malloc'd buffer of exactly size() * width() bytes, the
-// elements in ascending order in host byte order. The object itself is 16
-// bytes. Inserting a value that needs a wider width re-encodes the whole
+// Memory layout: the object is ONE pointer (8 bytes; SetObject keeps it as
+// is, with no tag of its own), to one malloc'd blob sized exactly:
+//
+//   blob := width (1 byte: 2, 4 or 8) count (uint32, unaligned)
+//           element[count] (width bytes each, host byte order, ascending)
+//
+// so a set of n members owns 5 + n * width() bytes (a 1-member set of a
+// small integer: 7 bytes, one 8-byte size class of mimalloc or jemalloc).
+// The pointer is null for an empty set of width k16; a set emptied by
+// erase() or clear() keeps a 5-byte header-only blob when its width is
+// wider, because the width never narrows. Addresses come from malloc, so
+// the pointer's low bits are clear (SetObject relies on that).
+// Inserting a value that needs a wider width re-encodes the whole
 // array at the new width (an "upgrade"); erasing never narrows it again
 // (Redis never downgrades either). Lookup is a binary search; insert/erase
 // are O(size) because of the memmove, fine for the small sizes this encoding
-// is used at (set-max-intset-entries, default 512).
+// is used at (set-max-intset-entries, default 512). At most 2^32 - 1
+// members.
 //
-// Copyable (deep copy) and movable; a moved-from IntSet is empty.
+// Copyable (deep copy) and movable; a moved-from IntSet is empty (k16).
 class IntSet {
  public:
   enum class Width : uint8_t { k16 = 2, k32 = 4, k64 = 8 };
@@ -54,18 +66,25 @@ class IntSet {
   bool contains(int64_t v) const noexcept;
 
   // Number of members.
-  size_t size() const noexcept { return size_; }
-  bool empty() const noexcept { return size_ == 0; }
+  size_t size() const noexcept { return blob_ == nullptr ? 0 : load_count(blob_); }
+  bool empty() const noexcept { return size() == 0; }
 
   // The i-th smallest member. Precondition: i < size().
   int64_t at(size_t i) const noexcept;
 
   // Current element width (k16 for a new set).
-  Width width() const noexcept { return width_; }
+  Width width() const noexcept {
+    return blob_ == nullptr ? Width::k16 : static_cast<Width>(blob_[0]);
+  }
 
-  // Heap bytes owned: the element buffer (size() * width()), excluding the
-  // object itself and malloc's per-allocation overhead.
-  size_t memory_bytes() const noexcept { return size_ * static_cast<size_t>(width_); }
+  // Heap bytes owned: the blob (kHeaderBytes + size() * width(), 0 without
+  // one), excluding malloc's rounding and the object itself.
+  size_t memory_bytes() const noexcept {
+    return blob_ == nullptr ? 0 : kHeaderBytes + size() * static_cast<size_t>(width());
+  }
+
+  // The blob's allocation (for malloc_usable_size), nullptr without one.
+  const void* allocation() const noexcept { return blob_; }
 
   // A uniformly random member. Precondition: size() > 0.
   int64_t random(base::Rng& rng) const noexcept;
@@ -77,23 +96,34 @@ class IntSet {
   // modify this set.
   template <class F>
   void for_each(F&& fn) const {
-    for (size_t i = 0; i < size_; ++i) fn(at(i));
+    const size_t n = size();
+    for (size_t i = 0; i < n; ++i) fn(at(i));
   }
 
   // The narrowest width that can hold `v`.
   static Width width_for(int64_t v) noexcept;
 
+  // Bytes of the blob header (width byte and count).
+  static constexpr size_t kHeaderBytes = 5;
+
  private:
+  static uint32_t load_count(const unsigned char* blob) noexcept {
+    uint32_t n;
+    std::memcpy(&n, blob + 1, sizeof n);
+    return n;
+  }
+  void set_count(uint32_t n) noexcept { std::memcpy(blob_ + 1, &n, sizeof n); }
+  const unsigned char* data() const noexcept { return blob_ + kHeaderBytes; }
+  unsigned char* data() noexcept { return blob_ + kHeaderBytes; }
   // Index of the first element >= v (lower bound); *found tells if equal.
   size_t lower_bound(int64_t v, bool* found) const noexcept;
   void store(size_t i, int64_t v) noexcept;
-  // Grows the buffer to hold `n` elements of width `w` (realloc).
+  // Resizes the blob to hold `n` elements of width `w` (realloc; the
+  // header's width byte is set to `w`, the count is left as it was).
   void resize_buffer(size_t n, Width w);
   void upgrade_and_insert(int64_t v, Width w);
 
-  unsigned char* data_ = nullptr;
-  uint32_t size_ = 0;
-  Width width_ = Width::k16;
+  unsigned char* blob_ = nullptr;
 };
 
 }  // namespace setd::ds

@@ -1,6 +1,7 @@
-// Set algebra and sampling over SetObjects, with Redis 7.0's algorithm
-// choices (t_set.c): intersection from the smallest set, the two SDIFF
-// algorithms picked by cost, SRANDMEMBER's and SPOP's count strategies; plus
+// Set algebra and sampling over SetObjects, with Redis's algorithm choices
+// (t_set.c; 7.2's listpack paths and destination encodings, 7.0's without
+// listpack): intersection from the smallest set, the two SDIFF algorithms
+// picked by cost, SRANDMEMBER's and SPOP's count strategies; plus
 // the cardinality-only variants (SINTERCARD, SUNIONCARD, SDIFFCARD) and a
 // fixed-memory HyperLogLog for SUNIONCARD APPROX.
 //
@@ -19,6 +20,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "setd/ds/int_parse.hpp"
 #include "setd/ds/set_object.hpp"
@@ -63,10 +65,12 @@ class MemberFn {
 size_t intersect(std::span<const SetObject*> sets, size_t limit, MemberFn emit);
 
 // The intersection as a new set, built the way SINTERSTORE builds its
-// destination: starting from an empty intset and adding members with
-// max_intset_entries (so its encoding is what Redis would produce).
-// Reorders `sets` as intersect() does.
-SetObject intersection(std::span<const SetObject*> sets, size_t max_intset_entries);
+// destination, so that its encoding is Redis's: Redis 7.2 starts from an
+// intset when the smallest input is one, else from a listpack, adds the
+// members (converting as SetObject::add does) and makes a result of only
+// integers an intset if it fits (maybeConvertToIntset); Redis 7.0 (no
+// listpack) starts from an intset. Reorders `sets` as intersect() does.
+SetObject intersection(std::span<const SetObject*> sets, const SetLimits& limits);
 
 // ---------------------------------------------------------------------------
 // Union (SUNION, SUNIONSTORE, SUNIONCARD)
@@ -75,8 +79,10 @@ SetObject intersection(std::span<const SetObject*> sets, size_t max_intset_entri
 // The union as a new set whose encoding is the one Redis's SUNION(STORE)
 // gives (an intset destination to which every member is added). As an
 // optimization the largest input is cloned instead of re-inserted when that
-// yields the same encoding.
-SetObject set_union(std::span<const SetObject* const> sets, size_t max_intset_entries);
+// yields the same encoding; when the encoding may depend on the order of
+// the additions (set-max-intset-entries < set-max-listpack-entries) the
+// inputs are added in Redis's order instead.
+SetObject set_union(std::span<const SetObject* const> sets, const SetLimits& limits);
 
 // |union of sets|, exactly. limit > 0: stops counting once `limit` is
 // reached and returns min(|union|, limit); 0 means no limit. Memory: a
@@ -107,7 +113,7 @@ DiffAlgorithm choose_diff_algorithm(std::span<const SetObject* const> sets);
 // sets[0] minus the union of the others, as a new set built the way Redis
 // builds SDIFF's result (so its encoding matches). With algorithm 1 the
 // other inputs (sets[1..]) are REORDERED by decreasing size, as Redis does.
-SetObject set_difference(std::span<const SetObject*> sets, size_t max_intset_entries);
+SetObject set_difference(std::span<const SetObject*> sets, const SetLimits& limits);
 
 // |sets[0] minus the others|, choosing between the same two strategies by
 // the same cost (algorithm 2 here counts the members of sets[0] found in the
@@ -120,30 +126,59 @@ size_t difference_cardinality(std::span<const SetObject* const> sets, size_t lim
 // ---------------------------------------------------------------------------
 
 // A uniformly random member without allocating: an intset member is
-// formatted into `buf` (kInt64DecimalBufSize bytes); a hashtable member is a
-// view into the set, valid until the set is modified. Precondition:
-// !s.empty().
+// formatted into `buf` (kInt64DecimalBufSize bytes); a listpack or
+// hashtable member is a view into the set, valid until the set is modified.
+// O(size) for a listpack (a walk). Precondition: !s.empty().
 std::string_view random_member_view(const SetObject& s, base::Rng& rng, char* buf);
+
+// Independent uniform draws from one set (SRANDMEMBER with a negative
+// count, Redis 7.2's lpRandomEntries for a listpack): a listpack's members
+// are indexed once (O(size) views), so that each draw is O(1). The set must
+// not change while draws are made.
+class RandomDraws {
+ public:
+  explicit RandomDraws(const SetObject& s);
+  // One member (as random_member_view()). Precondition: !s.empty().
+  std::string_view draw(base::Rng& rng, char* buf) const;
+
+ private:
+  const SetObject* s_;
+  std::vector<std::string_view> members_;  // a listpack's, in order
+};
+
+// k of the positions 0..n-1, each k-subset equally likely, chosen in one
+// ascending pass (Knuth's selection sampling, as Redis's lpNextRandom):
+// position i is taken with probability (still wanted) / (n - i).
+// Precondition: k <= n.
+std::vector<bool> pick_positions(size_t n, size_t k, base::Rng& rng);
 
 // SRANDMEMBER with a positive count: emits min(count, s.size()) DISTINCT
 // members, a uniformly random subset, and returns that number. Strategies
-// (Redis's cases 2-4): count >= size: every member; count * 3 > size: a
-// random subset picked from all members (partial Fisher-Yates over member
-// positions); otherwise random draws, skipping repeats, until `count`
-// distinct members were found. Temporary memory is O(min(count, size))
-// views / positions, never a copy of the members. count == 0 emits nothing.
+// (Redis's cases 2-4): count >= size: every member; a listpack: positions
+// chosen by pick_positions(), members emitted in the listpack's order
+// (7.2's case 2.5); count * 3 > size: a random subset picked from all
+// members (partial Fisher-Yates over member positions); otherwise random
+// draws, skipping repeats, until `count` distinct members were found.
+// Temporary memory is O(min(count, size)) views / positions (O(size) bits
+// for a listpack), never a copy of the members. count == 0 emits nothing.
 size_t sample_distinct(const SetObject& s, uint64_t count, base::Rng& rng, MemberFn emit);
 
 // SPOP with a count > 0: removes min(count, s.size()) uniformly random
 // members, emitting each, and returns that number. Strategies as Redis's:
 //   count >= size        every member is emitted and `s` becomes empty;
+//   a listpack (7.2)     remaining * 5 > count: `count` positions chosen by
+//                        pick_positions() are emitted (in order) and erased
+//                        in one pass; otherwise `remaining` positions are
+//                        chosen as survivors, added to a new listpack, the
+//                        others emitted, and `s` replaced by the new set;
 //   remaining * 5 > count  `count` members are popped one by one;
-//   otherwise            the `remaining` survivors are moved into a new set
-//                        (created for the first survivor, as SADD would, so
-//                        a hashtable of integers may become an intset), the
-//                        rest of the old set is emitted, and `s` is replaced
-//                        by the new set.
-size_t pop_members(SetObject& s, uint64_t count, size_t max_intset_entries, base::Rng& rng,
+//   otherwise            the `remaining` survivors are popped into a new set
+//                        (Redis 7.2: an intset for an intset, else a
+//                        listpack; Redis 7.0: created for the first survivor
+//                        as SADD would, so a hashtable of integers may become
+//                        an intset), the rest of the old set is emitted, and
+//                        `s` is replaced by the new set.
+size_t pop_members(SetObject& s, uint64_t count, const SetLimits& limits, base::Rng& rng,
                    MemberFn emit);
 
 // ---------------------------------------------------------------------------

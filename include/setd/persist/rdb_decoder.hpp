@@ -6,9 +6,15 @@
 // setd holds strings and sets. It reads every encoding Redis ever used for
 // them: strings (raw, INT8/16/32, LZF), sets as RDB_TYPE_SET,
 // RDB_TYPE_SET_INTSET and RDB_TYPE_SET_LISTPACK (Redis 7.2+). Loaded sets
-// get the encoding Redis 7.0 would give them (set-max-intset-entries: an
-// intset while every member is an integer and there are few enough,
-// otherwise a hashtable). Values of every other type (list, hash, zset,
+// get the encoding Redis 7.2's rdbLoadObject gives them (DecodeOptions::
+// set_limits): a plain set of more than set-max-intset-entries members is a
+// hashtable; otherwise an intset while every member is an integer, which
+// becomes a listpack at the first other member if the set fits one
+// (set-max-listpack-entries, set-max-listpack-value), else a hashtable; a
+// listpack set blob stays a listpack (whatever its members' lengths)
+// unless it has more than set-max-listpack-entries members. With
+// set-max-listpack-entries 0 these are Redis 7.0's rules (a listpack blob
+// is loaded member by member as a plain set). Values of every other type (list, hash, zset,
 // stream, module) are parsed far enough to be skipped when the caller asks
 // for that, and otherwise stop decoding with an error naming the key and its
 // type.
@@ -93,8 +99,9 @@ class FdSource final : public Source {
 };
 
 struct DecodeOptions {
-  // set-max-intset-entries: the encoding loaded sets get.
-  size_t max_intset_entries = 512;
+  // set-max-intset-entries, set-max-listpack-entries and
+  // set-max-listpack-value: the encoding loaded sets get.
+  ds::SetLimits set_limits;
   // Skip values of types setd cannot hold instead of failing.
   bool skip_unsupported = false;
   // Check the trailing CRC-64 (RDB version >= 5) when the file has one

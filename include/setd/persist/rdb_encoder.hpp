@@ -14,8 +14,9 @@
 //    (Redis's int-encoded objects come out the same);
 //  * sets: an intset-encoded set as RDB_TYPE_SET_INTSET (Redis's intset
 //    blob: uint32 encoding (2/4/8), uint32 length, little-endian members at
-//    that width, saved as a string, so LZF applies), a hashtable as
-//    RDB_TYPE_SET (length, then each member as a string).
+//    that width, saved as a string, so LZF applies), a listpack or a
+//    hashtable as RDB_TYPE_SET (length, then each member as a string: Redis
+//    7.0 has no listpack sets, and 7.2 reads these too).
 //  * integers in opcodes (EXPIRETIME_MS) little-endian, 8 bytes.
 //
 // Cost: nothing is allocated per member. Members are appended straight to

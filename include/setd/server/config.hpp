@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "setd/ds/set_object.hpp"
+
 namespace setd::server {
 
 enum class AppendFsync : uint8_t { kNo, kAlways, kEverysec };
@@ -94,6 +96,15 @@ struct Settings {
   long long proto_max_bulk_len = 512LL * 1024 * 1024;
   long long client_query_buffer_limit = 1024LL * 1024 * 1024;
   long long set_max_intset_entries = 512;
+  // Redis 7.2's small-set encoding (0 entries: none, Redis 7.0's rules).
+  long long set_max_listpack_entries = 128;
+  long long set_max_listpack_value = 64;
+  // The three set-max-* thresholds, as ds::SetObject takes them.
+  ds::SetLimits set_limits() const {
+    return {.max_intset_entries = static_cast<size_t>(set_max_intset_entries),
+            .max_listpack_entries = static_cast<size_t>(set_max_listpack_entries),
+            .max_listpack_value = static_cast<size_t>(set_max_listpack_value)};
+  }
   SetEvents set_events = SetEvents::kAll;
   int notify_keyspace_events = 0;
   OutputLimit output_limits[3] = {
