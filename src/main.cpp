@@ -16,6 +16,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "setd/base/allocator.hpp"
 #include "setd/base/clock.hpp"
 #include "setd/base/random.hpp"
 #include "setd/cmd/dispatcher.hpp"
@@ -75,6 +76,11 @@ int main(int argc, char** argv) {
   if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
     usage();
     return 0;
+  }
+
+  if (const std::string err = setd::base::alloc::check_in_charge(); !err.empty()) {
+    std::fprintf(stderr, "%s\n", err.c_str());
+    return 1;
   }
 
   std::string config_path;
