@@ -144,6 +144,9 @@ int main(int argc, char** argv) {
     std::ofstream pid(state.settings().pidfile);
     pid << getpid() << "\n";
   }
+  // Memory in use before any data: INFO's used_memory_startup (Redis takes
+  // it at the end of its initialisation too).
+  state.memory().record_startup();
   // The dataset, before the first client is accepted (they wait in the
   // listen backlog meanwhile).
   if (const std::string err = state.persistence().load_at_startup(); !err.empty()) {
