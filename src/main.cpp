@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  if (const std::string err = setd::base::alloc::check_in_charge(); !err.empty()) {
+  if (const std::string err = setd::base::alloc::init(); !err.empty()) {
     std::fprintf(stderr, "%s\n", err.c_str());
     return 1;
   }

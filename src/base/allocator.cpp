@@ -363,7 +363,7 @@ std::string stats_text() {
   return out;
 }
 
-std::string check_in_charge() {
+std::string init() {
 #if defined(SETD_ALLOC_GLIBC) && !defined(SETD_ALLOC_SANITIZER)
   // The block sizes come from malloc_usable_size: it must be glibc's, as
   // the blocks are (an LD_PRELOAD'ed jemalloc or mimalloc brings its own).
@@ -376,6 +376,9 @@ std::string check_in_charge() {
            " replaces it (LD_PRELOAD?): build setd with -DSETD_ALLOCATOR=jemalloc or mimalloc "
            "instead";
   }
+#elif defined(SETD_ALLOC_JEMALLOC) && !defined(SETD_ALLOC_SANITIZER)
+  bool on = true;
+  mallctl("background_thread", nullptr, nullptr, &on, sizeof(on));  // best effort, as Redis
 #endif
   return "";
 }

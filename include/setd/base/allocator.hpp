@@ -61,11 +61,14 @@ bool purge();
 // after a line with allocated() and how it is obtained.
 std::string stats_text();
 
-// "" when the allocator in the process is the one setd was built for, else
-// why not (start-up refuses to run): the glibc build forwards to glibc's
-// malloc itself, so an allocator put in with LD_PRELOAD would only be
-// half in charge -- build with SETD_ALLOCATOR=jemalloc or mimalloc instead.
-std::string check_in_charge();
+// Start-up, before anything else: checks that the allocator in charge is
+// the one setd was built for -- the glibc build forwards to glibc's malloc
+// itself, so an allocator put in with LD_PRELOAD would only be half in
+// charge (build with SETD_ALLOCATOR=jemalloc or mimalloc instead) -- and
+// starts jemalloc's background thread, which gives freed pages back to the
+// kernel as they decay (Redis's jemalloc-bg-thread yes; without it an idle
+// jemalloc returns nothing). "" or why setd cannot run.
+std::string init();
 
 // The process's resident set size in bytes (/proc/self/statm).
 size_t process_rss() noexcept;
