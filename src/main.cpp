@@ -16,6 +16,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "setd/base/allocator.hpp"
 #include "setd/base/clock.hpp"
 #include "setd/base/random.hpp"
 #include "setd/cmd/dispatcher.hpp"
@@ -75,6 +76,11 @@ int main(int argc, char** argv) {
   if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
     usage();
     return 0;
+  }
+
+  if (const std::string err = setd::base::alloc::init(); !err.empty()) {
+    std::fprintf(stderr, "%s\n", err.c_str());
+    return 1;
   }
 
   std::string config_path;
@@ -138,6 +144,9 @@ int main(int argc, char** argv) {
     std::ofstream pid(state.settings().pidfile);
     pid << getpid() << "\n";
   }
+  // Memory in use before any data: INFO's used_memory_startup (Redis takes
+  // it at the end of its initialisation too).
+  state.memory().record_startup();
   // The dataset, before the first client is accepted (they wait in the
   // listen backlog meanwhile).
   if (const std::string err = state.persistence().load_at_startup(); !err.empty()) {

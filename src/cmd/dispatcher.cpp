@@ -104,6 +104,7 @@ void register_all_commands(Registry& r) {
   register_persistence_commands(r);
   register_acl_commands(r);
   register_replication_commands(r);
+  register_memory_commands(r);
 }
 
 // --- Dispatcher ---------------------------------------------------------------

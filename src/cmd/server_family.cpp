@@ -1,5 +1,4 @@
 // Server commands: INFO, CONFIG, DBSIZE, TIME, FLUSHDB, FLUSHALL, SHUTDOWN.
-#include <malloc.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -15,34 +14,6 @@
 namespace setd::cmd {
 
 namespace {
-
-size_t rss_bytes() {
-  long pages = 0, resident = 0;
-  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
-    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
-    std::fclose(f);
-  }
-  return static_cast<size_t>(resident) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
-}
-
-size_t heap_bytes() {
-  const struct mallinfo2 mi = mallinfo2();
-  return mi.uordblks + mi.hblkhd;
-}
-
-std::string human_bytes(size_t n) {
-  char buf[32];
-  const double d = static_cast<double>(n);
-  if (n < 1024)
-    std::snprintf(buf, sizeof(buf), "%zuB", n);
-  else if (n < 1024 * 1024)
-    std::snprintf(buf, sizeof(buf), "%.2fK", d / 1024);
-  else if (n < 1024ULL * 1024 * 1024)
-    std::snprintf(buf, sizeof(buf), "%.2fM", d / (1024 * 1024));
-  else
-    std::snprintf(buf, sizeof(buf), "%.2fG", d / (1024.0 * 1024 * 1024));
-  return buf;
-}
 
 // 40 hex digits from the system's entropy source, as Redis takes them from
 // /dev/urandom (getRandomHexChars): servers started in the same millisecond
@@ -124,25 +95,6 @@ void section_clients(std::string& o, server::ServerState& s) {
   field(o, "tracking_clients", 0);
   field(o, "pubsub_clients", pubsub);
   field(o, "clients_in_timeout_table", 0);
-}
-
-void section_memory(std::string& o, server::ServerState&) {
-  const size_t used = heap_bytes();
-  const size_t rss = rss_bytes();
-  o += "# Memory\r\n";
-  field(o, "used_memory", used);
-  field(o, "used_memory_human", human_bytes(used));
-  field(o, "used_memory_rss", rss);
-  field(o, "used_memory_rss_human", human_bytes(rss));
-  field(o, "used_memory_peak", used);
-  field(o, "maxmemory", 0);
-  field(o, "maxmemory_human", std::string("0B"));
-  field(o, "maxmemory_policy", std::string("noeviction"));
-  char ratio[32];
-  std::snprintf(ratio, sizeof(ratio), "%.2f",
-                used ? static_cast<double>(rss) / static_cast<double>(used) : 0.0);
-  field(o, "mem_fragmentation_ratio", std::string(ratio));
-  field(o, "mem_allocator", std::string("libc"));
 }
 
 void section_persistence(std::string& o, server::ServerState& s) { s.persistence().info(o); }
@@ -252,7 +204,7 @@ void info(Context& ctx) {
   auto& s = ctx.server;
   emit("server", [&](std::string& o) { section_server(o, s); });
   emit("clients", [&](std::string& o) { section_clients(o, s); });
-  emit("memory", [&](std::string& o) { section_memory(o, s); });
+  emit("memory", [&](std::string& o) { info_memory_section(o, s, ctx.dispatcher.replication()); });
   emit("persistence", [&](std::string& o) { section_persistence(o, s); });
   emit("stats", [&](std::string& o) { section_stats(o, s, ctx.dispatcher.replication()); });
   emit("replication", [&](std::string& o) { ctx.dispatcher.replication().info(o); });

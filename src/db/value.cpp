@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <new>
 
+#include "setd/base/allocator.hpp"
 #include "setd/base/clock.hpp"
 #include "setd/base/strconv.hpp"
 
@@ -73,12 +74,28 @@ char* Value::raw_resize(size_t n) {
 }
 
 size_t Value::heap_bytes() const noexcept {
-  size_t n = sizeof(void*) + sizeof(Value) + key_offset() + key_size() +
-             ((flags_ & kEmbedded) ? emb_len_ : 0);
+  size_t n = entry_bytes();
   if (type() == Type::kSet) {
     n += as_set().memory_bytes();
   } else if (!(flags_ & kEmbedded)) {
     n += sizeof(StrBlock) + block()->cap;
+  }
+  return n;
+}
+
+size_t Value::usage_bytes() const noexcept {
+  using base::alloc::usable_size;
+  size_t n = usable_size(entry_bytes());
+  if (type() == Type::kSet) {
+    const ds::SetObject& set = as_set();
+    n += usable_size(sizeof(ds::SetObject));
+    // An intset is one array counted as its bytes; a hashtable counts its
+    // allocations itself.
+    const size_t owned = set.memory_bytes();
+    n += set.encoding() == ds::SetObject::Encoding::kIntSet && owned > 0 ? usable_size(owned)
+                                                                         : owned;
+  } else if (!(flags_ & kEmbedded)) {
+    n += usable_size(sizeof(StrBlock) + block()->cap);
   }
   return n;
 }

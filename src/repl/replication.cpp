@@ -199,6 +199,17 @@ void Replication::feed_raw(std::string_view bytes) {
   }
 }
 
+size_t Replication::backlog_memory() const { return backlog_ ? backlog_->memory_bytes() : 0; }
+
+size_t Replication::replica_buffers_memory() const {
+  size_t n = 0;
+  for (const auto& l : replicas_) {
+    n += l->pending.capacity();
+    if (l->client != nullptr) n += l->client->out.capacity() + l->client->pending_write;
+  }
+  return n;
+}
+
 void Replication::send_to_replica(ReplicaLink& link, std::string_view bytes) {
   server::Client& c = *link.client;
   if (c.killed) return;

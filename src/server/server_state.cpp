@@ -51,6 +51,9 @@ ServerState::ServerState(Config config) : config_(std::move(config)) {
     users_.all_channels_default = s.acl_pubsub_default_all;
     return std::string();
   });
+  // A start-up figure for servers that never say when start-up ends (unit
+  // tests); main() records it again once the server is set up.
+  memory_.record_startup();
 }
 
 std::string ServerState::load_users_at_startup() {
@@ -253,6 +256,7 @@ void ServerState::cron() {
   }
   persistence_->cron();
   propagate_pending(false);  // anything met outside a command (expiry)
+  memory_.cron(now);
   // Idle clients (timeout), soft output-buffer limits, and buffer memory of
   // clients idle for 2 s or more (once a second, as Redis's clientsCron
   // resizes query and reply buffers).

@@ -1,6 +1,7 @@
 // Giving freed heap memory back to the operating system.
 //
-// Dependency rule (module base): the C++ standard library and libc only.
+// Dependency rule (module base): the C++ standard library, libc and the
+// allocator only (base/allocator.hpp).
 //
 // glibc's malloc returns memory to the kernel only from the top of the heap
 // (and for large mmap'd blocks). Memory freed in the middle of the heap,
@@ -10,8 +11,8 @@
 // is not run blindly: code that frees something big says so with
 // note_freed(), and the server's cron calls trim_heap_if_worthwhile() about
 // once a second, which trims only when enough was noted since the last
-// trim. (The allocator itself is chosen by measurement in the compact-memory
-// work; this is what glibc needs.)
+// trim. Only under glibc (base/allocator.hpp): jemalloc and mimalloc return
+// free pages by themselves, and trim_heap_if_worthwhile() does nothing there.
 #pragma once
 
 #include <cstddef>

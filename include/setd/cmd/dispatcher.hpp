@@ -52,7 +52,11 @@ void register_pubsub_commands(Registry& r);       // pubsub_family.cpp
 void register_persistence_commands(Registry& r);  // persistence_family.cpp
 void register_acl_commands(Registry& r);          // acl_family.cpp (AUTH, ACL)
 void register_replication_commands(Registry& r);  // repl_family.cpp
+void register_memory_commands(Registry& r);       // memory_family.cpp (MEMORY)
 void register_all_commands(Registry& r);
+
+// INFO's memory section, Redis 7.0's fields in order (memory_family.cpp).
+void info_memory_section(std::string& out, server::ServerState& s, const repl::Replication& r);
 
 // Ends `c`'s transaction: forgets the queued commands, the MULTI state and
 // every WATCHed key (Redis's discardTransaction; transaction_family.cpp).

@@ -162,7 +162,7 @@ class Database {
   // Moves every key and TTL out, leaving the database empty (a snapshot
   // keeps what a FLUSH would destroy, to save it later).
   Keyspace take_contents();
-  // Bytes of the keyspace's bucket arrays and TTL index (MEMORY STATS).
+  // Bytes the keyspace spends beyond keys and values (Keyspace::overhead_bytes).
   size_t overhead_bytes() const { return keys_.overhead_bytes(); }
 
  private:

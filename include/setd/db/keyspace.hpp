@@ -112,8 +112,14 @@ class Keyspace {
   bool rehash_step(size_t n) noexcept { return table_.rehash_step(n); }
   void reserve(size_t n) { table_.reserve(n); }
 
-  // Bytes of the bucket arrays (for memory figures).
-  size_t overhead_bytes() const noexcept { return table_.bucket_count() * sizeof(void*); }
+  // What the keyspace spends beyond keys and values (MEMORY STATS'
+  // overhead.hashtable.main, as Redis counts its dict's buckets, entries and
+  // robj headers): the bucket arrays and, in every entry, the chain link,
+  // the header and the TTL slot when there is one.
+  size_t overhead_bytes() const noexcept {
+    return table_.bucket_count() * sizeof(void*) +
+           table_.size() * (sizeof(Entry*) + sizeof(Value)) + expires_ * sizeof(int64_t);
+  }
 
  private:
   struct Entry {

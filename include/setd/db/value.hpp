@@ -174,6 +174,12 @@ class Value {
   // Heap bytes of the entry and of what the value owns (string block, set
   // tables and members); the allocator's rounding is not counted.
   size_t heap_bytes() const noexcept;
+  // MEMORY USAGE: the same with each allocation at the size the allocator
+  // gives it (base::alloc::usable_size): the entry (key and embedded string
+  // included), a raw string's block, a set's object and what the set counts
+  // for its table and members (ds::SetObject::memory_bytes(), kept up to
+  // date by the set: exact, no sampling).
+  size_t usage_bytes() const noexcept;
 
  private:
   friend class Keyspace;
@@ -201,6 +207,10 @@ class Value {
     return n;
   }
   size_t emb_offset() const noexcept { return key_offset() + key_size(); }
+  // Bytes of the entry's allocation.
+  size_t entry_bytes() const noexcept {
+    return sizeof(void*) + sizeof(Value) + emb_offset() + ((flags_ & kEmbedded) ? emb_len_ : 0);
+  }
   ds::SetObject* set_ptr() const noexcept {
     ds::SetObject* p;
     std::memcpy(&p, payload(), sizeof p);

@@ -29,6 +29,8 @@ class Backlog {
 
   size_t size() const { return size_; }
   size_t histlen() const { return histlen_; }
+  // Heap bytes held (the ring, once allocated).
+  size_t memory_bytes() const { return ring_.capacity(); }
   int64_t end_offset() const { return end_; }
   // Offset of the oldest byte held (end_offset() + 1 while empty), as
   // INFO's repl_backlog_first_byte_offset.

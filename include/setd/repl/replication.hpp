@@ -137,6 +137,12 @@ class Replication final : public server::PropagationSink {
   // PropagationSink: an effect for the replicas.
   void feed(int db, std::span<const std::string> args) override;
 
+  // Memory (INFO memory, MEMORY STATS): the backlog's bytes, and what the
+  // replicas' links hold beyond the backlog (their output buffers and the
+  // stream kept for them during a full sync).
+  size_t backlog_memory() const;
+  size_t replica_buffers_memory() const;
+
   uint64_t sync_full() const { return stat_sync_full_; }
   uint64_t sync_partial_ok() const { return stat_sync_partial_ok_; }
   uint64_t sync_partial_err() const { return stat_sync_partial_err_; }

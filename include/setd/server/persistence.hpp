@@ -148,6 +148,9 @@ class Persistence final : public PropagationSink {
   // (empty) dump is saved at once, as Redis 7.0 does.
   void after_flushall();
 
+  // Bytes of the AOF buffer while the AOF is on (INFO mem_aof_buffer).
+  size_t aof_buffer_memory() const { return aof_enabled() ? aof_buf_.capacity() : 0; }
+
   // INFO persistence, Redis 7.0's fields in order.
   void info(std::string& out) const;
 

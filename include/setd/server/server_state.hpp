@@ -19,6 +19,7 @@
 #include "setd/server/client.hpp"
 #include "setd/server/config.hpp"
 #include "setd/server/event_loop.hpp"
+#include "setd/server/memory_stats.hpp"
 #include "setd/server/persistence.hpp"
 #include "setd/server/propagation.hpp"
 #include "setd/server/set_events.hpp"
@@ -70,7 +71,7 @@ class ServerState {
   void flush_db(int index);
 
   // Periodic housekeeping (hz times a second): active expiry, idle-client
-  // timeouts, soft output-buffer limits.
+  // timeouts, soft output-buffer limits, memory figures (peak, samples).
   void cron();
   // Applies output-buffer limits to `c` (its class: normal, pubsub or
   // replica); true if it must be disconnected. `extra`: output it has
@@ -115,6 +116,8 @@ class ServerState {
   // may not have been deleted yet (Redis's isWatchedKeyExpired; EXEC fails).
   bool watched_key_expired(const Client& c) const;
   Stats& stats() { return stats_; }
+  // Peak, start-up and sampled memory figures (the cron keeps them).
+  MemoryStats& memory() { return memory_; }
 
   // Who expires keys in every database (a replica leaves it to its master;
   // see db::ExpiryMode). Set by replication, per command.
@@ -231,6 +234,7 @@ class ServerState {
   size_t watched_count_ = 0;
   std::vector<std::unique_ptr<db::Database>> dbs_;
   Stats stats_;
+  MemoryStats memory_;
   std::map<uint64_t, std::unique_ptr<Client>> clients_;
   uint64_t next_client_id_ = 1;
   int64_t last_trim_ms_ = 0;
