@@ -8,9 +8,14 @@
 # usage: bash bench/memory_compare.sh [--scale F] [--only SHAPE] [--allocators]
 #   --scale F      multiply every key/member count by F (0.1 for a quick run)
 #   --only SHAPE   one shape: onemember, tags5, set50, strings, strings_ex, bigset
-#   --allocators   also run setd under each allocator (glibc malloc, jemalloc,
-#                  mimalloc, through LD_PRELOAD of Debian's libjemalloc2 and
-#                  libmimalloc2.0) and print one column per allocator
+#   --allocators   also run setd built for each allocator and print one
+#                  column per allocator: glibc malloc ($SETD), jemalloc
+#                  ($SETD_JEMALLOC, default build-je/bin/setd) and mimalloc
+#                  ($SETD_MIMALLOC, default build-mi/bin/setd), made with
+#                    cmake -S . -B build-je -DSETD_ALLOCATOR=jemalloc
+#                    cmake --build build-je -j2 --target setd
+#                  (the same with build-mi and mimalloc). Each server's INFO
+#                  mem_allocator is checked against the column's name.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -25,8 +30,9 @@ while (($#)); do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-LIBDIR=/usr/lib/x86_64-linux-gnu
-declare -A PRELOAD=([glibc]="" [jemalloc]="$LIBDIR/libjemalloc.so.2" [mimalloc]="$LIBDIR/libmimalloc.so.2")
+declare -A BINARY=([glibc]="$SETD" [jemalloc]="${SETD_JEMALLOC:-build-je/bin/setd}"
+                   [mimalloc]="${SETD_MIMALLOC:-build-mi/bin/setd}")
+declare -A ALLOC_NAME=([glibc]=libc [jemalloc]=jemalloc [mimalloc]=mimalloc)
 
 # shape -> "count unit target description"
 SHAPES=(onemember tags5 set50 strings strings_ex bigset)
@@ -77,7 +83,7 @@ measure() {
   local kind=$1 alloc=$2 shape=$3 n=$4 port pid before after
   port=$(free_port)
   if [[ $kind == setd ]]; then
-    LD_PRELOAD=${PRELOAD[$alloc]} "$SETD" --port "$port" --bind 127.0.0.1 --save '' \
+    "${BINARY[$alloc]}" --port "$port" --bind 127.0.0.1 --save '' \
       --loglevel warning >/dev/null 2>&1 &
   else
     redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
@@ -85,6 +91,12 @@ measure() {
   fi
   pid=$!
   wait_ping "$port"
+  if [[ $kind == setd ]] &&
+    ! redis-cli -p "$port" info memory | grep -q "^mem_allocator:${ALLOC_NAME[$alloc]}"; then
+    echo "${BINARY[$alloc]} does not run on $alloc" >&2
+    kill "$pid"
+    exit 1
+  fi
   before=$(rss_kb "$pid")
   gen "$shape" "$n" | redis-cli -p "$port" --pipe >/dev/null
   sleep 0.5
@@ -95,6 +107,9 @@ measure() {
 
 allocs=(glibc)
 ((ALLOCS)) && allocs=(glibc jemalloc mimalloc)
+for a in "${allocs[@]}"; do
+  [[ -x ${BINARY[$a]} ]] || { echo "no setd for $a at ${BINARY[$a]} (see --allocators)" >&2; exit 1; }
+done
 printf '%-44s %-7s %8s' "shape (bytes per key or member)" unit redis
 for a in "${allocs[@]}"; do printf ' %10s' "setd-$a"; done
 printf ' %7s\n' target
