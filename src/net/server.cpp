@@ -1,6 +1,7 @@
 #include "setd/net/server.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <csignal>
 
@@ -11,6 +12,12 @@ namespace setd::net {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using boost::system::error_code;
+
+namespace {
+int64_t steady_ms(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+}  // namespace
 
 Server::Server(asio::io_context& io, server::ServerState& state, cmd::Dispatcher& dispatcher)
     : io_(io), state_(state), dispatcher_(dispatcher), cron_timer_(io), signals_(io) {
@@ -257,7 +264,9 @@ void Server::accept(std::shared_ptr<tcp::acceptor> acceptor, bool tls) {
 void Server::note_activity() {
   const long long window = state_.settings().busy_poll_us;
   if (window <= 0) return;
-  poll_until_ = std::chrono::steady_clock::now() + std::chrono::microseconds(window);
+  const auto now = std::chrono::steady_clock::now();
+  if (!poll_governor_.allowed(steady_ms(now))) return;
+  poll_until_ = now + std::chrono::microseconds(window);
   if (polling_) return;
   polling_ = true;
   asio::post(io_, [this] { busy_poll(); });
@@ -299,11 +308,20 @@ void Server::flush_deferred() {
   if (to_flush_.empty()) to_flush_.swap(batch);  // keep the capacity
 }
 
+void Server::sample_preemption() {
+  if (state_.settings().busy_poll_us <= 0) return;
+  rusage ru{};
+  if (getrusage(RUSAGE_THREAD, &ru) != 0) return;
+  poll_governor_.sample(static_cast<uint64_t>(ru.ru_nivcsw),
+                        steady_ms(std::chrono::steady_clock::now()));
+}
+
 void Server::schedule_cron() {
   const auto hz = std::max<long long>(state_.settings().hz, 1);
   cron_timer_.expires_after(std::chrono::milliseconds(1000 / hz));
   cron_timer_.async_wait([this](const error_code& ec) {
     if (ec || stopping_) return;
+    sample_preemption();
     state_.cron();
     dispatcher_.replication().cron();
     schedule_cron();

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "setd/cmd/dispatcher.hpp"
+#include "setd/net/busy_poll.hpp"
 #include "setd/net/tls.hpp"
 #include "setd/server/server_state.hpp"
 
@@ -84,6 +85,8 @@ class Server final : public server::EventLoop, public repl::Connector {
   void wait_for_signals();
   void schedule_cron();
   void busy_poll();
+  // Feeds the busy-poll governor (cron).
+  void sample_preemption();
   void flush_deferred();
 
   boost::asio::io_context& io_;
@@ -104,6 +107,7 @@ class Server final : public server::EventLoop, public repl::Connector {
   bool flush_yielded_ = false;  // flush_deferred() gave the loop one more look
   bool polling_ = false;        // a busy_poll() is queued
   std::chrono::steady_clock::time_point poll_until_{};
+  BusyPollGovernor poll_governor_;
 
   friend class Connection;
 };
