@@ -1,6 +1,7 @@
 #include "setd/db/keyspace.hpp"
 
 #include <cstdlib>
+#include <memory>
 #include <new>
 
 namespace setd::db {
@@ -23,10 +24,7 @@ Keyspace::Entry* Keyspace::make(std::string_view key, Object&& o, int64_t expire
   const size_t bytes = sizeof(Entry) + word + ttl + (long_key ? 4 : 0) + key.size() +
                        (embedded ? s->bytes.size() : 0);
   StrBlock* block = nullptr;
-  std::unique_ptr<ds::SetObject> set;
-  if (is_set) {
-    set = std::make_unique<ds::SetObject>(std::move(o.as_set()));
-  } else if (!embedded) {
+  if (!is_set && !embedded) {
     const size_t cap = s->bytes.size();
     block = static_cast<StrBlock*>(std::malloc(sizeof(StrBlock) + cap));
     if (block == nullptr) throw std::bad_alloc();
@@ -35,8 +33,7 @@ Keyspace::Entry* Keyspace::make(std::string_view key, Object&& o, int64_t expire
   }
   void* mem = std::malloc(bytes);
   if (mem == nullptr) {
-    std::free(block);
-    if (set) o.as_set() = std::move(*set);  // the caller's object is intact
+    std::free(block);  // the caller's object is intact
     throw std::bad_alloc();
   }
   auto* e = static_cast<Entry*>(mem);
@@ -59,8 +56,7 @@ Keyspace::Entry* Keyspace::make(std::string_view key, Object&& o, int64_t expire
   v.emb_len_ = static_cast<uint8_t>(embedded ? s->bytes.size() : 0);
   char* p = v.payload();
   if (is_set) {
-    ds::SetObject* raw = set.release();
-    std::memcpy(p, &raw, sizeof raw);
+    ::new (static_cast<void*>(p)) ds::SetObject(std::move(o.as_set()));
   } else if (!embedded) {
     std::memcpy(p, &block, sizeof block);
   }
@@ -85,7 +81,9 @@ Keyspace::Entry* Keyspace::remake(Entry* old, bool with_ttl) {
   if (mem == nullptr) throw std::bad_alloc();
   auto* e = static_cast<Entry*>(mem);
   e->next = old->next;
-  // The header and the word (a pointer) are copied as bytes.
+  // The header and the word are copied as bytes: a raw string's block
+  // pointer, or the SetObject, which is one trivially relocatable word (its
+  // blob or HashSet stays where it is; the old entry is freed undestroyed).
   std::memcpy(static_cast<void*>(&e->value), &old->value, sizeof(Value) + word);
   e->value.flags_ = static_cast<uint8_t>(with_ttl ? e->value.flags_ | Value::kHasExpire
                                                   : e->value.flags_ & ~Value::kHasExpire);
@@ -96,7 +94,7 @@ Keyspace::Entry* Keyspace::remake(Entry* old, bool with_ttl) {
 void Keyspace::destroy(Entry* e) noexcept {
   Value& v = e->value;
   if (v.type() == Type::kSet) {
-    delete v.set_ptr();
+    std::destroy_at(v.set_ptr());
   } else if (!(v.flags_ & Value::kEmbedded)) {
     std::free(v.block());
   }

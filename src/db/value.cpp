@@ -88,7 +88,6 @@ size_t Value::usage_bytes() const noexcept {
   size_t n = usable_size(entry_bytes());
   if (type() == Type::kSet) {
     const ds::SetObject& set = as_set();
-    n += usable_size(sizeof(ds::SetObject));
     // An intset is one array counted as its bytes; a hashtable counts its
     // allocations itself.
     const size_t owned = set.memory_bytes();

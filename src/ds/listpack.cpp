@@ -28,16 +28,17 @@ void write_header(unsigned char* base, size_t n) noexcept {
 }  // namespace
 
 ListPack::~ListPack() {
-  if (!is_static()) std::free(base());
+  if (!is_inline()) std::free(base());
 }
 
-ListPack::ListPack(const ListPack& other) : p_(empty_word()) {
-  if (other.is_static()) return;
+ListPack::ListPack(const ListPack& other) : w_(other.w_) {
+  if (other.is_inline()) return;  // the word is the whole set
+  w_ = kInlineTag;
   const size_t bytes = other.memory_bytes();
   auto* b = static_cast<unsigned char*>(std::malloc(bytes));
   if (b == nullptr) throw std::bad_alloc();
   std::memcpy(b, other.base(), bytes);
-  p_ = b + 1;
+  set_heap(b);
 }
 
 ListPack& ListPack::operator=(const ListPack& other) {
@@ -50,8 +51,8 @@ ListPack& ListPack::operator=(const ListPack& other) {
 
 ListPack& ListPack::operator=(ListPack&& other) noexcept {
   if (this != &other) {
-    if (!is_static()) std::free(base());
-    p_ = std::exchange(other.p_, empty_word());
+    if (!is_inline()) std::free(base());
+    w_ = std::exchange(other.w_, kInlineTag);
   }
   return *this;
 }
@@ -120,19 +121,37 @@ void ListPack::append(std::string_view m) {
   const size_t new_header = header_bytes(n + 1);
   const auto entries_len = static_cast<size_t>(end() - entries());
   const size_t total = new_header + entries_len + entry_bytes(m.size());
-  void* mem = is_static() ? std::malloc(total) : std::realloc(base(), total);
-  if (mem == nullptr) throw std::bad_alloc();
-  auto* b = static_cast<unsigned char*>(mem);
+  unsigned char* b;
+  const bool stays_inline = is_inline() && total <= kInlineBytes;
+  if (stays_inline) {
+    b = base();  // (n + 1 < 255: the header stays one byte)
+  } else if (is_inline()) {
+    b = static_cast<unsigned char*>(std::malloc(total));
+    if (b == nullptr) throw std::bad_alloc();
+    std::memcpy(b, base(), old_header + entries_len);
+  } else {
+    b = static_cast<unsigned char*>(std::realloc(base(), total));
+    if (b == nullptr) throw std::bad_alloc();
+  }
   if (new_header != old_header) std::memmove(b + new_header, b + old_header, entries_len);
   write_header(b, n + 1);
   encode(b + new_header + entries_len, m);
-  p_ = b + 1;
+  if (!stays_inline) set_heap(b);
 }
 
 void ListPack::shrink_to(size_t bytes) noexcept {
+  if (is_inline()) return;
+  if (bytes <= kInlineBytes) {  // into the word
+    unsigned char* old = base();
+    uintptr_t w = kInlineTag;
+    std::memcpy(reinterpret_cast<unsigned char*>(&w) + 1, old, bytes);
+    std::free(old);
+    w_ = w;
+    return;
+  }
   // A shrinking realloc that fails leaves the block as it was: keep it.
   if (void* mem = std::realloc(base(), bytes); mem != nullptr)
-    p_ = static_cast<unsigned char*>(mem) + 1;
+    set_heap(static_cast<unsigned char*>(mem));
 }
 
 void ListPack::rebuild_after_compaction(unsigned char* out, size_t kept) noexcept {
@@ -190,12 +209,12 @@ std::string ListPack::pop_random(base::Rng& rng) {
 }
 
 size_t ListPack::memory_bytes() const noexcept {
-  return is_static() ? 0 : static_cast<size_t>(end() - base());
+  return is_inline() ? 0 : static_cast<size_t>(end() - base());
 }
 
 void ListPack::clear() noexcept {
-  if (!is_static()) std::free(base());
-  p_ = empty_word();
+  if (!is_inline()) std::free(base());
+  w_ = kInlineTag;
 }
 
 }  // namespace setd::ds

@@ -74,15 +74,34 @@ TEST(DbKeyspace, LongKeysAndBinaryBytes) {
   EXPECT_EQ(ks.expires_size(), 2u);
 }
 
+TEST(DbKeyspace, AnInlineListpackSetMovesWithItsEntry) {
+  Keyspace ks;
+  setd::ds::SetObject so = setd::ds::SetObject::empty_listpack();
+  so.add("m7", setd::ds::SetLimits{});
+  ASSERT_TRUE(so.as_listpack()->is_inline());
+  Value& v = ks.insert("k", Object::set(std::move(so)), -1, false);
+  Value& w = ks.set_expire(v, 5000);  // the entry (and the word) move
+  EXPECT_EQ(w.as_set().encoding_name(), "listpack");
+  EXPECT_TRUE(w.as_set().contains("m7"));
+  Value& x = ks.set_expire(w, -1);
+  EXPECT_TRUE(x.as_set().contains("m7"));
+  auto taken = ks.take("k");
+  ASSERT_TRUE(taken.has_value());
+  EXPECT_TRUE(taken->first.as_set().contains("m7"));
+  EXPECT_EQ(taken->first.as_set().size(), 1u);
+}
+
 TEST(DbKeyspace, TtlMovesTheEntryButKeepsEverything) {
   Keyspace ks;
   Value& v = ks.insert("s", set_of({"1", "2"}), -1, true);
   v.set_lru(12345);
   v.set_freq(9);
-  const setd::ds::SetObject* set = &v.as_set();
+  const setd::ds::IntSet* members = v.as_set().as_intset();
   Value& w = ks.set_expire(v, 1000);
   EXPECT_EQ(w.expire_ms(), 1000);
-  EXPECT_EQ(&w.as_set(), set);  // the set itself does not move
+  // The SetObject (one word) moves with the entry; what it owns does not.
+  EXPECT_EQ(w.as_set().as_intset()->allocation(), members->allocation());
+  EXPECT_EQ(w.as_set().size(), 2u);
   EXPECT_EQ(w.lru(), 12345u);
   EXPECT_EQ(w.freq(), 9);
   EXPECT_TRUE(w.snap_mark());

@@ -26,10 +26,9 @@ std::vector<std::string> contents(const ListPack& lp) {
 
 // Bytes the blob takes: one count byte (n < 255) and 1 + len per member.
 size_t expected_bytes(const std::vector<std::string>& ms) {
-  if (ms.empty()) return 0;
   size_t n = ms.size() < 255 ? 1 : 5;
   for (const auto& m : ms) n += ListPack::entry_bytes(m.size());
-  return n;
+  return n <= ListPack::kInlineBytes ? 0 : n;  // small blobs live in the word
 }
 
 TEST(ListPack, EmptyAndOneWord) {
@@ -62,7 +61,11 @@ TEST(ListPack, InsertionOrderAndExactBytes) {
   EXPECT_FALSE(lp.contains("abcd"));
   EXPECT_TRUE(lp.erase("b"));  // the others keep their order
   EXPECT_EQ(contents(lp), (std::vector<std::string>{"", "abc"}));
-  EXPECT_EQ(lp.memory_bytes(), 1u + 1 + 4);
+  // 1 + 1 + 4 bytes: back in the word, the heap blob freed.
+  EXPECT_EQ(lp.memory_bytes(), 0u);
+  EXPECT_TRUE(lp.is_inline());
+  EXPECT_EQ(lp.allocation(), nullptr);
+  EXPECT_EQ(lp.at(1), "abc");
   EXPECT_TRUE(lp.erase(""));
   EXPECT_TRUE(lp.erase("abc"));
   EXPECT_TRUE(lp.empty());
@@ -130,6 +133,51 @@ TEST(ListPack, EraseIfInOnePass) {
   EXPECT_EQ(lp.erase_if([](size_t, std::string_view) { return true; }), 100u);
   EXPECT_TRUE(lp.empty());
   EXPECT_EQ(lp.allocation(), nullptr);
+}
+
+TEST(ListPack, SmallBlobsLiveInTheWord) {
+  ListPack lp;
+  EXPECT_TRUE(lp.is_inline());
+  EXPECT_TRUE(lp.insert("m123"));  // 1 + 1 + 4 = 6 bytes
+  EXPECT_TRUE(lp.is_inline());
+  EXPECT_EQ(lp.allocation(), nullptr);
+  EXPECT_TRUE(lp.insert("x"));  // 8 bytes: to the heap
+  EXPECT_FALSE(lp.is_inline());
+  EXPECT_EQ(lp.memory_bytes(), 8u);
+  EXPECT_FALSE(lp.insert("m123"));
+  EXPECT_EQ(contents(lp), (std::vector<std::string>{"m123", "x"}));
+  ListPack copy(lp);  // a heap copy
+  EXPECT_FALSE(copy.is_inline());
+  EXPECT_NE(copy.allocation(), lp.allocation());
+  EXPECT_TRUE(lp.erase("m123"));  // 3 bytes: back in the word
+  EXPECT_TRUE(lp.is_inline());
+  EXPECT_EQ(contents(lp), (std::vector<std::string>{"x"}));
+  EXPECT_EQ(contents(copy), (std::vector<std::string>{"m123", "x"}));
+  // Inline: copies and moves carry the members in the word.
+  ListPack c2(lp);
+  EXPECT_TRUE(c2.is_inline());
+  ListPack moved(std::move(lp));
+  EXPECT_TRUE(lp.empty());  // NOLINT(bugprone-use-after-move): moved-from is empty
+  EXPECT_EQ(contents(moved), (std::vector<std::string>{"x"}));
+  EXPECT_EQ(contents(c2), (std::vector<std::string>{"x"}));
+  EXPECT_TRUE(c2.insert("ab"));  // 1 + 2 + 3 = 6: stays inline
+  EXPECT_TRUE(c2.insert(""));    // 7: still inline
+  EXPECT_TRUE(c2.is_inline());
+  EXPECT_EQ(contents(c2), (std::vector<std::string>{"x", "ab", ""}));
+  EXPECT_EQ(c2.erase_if([](size_t, std::string_view m) { return m == "ab"; }), 1u);
+  EXPECT_EQ(contents(c2), (std::vector<std::string>{"x", ""}));
+  base::Rng rng(7);
+  EXPECT_EQ(c2.size(), 2u);
+  const std::string popped = c2.pop_random(rng);
+  EXPECT_TRUE(popped == "x" || popped.empty());
+  EXPECT_EQ(c2.size(), 1u);
+  // A SetObject holding an inline listpack moves it as its word.
+  SetObject so = SetObject::empty_listpack();
+  EXPECT_TRUE(so.add("m1", SetLimits{}));
+  SetObject so2(std::move(so));
+  EXPECT_EQ(so2.encoding_name(), "listpack");
+  EXPECT_TRUE(so2.contains("m1"));
+  EXPECT_EQ(so2.memory_bytes(), 0u);
 }
 
 TEST(ListPack, CopyAndMove) {

@@ -18,7 +18,8 @@
 //    8  Value        8   meta: lru 24 bits | freq 8 | key_len 8 | emb_len 8
 //                        | kind 8 | flags 8
 //   16  word         8   (absent when the string is embedded) a raw string's
-//                        heap block, or the set's ds::SetObject
+//                        heap block, or the set's ds::SetObject itself (one
+//                        tagged word: intset / listpack blob or HashSet*)
 //    .  expire       8   (when flagged) unix time in ms
 //    .  key_len32    4   (keys of 255 bytes or more) the key's length
 //    .  key          key_len bytes
@@ -26,12 +27,13 @@
 //
 // So `SET user:123456:name v123456` costs one 39-byte allocation, 47 with a
 // TTL; a set costs the header, the word and the key plus what the SetObject
-// owns.
+// owns (one exactly sized blob for a small set).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <new>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -211,11 +213,10 @@ class Value {
   size_t entry_bytes() const noexcept {
     return sizeof(void*) + sizeof(Value) + emb_offset() + ((flags_ & kEmbedded) ? emb_len_ : 0);
   }
+  // A set's SetObject lives in the word itself (it is one word, 8-aligned
+  // at entry offset 16).
   ds::SetObject* set_ptr() const noexcept {
-    ds::SetObject* p;
-    std::memcpy(&p, payload(), sizeof p);
-    if (p == nullptr) __builtin_unreachable();  // sets always have one
-    return p;
+    return std::launder(reinterpret_cast<ds::SetObject*>(const_cast<char*>(payload())));
   }
   StrBlock* block() const noexcept {
     StrBlock* b;

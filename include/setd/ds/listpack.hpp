@@ -41,16 +41,27 @@
 // leave a block that grew in place larger than a fresh one of its size;
 // mimalloc's keeps a block only while the size stays within its class.)
 //
-// The object is one pointer: the blob's address PLUS ONE (so it is always
-// odd; an empty set points into a static, never-freed header). SetObject
-// keeps that word as is and tells a listpack from an intset (whose blob
-// address is even, or null) and a hashtable (tagged 2) by its low bits.
+// The object is one word. A blob of at most kInlineBytes (7) bytes -- the
+// empty set, or one or two short members such as "m123" -- lives IN the word:
+// its low byte is kInlineTag (5) and bytes 1..7 hold the blob, so such a set
+// allocates nothing (measured: 1M one-member sets of 4-byte members cost no
+// blob at all instead of a 24-byte glibc chunk each). A larger blob is on the
+// heap and the word is its address PLUS ONE (the blob is 8-aligned: the low
+// three bits are 001). Either way the word is odd, and SetObject tells a
+// listpack from an intset (an even address, or null) and a hashtable
+// (tagged 2) by its low two bits. A blob that shrinks back to kInlineBytes
+// moves into the word. The word holds no pointer to itself, so a ListPack
+// is trivially relocatable (SetObject copies it as bytes); but a view of a
+// member of an inline set points into the word and is invalidated when the
+// word moves (a key's entry is reallocated, a SetObject is moved), as any
+// view is by a modification.
 //
 // Copyable (deep copy) and movable; a moved-from ListPack is empty.
 // Allocation failure: insert/copy throw std::bad_alloc and leave the set
 // unchanged.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -63,32 +74,32 @@ class Rng;  // setd/base/random.hpp
 
 namespace setd::ds {
 
-namespace detail {
-// The header of every empty ListPack (count 0). 8-aligned so that its
-// address plus one is odd; never written to, never freed.
-alignas(8) inline unsigned char kEmptyListPackBlob[8] = {};
-}  // namespace detail
-
 class ListPack {
  public:
   // Escape byte of a 5-byte count or length.
   static constexpr unsigned char kEscape = 0xFF;
 
-  ListPack() noexcept : p_(detail::kEmptyListPackBlob + 1) {}
+  // Blobs of at most this many bytes live in the object's word.
+  static constexpr size_t kInlineBytes = sizeof(uintptr_t) - 1;
+  // The low byte of a word holding its blob (low bits 101: odd, and unlike
+  // a heap blob's address + 1, whose low bits are 001).
+  static constexpr uintptr_t kInlineTag = 5;
+
+  ListPack() noexcept : w_(kInlineTag) {}
   ~ListPack();
   ListPack(const ListPack& other);
   ListPack& operator=(const ListPack& other);
-  ListPack(ListPack&& other) noexcept : p_(other.p_) { other.p_ = empty_word(); }
+  ListPack(ListPack&& other) noexcept : w_(other.w_) { other.w_ = kInlineTag; }
   ListPack& operator=(ListPack&& other) noexcept;
 
   size_t size() const noexcept {
-    const unsigned char c = p_[-1];
-    if (c != kEscape) return c;
+    const unsigned char* b = base();
+    if (b[0] != kEscape) return b[0];
     uint32_t n;
-    std::memcpy(&n, p_, sizeof n);
+    std::memcpy(&n, b + 1, sizeof n);
     return n;
   }
-  bool empty() const noexcept { return p_[-1] == 0; }
+  bool empty() const noexcept { return base()[0] == 0; }
 
   // True if `m` is a member.
   bool contains(std::string_view m) const noexcept { return find(m) != nullptr; }
@@ -168,8 +179,11 @@ class ListPack {
   // Heap bytes owned: the blob (0 when empty), malloc's rounding excluded.
   size_t memory_bytes() const noexcept;
 
-  // The blob's allocation (for malloc_usable_size), nullptr when empty.
-  const void* allocation() const noexcept { return is_static() ? nullptr : base(); }
+  // The blob's allocation (for malloc_usable_size), nullptr when the blob
+  // is in the word.
+  const void* allocation() const noexcept { return is_inline() ? nullptr : base(); }
+  // True when the blob lives in the object's word (nothing allocated).
+  bool is_inline() const noexcept { return (w_ & 7) == kInlineTag; }
 
   // Removes every member and frees the blob.
   void clear() noexcept;
@@ -180,13 +194,15 @@ class ListPack {
   }
 
  private:
-  static unsigned char* empty_word() noexcept { return detail::kEmptyListPackBlob + 1; }
-  bool is_static() const noexcept { return p_ == empty_word(); }
-  // Start of the allocation.
-  unsigned char* base() const noexcept { return p_ - 1; }
+  // Start of the blob: bytes 1..7 of the word, or the heap block.
+  unsigned char* base() const noexcept {
+    if (is_inline()) return reinterpret_cast<unsigned char*>(const_cast<uintptr_t*>(&w_)) + 1;
+    return reinterpret_cast<unsigned char*>(w_ - 1);
+  }
   // Bytes of the count header beyond its first byte (0 or 4).
-  size_t count_extra() const noexcept { return p_[-1] == kEscape ? 4 : 0; }
-  unsigned char* entries() const noexcept { return p_ + count_extra(); }
+  size_t count_extra() const noexcept { return base()[0] == kEscape ? 4 : 0; }
+  unsigned char* entries() const noexcept { return base() + 1 + count_extra(); }
+  void set_heap(unsigned char* blob) noexcept { w_ = reinterpret_cast<uintptr_t>(blob) + 1; }
   // One past the last entry.
   unsigned char* end() const noexcept;
 
@@ -220,7 +236,10 @@ class ListPack {
   // shrink fails).
   void shrink_to(size_t bytes) noexcept;
 
-  unsigned char* p_;
+  uintptr_t w_;
 };
+
+static_assert(std::endian::native == std::endian::little,
+              "an inline blob starts at the word's byte 1, after the tag byte");
 
 }  // namespace setd::ds
