@@ -13,12 +13,6 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using boost::system::error_code;
 
-namespace {
-int64_t steady_ms(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-}  // namespace
-
 Server::Server(asio::io_context& io, server::ServerState& state, cmd::Dispatcher& dispatcher)
     : io_(io), state_(state), dispatcher_(dispatcher), cron_timer_(io), signals_(io) {
   state_.request_shutdown = [this] {
@@ -265,7 +259,7 @@ void Server::note_activity() {
   const long long window = state_.settings().busy_poll_us;
   if (window <= 0) return;
   const auto now = std::chrono::steady_clock::now();
-  if (!poll_governor_.allowed(steady_ms(now))) return;
+  if (!poll_governor_.allowed(now)) return;
   poll_until_ = now + std::chrono::microseconds(window);
   if (polling_) return;
   polling_ = true;
@@ -312,8 +306,7 @@ void Server::sample_preemption() {
   if (state_.settings().busy_poll_us <= 0) return;
   rusage ru{};
   if (getrusage(RUSAGE_THREAD, &ru) != 0) return;
-  poll_governor_.sample(static_cast<uint64_t>(ru.ru_nivcsw),
-                        steady_ms(std::chrono::steady_clock::now()));
+  poll_governor_.sample(static_cast<uint64_t>(ru.ru_nivcsw), std::chrono::steady_clock::now());
 }
 
 void Server::schedule_cron() {

@@ -10,7 +10,7 @@
 // polling core is one the clients or a replica needed: the scheduler then
 // preempts setd while it polls. The cron feeds the governor the thread's
 // count of involuntary context switches (getrusage ru_nivcsw); at
-// kContendedPerSecond or more, polling stops for kBackoffMs and the loop
+// kContendedPerSecond or more, polling stops for kBackoff and the loop
 // sleeps as soon as nothing is ready (a sleeping loop is not preempted, so
 // the count falls); after the back-off the next sample decides again.
 //
@@ -19,40 +19,45 @@
 // the replica (benchmark and setd, one core each) ~180.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 
 namespace setd::net {
 
 class BusyPollGovernor {
  public:
+  using Clock = std::chrono::steady_clock;
   static constexpr uint64_t kContendedPerSecond = 1000;
-  static constexpr int64_t kBackoffMs = 1000;
+  static constexpr std::chrono::milliseconds kBackoff{1000};
 
   // True while polling is allowed.
-  bool allowed(int64_t now_ms) const noexcept { return now_ms >= backoff_until_ms_; }
+  bool allowed(Clock::time_point now) const noexcept { return now >= backoff_until_; }
 
   // One sample: the thread's involuntary context switches so far
-  // (cumulative), at `now_ms` (a monotonic clock).
-  void sample(uint64_t nivcsw, int64_t now_ms) noexcept {
-    if (last_ms_ >= 0 && now_ms > last_ms_ && nivcsw >= last_nivcsw_) {
+  // (cumulative), at `now`.
+  void sample(uint64_t nivcsw, Clock::time_point now) noexcept {
+    if (sampled_ && now > last_ && nivcsw >= last_nivcsw_) {
+      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - last_).count();
       const uint64_t per_second =
-          (nivcsw - last_nivcsw_) * 1000 / static_cast<uint64_t>(now_ms - last_ms_);
+          (nivcsw - last_nivcsw_) * 1000000 / static_cast<uint64_t>(us > 0 ? us : 1);
       if (per_second >= kContendedPerSecond) {
-        backoff_until_ms_ = now_ms + kBackoffMs;
+        backoff_until_ = now + kBackoff;
         ++backoffs_;
       }
     }
+    sampled_ = true;
     last_nivcsw_ = nivcsw;
-    last_ms_ = now_ms;
+    last_ = now;
   }
 
   // How many times polling was stopped (for tests and logs).
   uint64_t backoffs() const noexcept { return backoffs_; }
 
  private:
+  bool sampled_ = false;
   uint64_t last_nivcsw_ = 0;
-  int64_t last_ms_ = -1;
-  int64_t backoff_until_ms_ = 0;
+  Clock::time_point last_{};
+  Clock::time_point backoff_until_{};
   uint64_t backoffs_ = 0;
 };
 
