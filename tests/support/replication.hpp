@@ -168,16 +168,7 @@ class Node {
   std::string log_path() const { return dir_.file("node.log"); }
   // The last `lines` lines of the server's log.
   std::string log_tail(size_t lines = 25) const {
-    const std::string all = file_bytes(log_path());
-    size_t pos = all.size();
-    for (size_t n = 0; n <= lines && pos > 0; ++n) {
-      pos = all.rfind('\n', pos - 1);
-      if (pos == std::string::npos) {
-        pos = 0;
-        break;
-      }
-    }
-    return all.substr(pos == 0 ? 0 : pos + 1);
+    return last_lines(file_bytes(log_path()), lines);
   }
 
  private:

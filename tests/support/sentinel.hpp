@@ -114,18 +114,7 @@ class SentinelProcess {
   const std::string& master_name() const { return options_.master_name; }
   const std::string& config_file() const { return config_file_; }
   std::string log() const { return file_bytes(log_file_); }
-  std::string log_tail(size_t lines = 25) const {
-    const std::string all = log();
-    size_t pos = all.size();
-    for (size_t n = 0; n <= lines && pos > 0; ++n) {
-      pos = all.rfind('\n', pos - 1);
-      if (pos == std::string::npos) {
-        pos = 0;
-        break;
-      }
-    }
-    return all.substr(pos == 0 ? 0 : pos + 1);
-  }
+  std::string log_tail(size_t lines = 25) const { return last_lines(log(), lines); }
 
   Client& client() {
     if (!client_) client_ = std::make_unique<Client>(port_, 5000);
