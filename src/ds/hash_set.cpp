@@ -27,7 +27,6 @@ using detail::read_blob_header;
 constexpr size_t kPtrBytes = sizeof(void*);
 constexpr size_t kLongEntryBytes = 1 + kPtrBytes;  // escape byte + pointer
 constexpr size_t kMaxInlineLen = 254;              // longer members go out of line
-constexpr size_t kResizeTargetLoad = 3;            // load right after a shrink/reserve
 constexpr size_t kShrinkLoadDenominator = 2;       // shrink when size < buckets / 2
 constexpr size_t kEagerRehashBuckets = 64;         // rehash tables this small at once
 constexpr size_t kEmptyVisitsPerStep = 10;         // like Redis's empty_visits = n * 10
@@ -584,7 +583,8 @@ void HashSet::migrate_bucket(size_t index) noexcept {
 }
 
 void HashSet::reserve(size_t n) {
-  const size_t buckets = std::max<size_t>(1, (n + kResizeTargetLoad - 1) / kResizeTargetLoad);
+  const size_t buckets =
+      std::max<size_t>(1, (n + HashSet::kResizeTargetLoad - 1) / HashSet::kResizeTargetLoad);
   if (buckets > kMaxTableSize) throw std::length_error("HashSet::reserve: too large");
   const size_t want = std::bit_ceil(buckets);
   if (walk_) return;  // no resizing while a walk runs
@@ -600,7 +600,8 @@ void HashSet::after_erase() noexcept {
   }
   if (walk_ || is_rehashing() || t_[0].size <= 1) return;
   if (count_ * kShrinkLoadDenominator >= t_[0].size) return;
-  const size_t want = std::bit_ceil((count_ + kResizeTargetLoad - 1) / kResizeTargetLoad);
+  const size_t want =
+      std::bit_ceil((count_ + HashSet::kResizeTargetLoad - 1) / HashSet::kResizeTargetLoad);
   try {
     start_resize(want);
   } catch (const std::bad_alloc&) {

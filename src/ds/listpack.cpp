@@ -1,5 +1,6 @@
 #include "setd/ds/listpack.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <new>
@@ -10,25 +11,8 @@
 
 namespace setd::ds {
 
-namespace {
-
-// Bytes of the count header for `n` members.
-constexpr size_t header_bytes(size_t n) noexcept { return n < ListPack::kEscape ? 1 : 5; }
-
-void write_header(unsigned char* base, size_t n) noexcept {
-  if (n < ListPack::kEscape) {
-    base[0] = static_cast<unsigned char>(n);
-    return;
-  }
-  base[0] = ListPack::kEscape;
-  const auto c = static_cast<uint32_t>(n);
-  std::memcpy(base + 1, &c, sizeof c);
-}
-
-}  // namespace
-
 ListPack::~ListPack() {
-  if (!is_inline()) std::free(base());
+  if (!is_inline()) std::free(block());
 }
 
 ListPack::ListPack(const ListPack& other) : w_(other.w_) {
@@ -37,8 +21,30 @@ ListPack::ListPack(const ListPack& other) : w_(other.w_) {
   const size_t bytes = other.memory_bytes();
   auto* b = static_cast<unsigned char*>(std::malloc(bytes));
   if (b == nullptr) throw std::bad_alloc();
-  std::memcpy(b, other.base(), bytes);
-  set_heap(b);
+  std::memcpy(b, other.block(), bytes);
+  set_heap(b, other.size());
+}
+
+void ListPack::set_heap(unsigned char* b, size_t n) noexcept {
+  const uintptr_t addr = reinterpret_cast<uintptr_t>(b) + 1;
+  if ((addr & ~kAddrMask) != 0) [[unlikely]] {
+    // Not on Linux's x86-64 or AArch64 user space without an mmap hint.
+    std::fputs("setd: ListPack: a heap address above 2^48\n", stderr);
+    std::abort();
+  }
+  if (n <= kWordCountMax) {
+    w_ = addr | (static_cast<uintptr_t>(n) << kAddrBits);
+    return;
+  }
+  const auto c = static_cast<uint32_t>(n);
+  std::memcpy(b, &c, sizeof c);
+  w_ = addr | (kCountInBlock << kAddrBits);
+}
+
+void ListPack::set_inline(const unsigned char* src, size_t len, size_t n) noexcept {
+  uintptr_t w = kInlineTag | (static_cast<uintptr_t>(n) << 8);
+  std::memcpy(reinterpret_cast<unsigned char*>(&w) + 2, src, len);
+  w_ = w;
 }
 
 ListPack& ListPack::operator=(const ListPack& other) {
@@ -51,7 +57,7 @@ ListPack& ListPack::operator=(const ListPack& other) {
 
 ListPack& ListPack::operator=(ListPack&& other) noexcept {
   if (this != &other) {
-    if (!is_inline()) std::free(base());
+    if (!is_inline()) std::free(block());
     w_ = std::exchange(other.w_, kInlineTag);
   }
   return *this;
@@ -117,41 +123,28 @@ void ListPack::append(std::string_view m) {
   const size_t n = size();
   if (n >= std::numeric_limits<uint32_t>::max() || m.size() > std::numeric_limits<uint32_t>::max())
     throw std::length_error("ListPack: too large");
-  const size_t old_header = 1 + count_extra();
-  const size_t new_header = header_bytes(n + 1);
   const auto entries_len = static_cast<size_t>(end() - entries());
-  const size_t total = new_header + entries_len + entry_bytes(m.size());
-  unsigned char* b;
-  const bool stays_inline = is_inline() && total <= kInlineBytes;
-  if (stays_inline) {
-    b = base();  // (n + 1 < 255: the header stays one byte)
-  } else if (is_inline()) {
-    b = static_cast<unsigned char*>(std::malloc(total));
-    if (b == nullptr) throw std::bad_alloc();
-    std::memcpy(b, base(), old_header + entries_len);
-  } else {
-    b = static_cast<unsigned char*>(std::realloc(base(), total));
-    if (b == nullptr) throw std::bad_alloc();
-  }
-  if (new_header != old_header) std::memmove(b + new_header, b + old_header, entries_len);
-  write_header(b, n + 1);
-  encode(b + new_header + entries_len, m);
-  if (!stays_inline) set_heap(b);
-}
-
-void ListPack::shrink_to(size_t bytes) noexcept {
-  if (is_inline()) return;
-  if (bytes <= kInlineBytes) {  // into the word
-    unsigned char* old = base();
-    uintptr_t w = kInlineTag;
-    std::memcpy(reinterpret_cast<unsigned char*>(&w) + 1, old, bytes);
-    std::free(old);
-    w_ = w;
+  const size_t grown = entries_len + entry_bytes(m.size());
+  if (is_inline() && 1 + grown <= kInlineBytes) {  // stays in the word
+    encode(entries() + entries_len, m);
+    w_ += uintptr_t{1} << 8;  // the count (n + 1 < 7: no carry)
     return;
   }
-  // A shrinking realloc that fails leaves the block as it was: keep it.
-  if (void* mem = std::realloc(base(), bytes); mem != nullptr)
-    set_heap(static_cast<unsigned char*>(mem));
+  const size_t new_header = heap_header_bytes(n + 1);
+  const size_t total = new_header + grown;
+  unsigned char* b;
+  if (is_inline()) {
+    b = static_cast<unsigned char*>(std::malloc(total));
+    if (b == nullptr) throw std::bad_alloc();
+    std::memcpy(b + new_header, entries(), entries_len);
+  } else {
+    const size_t old_header = header_bytes();
+    b = static_cast<unsigned char*>(std::realloc(block(), total));
+    if (b == nullptr) throw std::bad_alloc();
+    if (new_header != old_header) std::memmove(b + new_header, b + old_header, entries_len);
+  }
+  encode(b + new_header + entries_len, m);
+  set_heap(b, n + 1);
 }
 
 void ListPack::rebuild_after_compaction(unsigned char* out, size_t kept) noexcept {
@@ -159,13 +152,24 @@ void ListPack::rebuild_after_compaction(unsigned char* out, size_t kept) noexcep
     clear();
     return;
   }
-  const size_t old_header = 1 + count_extra();
-  const size_t new_header = header_bytes(kept);
   const auto entries_len = static_cast<size_t>(out - entries());
-  unsigned char* b = base();
+  if (is_inline()) {
+    w_ = (w_ & ~uintptr_t{0xFF00}) | (static_cast<uintptr_t>(kept) << 8);
+    return;
+  }
+  unsigned char* b = block();
+  if (1 + entries_len <= kInlineBytes) {  // into the word
+    set_inline(entries(), entries_len, kept);
+    std::free(b);
+    return;
+  }
+  const size_t old_header = header_bytes();
+  const size_t new_header = heap_header_bytes(kept);
   if (new_header != old_header) std::memmove(b + new_header, b + old_header, entries_len);
-  write_header(b, kept);
-  shrink_to(new_header + entries_len);
+  // A shrinking realloc that fails leaves the block as it was: keep it.
+  if (void* mem = std::realloc(b, new_header + entries_len); mem != nullptr)
+    b = static_cast<unsigned char*>(mem);
+  set_heap(b, kept);
 }
 
 void ListPack::erase_entry(unsigned char* q) noexcept {
@@ -209,11 +213,11 @@ std::string ListPack::pop_random(base::Rng& rng) {
 }
 
 size_t ListPack::memory_bytes() const noexcept {
-  return is_inline() ? 0 : static_cast<size_t>(end() - base());
+  return is_inline() ? 0 : static_cast<size_t>(end() - block());
 }
 
 void ListPack::clear() noexcept {
-  if (!is_inline()) std::free(base());
+  if (!is_inline()) std::free(block());
   w_ = kInlineTag;
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "setd/base/allocator.hpp"
 #include "setd/base/random.hpp"
 #include "setd/ds/listpack.hpp"
 #include "setd/ds/set_object.hpp"
@@ -24,11 +25,14 @@ std::vector<std::string> contents(const ListPack& lp) {
   return out;
 }
 
-// Bytes the blob takes: one count byte (n < 255) and 1 + len per member.
+// Heap bytes of a set: none when a count byte and the entries fit in the
+// word, else the entries (1 + len per short member) and, from 65535
+// members on, a 4-byte count (below, the count is in the word).
 size_t expected_bytes(const std::vector<std::string>& ms) {
-  size_t n = ms.size() < 255 ? 1 : 5;
-  for (const auto& m : ms) n += ListPack::entry_bytes(m.size());
-  return n <= ListPack::kInlineBytes ? 0 : n;  // small blobs live in the word
+  size_t entries = 0;
+  for (const auto& m : ms) entries += ListPack::entry_bytes(m.size());
+  if (1 + entries <= ListPack::kInlineBytes) return 0;  // small sets live in the word
+  return entries + (ms.size() < 0xFFFF ? 0 : 4);
 }
 
 TEST(ListPack, EmptyAndOneWord) {
@@ -52,7 +56,7 @@ TEST(ListPack, InsertionOrderAndExactBytes) {
   EXPECT_FALSE(lp.insert(""));
   EXPECT_EQ(lp.size(), 3u);
   EXPECT_EQ(contents(lp), (std::vector<std::string>{"b", "", "abc"}));
-  EXPECT_EQ(lp.memory_bytes(), 1u + 2 + 1 + 4);
+  EXPECT_EQ(lp.memory_bytes(), 2u + 1 + 4);  // the entries; the count is in the word
   EXPECT_EQ(lp.at(0), "b");
   EXPECT_EQ(lp.at(1), "");
   EXPECT_EQ(lp.at(2), "abc");
@@ -89,28 +93,48 @@ TEST(ListPack, BinarySafeAndLongMembers) {
   EXPECT_EQ(lp.memory_bytes(), expected_bytes({zeros, l254, l300, l70k}));
 }
 
-TEST(ListPack, CountHeaderGrowsAndShrinksAt255) {
+TEST(ListPack, CountMovesIntoTheBlockAt65535) {
+  // The word holds counts up to 65534; from 65535 members on the count is
+  // the block's first 4 bytes, and back in the word below. Members of 1..3
+  // bytes keep the O(n) walks of this O(n^2) build short.
   ListPack lp;
   std::vector<std::string> model;
-  for (int i = 0; i < 300; ++i) {
-    model.push_back("e" + std::to_string(i));
-    ASSERT_TRUE(lp.insert(model.back()));
-    ASSERT_EQ(lp.size(), model.size());
-    ASSERT_EQ(lp.memory_bytes(), expected_bytes(model)) << i;
+  auto member = [](size_t i) {
+    std::string m;
+    do {
+      m.push_back(static_cast<char>(i & 0xFF));
+      i >>= 8;
+    } while (i != 0);
+    return m;
+  };
+  constexpr size_t kTop = 0xFFFF + 2;
+  for (size_t i = 0; i < kTop; ++i) {
+    model.push_back(member(i));
+    lp.append(model.back());
+    if (i + 3 >= 0xFFFF || i < 3) {
+      ASSERT_EQ(lp.size(), model.size());
+      ASSERT_EQ(lp.memory_bytes(), expected_bytes(model)) << i;
+    }
   }
-  EXPECT_EQ(contents(lp), model);
-  EXPECT_EQ(lp.at(299), "e299");
-  while (!model.empty()) {
+  EXPECT_FALSE(lp.insert(member(0xFFFE)));
+  EXPECT_TRUE(lp.contains(member(kTop - 1)));
+  EXPECT_EQ(lp.at(kTop - 1), member(kTop - 1));
+  ListPack copy(lp);
+  EXPECT_EQ(copy.size(), kTop);
+  EXPECT_EQ(copy.memory_bytes(), lp.memory_bytes());
+  for (int k = 0; k < 4; ++k) {  // 65537 -> 65533 members, across the line
     const std::string m = model[model.size() / 2];
     model.erase(model.begin() + static_cast<std::ptrdiff_t>(model.size() / 2));
     ASSERT_TRUE(lp.erase(m));
     ASSERT_EQ(lp.size(), model.size());
     ASSERT_EQ(lp.memory_bytes(), expected_bytes(model));
-    if (model.size() == 254 || model.size() == 255 || model.size() == 1) {
-      ASSERT_EQ(contents(lp), model) << model.size();
-    }
+    ASSERT_EQ(lp.at(model.size() - 1), model.back());
   }
-  EXPECT_TRUE(lp.empty());
+  EXPECT_EQ(contents(lp), model);
+  EXPECT_EQ(lp.erase_if([](size_t i, std::string_view) { return i >= 2; }), model.size() - 2);
+  EXPECT_EQ(contents(lp), (std::vector<std::string>{model[0], model[1]}));
+  EXPECT_TRUE(lp.is_inline());  // 1 + 2 + 2 bytes
+  EXPECT_EQ(contents(copy).size(), kTop);
 }
 
 TEST(ListPack, EraseIfInOnePass) {
@@ -143,7 +167,7 @@ TEST(ListPack, SmallBlobsLiveInTheWord) {
   EXPECT_EQ(lp.allocation(), nullptr);
   EXPECT_TRUE(lp.insert("x"));  // 8 bytes: to the heap
   EXPECT_FALSE(lp.is_inline());
-  EXPECT_EQ(lp.memory_bytes(), 8u);
+  EXPECT_EQ(lp.memory_bytes(), 7u);  // the entries; the count is in the word
   EXPECT_FALSE(lp.insert("m123"));
   EXPECT_EQ(contents(lp), (std::vector<std::string>{"m123", "x"}));
   ListPack copy(lp);  // a heap copy
@@ -269,6 +293,7 @@ TEST(ListPack, MemoryOfTheDocumentedShapes) {
   const Shape shapes[] = {
       {"1 member \"user:12345\"", {"user:12345"}},
       {"5 tags", {"red", "green", "blue", "urgent", "done"}},
+      {"5 tags of 24 entry bytes", {"nosql", "linux", "perf", "go", "sql"}},
       {"50 members m:0..m:49", fifty},
       {"50 members m:<7 digits>", fifty_wide},
   };
@@ -301,7 +326,10 @@ TEST(ListPack, MemoryOfTheDocumentedShapes) {
   // bytes each (usable bytes: glibc rounds more than mimalloc does).
   EXPECT_LE(fresh[0], 24u);
   EXPECT_LE(fresh[1], 40u);
-  EXPECT_LE(fresh[2] + sizeof(SetObject), 500u);
+  EXPECT_LE(fresh[3] + sizeof(SetObject), 500u);
+  // With the count in the word, five tags whose entries take 24 bytes are a
+  // 24-byte block (glibc: a 32-byte chunk, not the 48 a 25th byte costs).
+  EXPECT_LE(fresh[2], base::alloc::usable_size(24));
 }
 
 }  // namespace

@@ -7,15 +7,24 @@
 //
 // Layout
 // ------
-//   blob  := count entry*
-//   count := n (1 byte, when n < 255)
-//          | 0xFF n (uint32, unaligned)                 (n >= 255: rare)
+// The set is one word, w_, and at most one heap block:
+//
+//   inline (blobs of at most kInlineBytes = 7 bytes, the empty set too):
+//     w_    := tag (byte 0: kInlineTag, 5) count (byte 1) entry* (bytes 2..7)
+//   heap:
+//     w_    := address + 1 (bits 0..47) | c (bits 48..63)
+//     block := n (uint32, unaligned; only when c == 0xFFFF) entry*
+//   c     := n, the number of members, when n < 0xFFFF (kWordCountMax + 1)
+//          | 0xFFFF (the count is the block's first 4 bytes: rare)
 //   entry := len (1 byte, 0..254) bytes[len]
 //          | 0xFF len (uint32, unaligned) bytes[len]   (member of >= 255 bytes)
 //
-// No total length, no terminator, no per-entry back-length: a member of
-// L < 255 bytes costs 1 + L bytes and the set one more byte. The blob is
-// resized with realloc on every insert and erase (exactly count + entries
+// No total length, no terminator, no per-entry back-length, and the count
+// rides in the word's unused top 16 bits (user-space addresses on x86-64 and
+// AArch64 Linux fit in 48 bits unless a program asks mmap for more, which
+// malloc never does; set_heap() checks): a heap block is the members and
+// nothing else, a member of L < 255 bytes costing 1 + L bytes. The block is
+// resized with realloc on every insert and erase (exactly the entries'
 // bytes), so a set of a few short members is one 16-48 byte allocation.
 // Members are kept in insertion order (an erase closes the gap); integers
 // are stored as their text (canonical decimal), like any other member.
@@ -25,36 +34,35 @@
 // set-max-listpack-value (default 64) bytes; SetObject converts beyond.
 //
 // Heap bytes, measured by tests/unit/ds_listpack_test.cpp
-// (MemoryOfTheDocumentedShapes: the blob's exact size, and what
+// (MemoryOfTheDocumentedShapes: the block's exact size, and what
 // malloc_usable_size says under glibc for a block of that size; mimalloc's
 // 8-byte size classes up to 64 bytes, then 4 per doubling, computed):
 //
-//   shape                        blob  usable: glibc  mimalloc  per member
-//   1 member "user:12345"          12            24        16     24 / 16
-//   5 tags (red green blue         28            40        32    8.0 / 6.4
+//   shape                        block  usable: glibc  mimalloc  per member
+//   1 member "user:12345"           11            24        16     24 / 16
+//   5 tags (red green blue          27            40        32    8.0 / 6.4
 //     urgent done)
-//   50 members "m:0".."m:49"      241           248       256   4.96 / 5.12
-//   50 members "m:<7 digits>"     501           504       512  10.08 / 10.24
+//   50 members "m:0".."m:49"       240           248       240   4.96 / 4.80
+//   50 members "m:<7 digits>"      500           504       512  10.08 / 10.24
 //
 // plus the SetObject word (8 bytes) in the key's value. A HashSet costs
 // 16-18 bytes per member plus its object and tables. (glibc's realloc may
 // leave a block that grew in place larger than a fresh one of its size;
 // mimalloc's keeps a block only while the size stays within its class.)
+// Moving the count out of the block matters where a 1-byte header pushed
+// it over a malloc size class: glibc's chunks step from 24 usable bytes to
+// 40, so five short tags of 24 entry bytes cost 32 bytes instead of 48.
 //
-// The object is one word. A blob of at most kInlineBytes (7) bytes -- the
-// empty set, or one or two short members such as "m123" -- lives IN the word:
-// its low byte is kInlineTag (5) and bytes 1..7 hold the blob, so such a set
-// allocates nothing (measured: 1M one-member sets of 4-byte members cost no
-// blob at all instead of a 24-byte glibc chunk each). A larger blob is on the
-// heap and the word is its address PLUS ONE (the blob is 8-aligned: the low
-// three bits are 001). Either way the word is odd, and SetObject tells a
-// listpack from an intset (an even address, or null) and a hashtable
-// (tagged 2) by its low two bits. A blob that shrinks back to kInlineBytes
-// moves into the word. The word holds no pointer to itself, so a ListPack
-// is trivially relocatable (SetObject copies it as bytes); but a view of a
-// member of an inline set points into the word and is invalidated when the
-// word moves (a key's entry is reallocated, a SetObject is moved), as any
-// view is by a modification.
+// An inline set allocates nothing (measured: 1M one-member sets of 4-byte
+// members cost no block at all instead of a 24-byte glibc chunk each). The
+// word is odd either way (a heap address + 1 has low bits 001, the inline
+// tag 101), and SetObject tells a listpack from an intset (an even address,
+// or null) and a hashtable (tagged 2) by its low two bits. A set that
+// shrinks back to kInlineBytes moves into the word. The word holds no
+// pointer to itself, so a ListPack is trivially relocatable (SetObject
+// copies it as bytes); but a view of a member of an inline set points into
+// the word and is invalidated when the word moves (a key's entry is
+// reallocated, a SetObject is moved), as any view is by a modification.
 //
 // Copyable (deep copy) and movable; a moved-from ListPack is empty.
 // Allocation failure: insert/copy throw std::bad_alloc and leave the set
@@ -93,13 +101,14 @@ class ListPack {
   ListPack& operator=(ListPack&& other) noexcept;
 
   size_t size() const noexcept {
-    const unsigned char* b = base();
-    if (b[0] != kEscape) return b[0];
+    if (is_inline()) return static_cast<unsigned char>(w_ >> 8);
+    const uintptr_t c = w_ >> kAddrBits;
+    if (c != kCountInBlock) return c;
     uint32_t n;
-    std::memcpy(&n, b + 1, sizeof n);
+    std::memcpy(&n, block(), sizeof n);
     return n;
   }
-  bool empty() const noexcept { return base()[0] == 0; }
+  bool empty() const noexcept { return size() == 0; }
 
   // True if `m` is a member.
   bool contains(std::string_view m) const noexcept { return find(m) != nullptr; }
@@ -181,7 +190,7 @@ class ListPack {
 
   // The blob's allocation (for malloc_usable_size), nullptr when the blob
   // is in the word.
-  const void* allocation() const noexcept { return is_inline() ? nullptr : base(); }
+  const void* allocation() const noexcept { return is_inline() ? nullptr : block(); }
   // True when the blob lives in the object's word (nothing allocated).
   bool is_inline() const noexcept { return (w_ & 7) == kInlineTag; }
 
@@ -194,15 +203,36 @@ class ListPack {
   }
 
  private:
-  // Start of the blob: bytes 1..7 of the word, or the heap block.
-  unsigned char* base() const noexcept {
-    if (is_inline()) return reinterpret_cast<unsigned char*>(const_cast<uintptr_t*>(&w_)) + 1;
-    return reinterpret_cast<unsigned char*>(w_ - 1);
+  static constexpr unsigned kAddrBits = 48;
+  static constexpr uintptr_t kAddrMask = (uintptr_t{1} << kAddrBits) - 1;
+  // The largest count the word holds; beyond, c is kCountInBlock.
+  static constexpr size_t kWordCountMax = 0xFFFE;
+  static constexpr uintptr_t kCountInBlock = 0xFFFF;
+
+  // The heap block (precondition: !is_inline()).
+  unsigned char* block() const noexcept {
+    return reinterpret_cast<unsigned char*>((w_ & kAddrMask) - 1);
   }
-  // Bytes of the count header beyond its first byte (0 or 4).
-  size_t count_extra() const noexcept { return base()[0] == kEscape ? 4 : 0; }
-  unsigned char* entries() const noexcept { return base() + 1 + count_extra(); }
-  void set_heap(unsigned char* blob) noexcept { w_ = reinterpret_cast<uintptr_t>(blob) + 1; }
+  // Bytes before the first entry: the inline tag and count, or the heap
+  // block's 4-byte count when the word cannot hold it.
+  size_t header_bytes() const noexcept {
+    if (is_inline()) return 0;
+    return (w_ >> kAddrBits) == kCountInBlock ? sizeof(uint32_t) : 0;
+  }
+  unsigned char* entries() const noexcept {
+    if (is_inline()) return reinterpret_cast<unsigned char*>(const_cast<uintptr_t*>(&w_)) + 2;
+    return block() + header_bytes();
+  }
+  // Bytes of the heap block's count header for a set of `n` members.
+  static constexpr size_t heap_header_bytes(size_t n) noexcept {
+    return n <= kWordCountMax ? 0 : sizeof(uint32_t);
+  }
+  // Makes `b` (entries at b + heap_header_bytes(n)) the heap block of a set
+  // of `n` members: writes the count into the word or the block.
+  void set_heap(unsigned char* b, size_t n) noexcept;
+  // Makes the set inline from `len` entry bytes at `src` (len + 1 <=
+  // kInlineBytes; src may not point into the word).
+  void set_inline(const unsigned char* src, size_t len, size_t n) noexcept;
   // One past the last entry.
   unsigned char* end() const noexcept;
 
@@ -225,21 +255,16 @@ class ListPack {
   unsigned char* find(std::string_view m) const noexcept;
   // Removes the entry at `q` (inside this blob).
   void erase_entry(unsigned char* q) noexcept;
-  // Writes the count `n` into a header currently sized for `old_n` entries
-  // whose entries occupy [entries(), entries_end); moves the entries when
-  // the header size changes. Returns the new blob size.
-  size_t recount(size_t n, unsigned char* entries_end) noexcept;
   // After erase_if compacted the entries to end at `out`: fixes the count
-  // and shrinks the blob (or frees it when `kept` is 0).
+  // and shrinks the block, into the word when it fits (or frees it when
+  // `kept` is 0).
   void rebuild_after_compaction(unsigned char* out, size_t kept) noexcept;
-  // Shrinks the allocation to `bytes` (realloc; keeps the old block if the
-  // shrink fails).
-  void shrink_to(size_t bytes) noexcept;
 
   uintptr_t w_;
 };
 
 static_assert(std::endian::native == std::endian::little,
-              "an inline blob starts at the word's byte 1, after the tag byte");
+              "an inline set's count is the word's byte 1, after the tag byte");
+static_assert(sizeof(uintptr_t) == 8, "the count rides in the top 16 bits of a 64-bit word");
 
 }  // namespace setd::ds
