@@ -110,7 +110,10 @@ bool collect_sets(Context& ctx, std::span<const std::string_view> keys, SetList&
 }
 
 // Writes `s` (possibly missing) as a RESP set reply.
-void reply_members(Context& ctx, const SetObject* s) {
+// Flattened: with three encodings to walk GCC stopped inlining the reply
+// builder into each walk (a call or two per member: SMEMBERS of 100 members
+// took 10% more CPU).
+[[gnu::flatten]] void reply_members(Context& ctx, const SetObject* s) {
   if (s == nullptr) {
     ctx.rb.set(0);
     return;

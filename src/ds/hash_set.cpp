@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "setd/base/random.hpp"
+#include "setd/ds/bytes_equal.hpp"
 #include "setd/ds/hash.hpp"
 
 // Header-only XXH3 so that hashing a short member inlines into lookups. Same
@@ -78,45 +79,21 @@ size_t long_len(const unsigned char* ext) noexcept {
   return n;
 }
 
-// Equality of n bytes. Members are mostly short, so lengths up to 16 are
-// compared inline with two overlapping word loads instead of a memcmp call
-// (both ranges hold exactly n readable bytes; the loads stay inside them).
-inline bool bytes_equal(const unsigned char* a, const char* b, size_t n) noexcept {
-  if (n >= 8 && n <= 16) {
-    uint64_t a0, b0, a1, b1;
-    std::memcpy(&a0, a, 8);
-    std::memcpy(&b0, b, 8);
-    std::memcpy(&a1, a + n - 8, 8);
-    std::memcpy(&b1, b + n - 8, 8);
-    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-  }
-  if (n >= 4 && n < 8) {
-    uint32_t a0, b0, a1, b1;
-    std::memcpy(&a0, a, 4);
-    std::memcpy(&b0, b, 4);
-    std::memcpy(&a1, a + n - 4, 4);
-    std::memcpy(&b1, b + n - 4, 4);
-    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-  }
-  if (n < 4) {
-    return n == 0 || (a[0] == static_cast<unsigned char>(b[0]) &&
-                      a[n / 2] == static_cast<unsigned char>(b[n / 2]) &&
-                      a[n - 1] == static_cast<unsigned char>(b[n - 1]));
-  }
-  return std::memcmp(a, b, n) == 0;
-}
-
 bool entry_equals(const unsigned char* p, std::string_view key) noexcept {
   const unsigned char len = p[0];
-  if (len != kBlobEscape) return len == key.size() && bytes_equal(p + 1, key.data(), len);
+  if (len != kBlobEscape) return len == key.size() && detail::bytes_equal(p + 1, key.data(), len);
   if (key.size() <= kMaxInlineLen) return false;
   const unsigned char* ext = long_ptr(p);
-  return long_len(ext) == key.size() && bytes_equal(ext + sizeof(size_t), key.data(), key.size());
+  return long_len(ext) == key.size() &&
+         detail::bytes_equal(ext + sizeof(size_t), key.data(), key.size());
 }
 
 // Byte offset of `key`'s entry in `blob`, or kNotFound; in the latter case
 // *end receives the blob's length in bytes.
 inline size_t blob_find(const unsigned char* blob, std::string_view key, size_t* end) noexcept {
+  // A bucket of ~8 members spans two cache lines: ask for the second while
+  // the first is read (a prefetch past the block's end is harmless).
+  __builtin_prefetch(blob + 64);
   const BlobHeader h = read_blob_header(blob);
   size_t off = h.bytes;
   for (uint32_t i = 0; i < h.count; ++i) {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "setd/base/random.hpp"
+#include "setd/ds/bytes_equal.hpp"
 
 namespace setd::ds {
 
@@ -96,7 +97,8 @@ unsigned char* ListPack::find(std::string_view m) const noexcept {
     const auto len = static_cast<unsigned char>(m.size());
     for (size_t i = 0; i < n; ++i) {
       const unsigned char l = q[0];
-      if (l == len && std::memcmp(q + 1, m.data(), len) == 0) return const_cast<unsigned char*>(q);
+      if (l == len && detail::bytes_equal(q + 1, m.data(), len))
+        return const_cast<unsigned char*>(q);
       if (l != kEscape) {
         q += 1 + l;
       } else {
