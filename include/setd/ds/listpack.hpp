@@ -42,7 +42,7 @@
 //   1 member "user:12345"           11            24        16     24 / 16
 //   5 tags (red green blue          27            40        32    8.0 / 6.4
 //     urgent done)
-//   50 members "m:0".."m:49"       240           248       240   4.96 / 4.80
+//   50 members "m:0".."m:49"       240           248       256   4.96 / 5.12
 //   50 members "m:<7 digits>"      500           504       512  10.08 / 10.24
 //
 // plus the SetObject word (8 bytes) in the key's value. A HashSet costs
