@@ -32,9 +32,15 @@ SETD=${SETD:-build/bin/setd}
 
 
 SP=$(free_port); RP=$(free_port)
-"$SETD" --port "$SP" --bind 127.0.0.1 --loglevel warning >/dev/null 2>&1 & SPID=$!
-redis-server --port "$RP" --bind 127.0.0.1 --save '' --appendonly no --logfile /dev/null >/dev/null 2>&1 & RPID=$!
-trap 'kill $SPID $RPID 2>/dev/null; wait $SPID $RPID 2>/dev/null' EXIT
+# No persistence, and an empty directory each: nothing is saved on exit, and
+# no dump.rdb left in the working directory is loaded at start.
+WORK=$(mktemp -d /var/tmp/setd-compare.XXXXXX)
+mkdir "$WORK/s" "$WORK/r"
+"$SETD" --port "$SP" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK/s" \
+  --loglevel warning >/dev/null 2>&1 & SPID=$!
+redis-server --port "$RP" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK/r" \
+  --logfile /dev/null >/dev/null 2>&1 & RPID=$!
+trap 'kill $SPID $RPID 2>/dev/null; wait $SPID $RPID 2>/dev/null; rm -rf "$WORK"' EXIT
 wait_ping "$SP"; wait_ping "$RP"
 
 # name | redis-benchmark arguments (after -n/-c) | setup commands (redis-cli, one per line)

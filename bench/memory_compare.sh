@@ -33,6 +33,8 @@ done
 declare -A BINARY=([glibc]="$SETD" [jemalloc]="${SETD_JEMALLOC:-build-je/bin/setd}"
                    [mimalloc]="${SETD_MIMALLOC:-build-mi/bin/setd}")
 declare -A ALLOC_NAME=([glibc]=libc [jemalloc]=jemalloc [mimalloc]=mimalloc)
+WORK=$(mktemp -d /var/tmp/setd-memory.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
 
 # shape -> "count unit target description"
 SHAPES=(onemember tags5 set50 strings strings_ex bigset)
@@ -82,12 +84,13 @@ PY
 measure() {
   local kind=$1 alloc=$2 shape=$3 n=$4 port pid before after
   port=$(free_port)
+  # An empty --dir: a dump.rdb in the working directory is not loaded.
   if [[ $kind == setd ]]; then
-    "${BINARY[$alloc]}" --port "$port" --bind 127.0.0.1 --save '' \
-      --loglevel warning >/dev/null 2>&1 &
+    "${BINARY[$alloc]}" --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+      --dir "$WORK" --loglevel warning >/dev/null 2>&1 &
   else
     redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-      --logfile /dev/null >/dev/null 2>&1 &
+      --dir "$WORK" --logfile /dev/null >/dev/null 2>&1 &
   fi
   pid=$!
   wait_ping "$port"
