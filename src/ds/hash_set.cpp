@@ -560,8 +560,7 @@ void HashSet::migrate_bucket(size_t index) noexcept {
 }
 
 void HashSet::reserve(size_t n) {
-  const size_t buckets =
-      std::max<size_t>(1, (n + HashSet::kResizeTargetLoad - 1) / HashSet::kResizeTargetLoad);
+  const size_t buckets = std::max<size_t>(1, (n + kResizeTargetLoad - 1) / kResizeTargetLoad);
   if (buckets > kMaxTableSize) throw std::length_error("HashSet::reserve: too large");
   const size_t want = std::bit_ceil(buckets);
   if (walk_) return;  // no resizing while a walk runs
@@ -577,8 +576,7 @@ void HashSet::after_erase() noexcept {
   }
   if (walk_ || is_rehashing() || t_[0].size <= 1) return;
   if (count_ * kShrinkLoadDenominator >= t_[0].size) return;
-  const size_t want =
-      std::bit_ceil((count_ + HashSet::kResizeTargetLoad - 1) / HashSet::kResizeTargetLoad);
+  const size_t want = std::bit_ceil((count_ + kResizeTargetLoad - 1) / kResizeTargetLoad);
   try {
     start_resize(want);
   } catch (const std::bad_alloc&) {

@@ -213,8 +213,8 @@ class ListPack {
   unsigned char* block() const noexcept {
     return reinterpret_cast<unsigned char*>((w_ & kAddrMask) - 1);
   }
-  // Bytes before the first entry: the inline tag and count, or the heap
-  // block's 4-byte count when the word cannot hold it.
+  // Bytes of the heap block before its first entry: its 4-byte count when
+  // the word cannot hold it, else (and for an inline set) 0.
   size_t header_bytes() const noexcept {
     if (is_inline()) return 0;
     return (w_ >> kAddrBits) == kCountInBlock ? sizeof(uint32_t) : 0;
