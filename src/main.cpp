@@ -20,6 +20,7 @@
 #include "setd/base/clock.hpp"
 #include "setd/base/random.hpp"
 #include "setd/cmd/dispatcher.hpp"
+#include "setd/script/engine.hpp"
 #include "setd/ds/hash.hpp"
 #include "setd/net/server.hpp"
 #include "setd/server/server_state.hpp"
@@ -133,6 +134,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   setd::cmd::Dispatcher dispatcher(state);
+  // Scripting (EVAL, FUNCTION): its commands join the dispatcher's table.
+  const auto scripts = setd::script::install(dispatcher);
 
   boost::asio::io_context io(1);
   setd::net::Server server(io, state, dispatcher);

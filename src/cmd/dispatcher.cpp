@@ -264,6 +264,11 @@ void Dispatcher::dispatch(server::Client& client, std::span<const std::string_vi
                !settings.replica_serve_stale_data && !spec->has(kStale)) {
       reject(client, spec,
              "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
+    } else if (state_.scripts != nullptr && state_.scripts->busy() && !spec->has(kAllowBusy)) {
+      // A script runs past busy-reply-threshold: only what may stop it
+      // (SCRIPT KILL, FUNCTION KILL, SHUTDOWN NOSAVE) and a few harmless
+      // commands run (Redis's isInsideYieldingLongCommand).
+      reject(client, spec, std::string(state_.scripts->busy_error()));
     } else if (client.in_multi && !runs_inside_multi(base_name)) {
       if (spec->has(kNoMulti)) {
         reject(client, spec, "ERR Command not allowed inside a transaction");
@@ -363,7 +368,7 @@ void Dispatcher::acl_log(server::Client& client, acl::Verdict verdict, acl::LogC
 }
 
 void Dispatcher::call(server::Client& client, const CommandSpec& spec,
-                      std::span<const std::string_view> args) {
+                      std::span<const std::string_view> args, uint8_t target_mask) {
   auto& stats = state_.stats();
   const uint64_t errors_before = client.reply.error_count();
   const uint64_t accounted_before = accounted_errors_;
@@ -392,6 +397,7 @@ void Dispatcher::call(server::Client& client, const CommandSpec& spec,
     uint8_t targets = ctx.forced_targets_;
     // Only an increase counts: SAVE and DEBUG RELOAD reset the counter.
     if (state_.dirty > dirty_before) targets |= server::kToAll;
+    targets &= target_mask;
     if (targets != 0) {
       state_.also_propagate(client.db,
                             ctx.propagate_args_

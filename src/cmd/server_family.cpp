@@ -276,6 +276,12 @@ void shutdown(Context& ctx) {
   if ((abort && (nosave || save || now || force)) || (nosave && save)) return ctx.syntax_error();
   // No shutdown ever waits (setd has no replicas to wait for): nothing to abort.
   if (abort) return ctx.rb.error("ERR No shutdown in progress.");
+  // A script past busy-reply-threshold: only SHUTDOWN NOSAVE stops the
+  // server (and the script) then, as in Redis.
+  if (ctx.server.scripts != nullptr && ctx.server.scripts->busy()) {
+    if (!nosave) return ctx.rb.error(std::string(ctx.server.scripts->busy_error()));
+    ctx.server.scripts->abort_for_shutdown();
+  }
   const std::string err = ctx.server.persistence().prepare_for_shutdown(save, nosave);
   if (!err.empty() && !force) return ctx.rb.error("ERR Errors trying to SHUTDOWN. Check logs.");
   if (ctx.server.request_shutdown) ctx.server.request_shutdown();

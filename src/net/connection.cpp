@@ -446,6 +446,12 @@ void Connection::trim_buffers() {
 
 void Connection::close() {
   if (closed_) return;
+  if (client_ && client_->protected_from_close) {
+    // Its script is still running (the loop serves others meanwhile): the
+    // client must outlive it. Try again shortly.
+    server_.post_after(10'000, [self = shared_from_this()] { self->close(); });
+    return;
+  }
   closed_ = true;
   if (!handshaking_) stream_->shutdown();
   if (handshake_timer_) handshake_timer_->cancel();  // its handler holds us

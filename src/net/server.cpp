@@ -71,6 +71,13 @@ void Server::connect(const std::string& host, int port, int64_t timeout_ms,
 
 void Server::post(std::function<void()> fn) { asio::post(io_, std::move(fn)); }
 
+void Server::process_events_while_blocked() {
+  // Nested polls are supported by Asio's scheduler (on the loop's own
+  // thread). A few rounds, as Redis's processEventsWhileBlocked.
+  for (int i = 0; i < 4 && !io_.stopped(); ++i)
+    if (io_.poll() == 0) break;
+}
+
 void Server::post_after(int64_t us, std::function<void()> fn) {
   auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::microseconds(us));
   timer->async_wait([timer, fn = std::move(fn)](const error_code& ec) {
@@ -315,8 +322,13 @@ void Server::schedule_cron() {
   cron_timer_.async_wait([this](const error_code& ec) {
     if (ec || stopping_) return;
     sample_preemption();
-    state_.cron();
-    dispatcher_.replication().cron();
+    // While a script runs (and lets clients in past busy-reply-threshold),
+    // nothing may change the dataset under it: no active expiry, no
+    // replication housekeeping, as Redis's whileBlockedCron.
+    if (!state_.script_running()) {
+      state_.cron();
+      dispatcher_.replication().cron();
+    }
     schedule_cron();
   });
 }

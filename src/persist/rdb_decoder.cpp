@@ -313,6 +313,21 @@ class Decoder {
   uint64_t keys() const { return keys_; }
   uint64_t skipped() const { return skipped_; }
   uint64_t functions_skipped() const { return functions_skipped_; }
+  // One function record's code (after its opcode).
+  std::string function_code(uint8_t opcode) {
+    std::string code;
+    if (opcode == rdb::kOpFunction2) {
+      string(code);
+      return code;
+    }
+    // 7.0 release candidates: name, engine, [description], code.
+    std::string name, engine, desc, blob;
+    string(name);
+    string(engine);
+    if (length() != 0) string(desc);
+    string(blob);
+    return "#!" + engine + " name=" + name + "\n" + blob;
+  }
 
  private:
   struct Len {
@@ -1066,10 +1081,20 @@ void Decoder::run(DecodeResult& res) {
         continue;
       }
       case rdb::kOpFunctionPreGa:
+        if (visitor_ != nullptr && visitor_->accepts_functions()) {
+          if (std::string err = visitor_->on_function(function_code(type)); !err.empty())
+            fail(at, err);
+          continue;
+        }
         fail(at,
              "the RDB holds functions in the pre-release format of Redis 7.0 release candidates, "
              "which cannot be read or skipped");
       case rdb::kOpFunction2:
+        if (visitor_ != nullptr && visitor_->accepts_functions()) {
+          if (std::string err = visitor_->on_function(function_code(type)); !err.empty())
+            fail(at, err);
+          continue;
+        }
         if (!opts_.skip_unsupported) {
           fail(at,
                "the RDB contains Lua functions, which setd does not support (set "
@@ -1190,6 +1215,63 @@ RestoreResult restore_payload(std::string_view payload, const DecodeOptions& opt
     r.error = kBadPayload;
   } catch (const std::exception&) {
     r.error = kBadPayload;
+  }
+  return r;
+}
+
+std::string functions_payload(const std::vector<std::string>& codes, bool compress) {
+  std::string out;
+  EncodeOptions eo;
+  eo.compress = compress;
+  RdbEncoder enc(&out, eo);
+  for (const auto& code : codes) {
+    enc.type(rdb::kOpFunction2);
+    enc.string(code);
+  }
+  out.push_back(static_cast<char>(rdb::kVersion & 0xff));
+  out.push_back(static_cast<char>((rdb::kVersion >> 8) & 0xff));
+  enc.u64_le(crc64(0, out));
+  return out;
+}
+
+FunctionsPayload decode_functions_payload(std::string_view payload, bool verify_checksum) {
+  FunctionsPayload r;
+  if (payload.size() < 10) {
+    r.error = kBadFooter;
+    return r;
+  }
+  const auto* footer = reinterpret_cast<const unsigned char*>(payload.data() + payload.size() - 10);
+  if (load_le(footer, 2) > static_cast<uint64_t>(rdb::kMaxReadVersion) ||
+      (verify_checksum && crc64(0, payload.data(), payload.size() - 8) != load_le(footer + 2, 8))) {
+    r.error = kBadFooter;
+    return r;
+  }
+  StringSource src(payload.substr(0, payload.size() - 10));
+  DecodeOptions opts;
+  Decoder d(src, opts, nullptr);
+  try {
+    while (src.remaining_hint() > 0) {
+      uint8_t type = 0;
+      try {
+        type = d.reader().u8();
+      } catch (const Failure&) {
+        r.error = "can not read data type";
+        r.codes.clear();
+        return r;
+      }
+      if (type != rdb::kOpFunction2 && type != rdb::kOpFunctionPreGa) {
+        r.error = "given type is not a function";
+        r.codes.clear();
+        return r;
+      }
+      r.codes.push_back(d.function_code(type));
+    }
+  } catch (const Failure&) {
+    r.error = "failed loading the given functions payload";
+    r.codes.clear();
+  } catch (const std::exception&) {
+    r.error = "failed loading the given functions payload";
+    r.codes.clear();
   }
   return r;
 }

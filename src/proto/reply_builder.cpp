@@ -32,6 +32,22 @@ void ReplyBuilder::error(std::string_view text) {
   ++errors_;
 }
 
+void ReplyBuilder::error_as_is(std::string_view text, bool count) {
+  if (!text.empty() && text[0] == '-') text.remove_prefix(1);
+  out_->push_back('-');
+  const size_t start = out_->size();
+  out_->append(text);
+  for (size_t i = start; i < out_->size(); ++i)
+    if ((*out_)[i] == '\r' || (*out_)[i] == '\n') (*out_)[i] = ' ';
+  if (count) {
+    const size_t space = out_->find(' ', start);
+    last_error_code_.assign(*out_, start,
+                            (space == std::string::npos ? out_->size() : space) - start);
+    ++errors_;
+  }
+  crlf();
+}
+
 void ReplyBuilder::bulk_ll(long long v) {
   char buf[24];
   auto res = std::to_chars(buf, buf + sizeof(buf), v);

@@ -393,6 +393,22 @@ Config::Config() {
        int_parser(&Settings::tcp_keepalive, 0, INT_MAX),
        int_formatter(&Settings::tcp_keepalive),
        ""});
+  add({"busy-reply-threshold",
+       {"lua-time-limit"},
+       false,
+       false,
+       false,
+       int_parser(&Settings::busy_reply_threshold, 0, LONG_MAX),
+       int_formatter(&Settings::busy_reply_threshold),
+       ""});
+  add({"script-memory-limit",
+       {},
+       false,
+       false,
+       false,
+       memory_parser(&Settings::script_memory_limit, 0),
+       int_formatter(&Settings::script_memory_limit),
+       ""});
   add({"busy-poll-us",
        {},
        false,

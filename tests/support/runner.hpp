@@ -12,6 +12,7 @@
 
 #include "setd/cmd/dispatcher.hpp"
 #include "setd/proto/reply_reader.hpp"
+#include "setd/script/engine.hpp"
 #include "setd/server/server_state.hpp"
 
 namespace setd::testing {
@@ -22,7 +23,11 @@ class Runner {
  public:
   // No save points: an in-process server must never write dump.rdb into
   // the test's working directory (FLUSHALL saves when there are some).
-  Runner() : state_(no_save_points()), dispatcher_(state_), client_(&state_.add_client()) {}
+  Runner()
+      : state_(no_save_points()),
+        dispatcher_(state_),
+        scripts_(script::install(dispatcher_)),
+        client_(&state_.add_client()) {}
 
   server::ServerState& state() { return state_; }
   cmd::Dispatcher& dispatcher() { return dispatcher_; }
@@ -92,6 +97,7 @@ class Runner {
 
   server::ServerState state_;
   cmd::Dispatcher dispatcher_;
+  std::unique_ptr<script::Engine> scripts_;  // EVAL, FUNCTION
   server::Client* client_;
   std::vector<RespValue> pending_pushes_;
 };

@@ -73,8 +73,9 @@ class Dispatcher final : public server::CommandExecutor {
   // Runs an already-validated command (used by EXEC): no lookup, no
   // queueing, but stats are kept. client.last_cmd is left alone (dispatch()
   // sets it, so that during and after EXEC it reads "exec", as in Redis).
+  // `targets` masks where its effects go (a script's redis.set_repl).
   void call(server::Client& client, const CommandSpec& spec,
-            std::span<const std::string_view> args);
+            std::span<const std::string_view> args, uint8_t targets = server::kToAll);
 
   // Resolves args to a spec, writing the error reply if that fails.
   const CommandSpec* resolve(server::Client& client, std::span<const std::string_view> args);
@@ -94,6 +95,9 @@ class Dispatcher final : public server::CommandExecutor {
   std::string execute_for_load(server::Client& c, const std::vector<std::string>& args) override;
 
   const Registry& registry() const { return registry_; }
+  // For the families that live above this module (script): they add their
+  // commands at start-up.
+  Registry& mutable_registry() { return registry_; }
   server::ServerState& state() { return state_; }
   // Replication (both roles): the stream's sink, REPLICAOF, PSYNC, WAIT...
   repl::Replication& replication() { return *replication_; }

@@ -38,6 +38,7 @@ class Server final : public server::EventLoop, public repl::Connector {
   // server::EventLoop
   void post(std::function<void()> fn) override;
   void post_after(int64_t us, std::function<void()> fn) override;
+  void process_events_while_blocked() override;
 
   // repl::Connector: a connection to our master (plain TCP).
   void connect(const std::string& host, int port, int64_t timeout_ms,

@@ -134,6 +134,13 @@ class RdbVisitor {
   virtual void on_skipped(int /*db*/, std::string_view /*key*/, std::string_view /*type_name*/) {}
   // A set or value found empty (Redis skips those with a warning).
   virtual void on_empty_key(int /*db*/, std::string_view /*key*/) {}
+  // A function library (RDB_OPCODE_FUNCTION2, or a 7.0 release candidate's
+  // RDB_OPCODE_FUNCTION turned into the same "#!<engine> name=<lib>" code).
+  // Returns "" or an error that stops decoding. Visitors that do not take
+  // functions leave accepts_functions() false: libraries are then skipped
+  // (skip_unsupported) or an error, as before.
+  virtual bool accepts_functions() const { return false; }
+  virtual std::string on_function(std::string&& /*code*/) { return ""; }
   // Called every few MB of input: lets a server answer clients while it
   // loads. Returning false aborts with "loading aborted".
   virtual bool on_progress(uint64_t /*offset*/) { return true; }
@@ -172,5 +179,18 @@ struct RestoreResult {
   std::string error;
 };
 RestoreResult restore_payload(std::string_view payload, const DecodeOptions& opts);
+
+// FUNCTION DUMP: one RDB_OPCODE_FUNCTION2 record per library code, then the
+// footer above (strings LZF-compressed past 20 bytes when `compress`).
+std::string functions_payload(const std::vector<std::string>& codes, bool compress);
+// FUNCTION RESTORE: the library codes in such a payload; `error` is Redis's
+// text: "DUMP payload version or checksum are wrong", "can not read data
+// type", "given type is not a function", "failed loading the given functions
+// payload".
+struct FunctionsPayload {
+  std::vector<std::string> codes;
+  std::string error;
+};
+FunctionsPayload decode_functions_payload(std::string_view payload, bool verify_checksum);
 
 }  // namespace setd::persist

@@ -38,6 +38,11 @@ class ReplyBuilder {
   // that does not start with an upper-case code word gets "ERR " in front, and
   // CR/LF inside it become spaces (both as Redis does). Counts the error.
   void error(std::string_view text);
+  // -<text> exactly (no "ERR " added; CR/LF become spaces), as Redis's
+  // addReplyErrorFormat("-%s") for errors a script returns. With `count`
+  // false the error is not counted (Redis's ERR_REPLY_FLAG_NO_STATS_UPDATE:
+  // a script's error that its redis.call already counted).
+  void error_as_is(std::string_view text, bool count = true);
   // Number of errors written and the code of the last one ("ERR",
   // "WRONGTYPE", ...), for the errorstats section of INFO.
   uint64_t error_count() const { return errors_; }

@@ -115,6 +115,10 @@ class Client final : public pubsub::Subscriber {
   int64_t woff = 0;
 
   // Connection fate.
+  // Running a script that lets other clients in (busy-reply-threshold):
+  // its connection may not go away until the script ends; a close waits
+  // (Redis's protectClient).
+  bool protected_from_close = false;
   bool close_after_reply = false;  // QUIT, protocol error
   bool killed = false;             // CLIENT KILL / output buffer limit
 

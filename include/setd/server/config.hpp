@@ -68,6 +68,12 @@ struct Settings {
   long long timeout = 0;
   long long tcp_keepalive = 300;
   long long busy_poll_us = 50;
+  // Scripting: a script running longer than busy_reply_threshold ms lets
+  // other clients in (they get -BUSY) and can be killed; 0 = never (Redis
+  // 7.0's busy-reply-threshold, alias lua-time-limit). script_memory_limit:
+  // the most the Lua heap may hold (setd's own bound; 0 = none).
+  long long busy_reply_threshold = 5000;
+  long long script_memory_limit = 256LL * 1024 * 1024;
   // TLS: Redis 7.0's tls-* directives and defaults ("" = not set, as
   // Redis's NULL). tls_port 0 = no TLS listener.
   int tls_port = 0;

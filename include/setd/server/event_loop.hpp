@@ -22,6 +22,11 @@ class EventLoop {
   virtual void post(std::function<void()> fn) = 0;
   // Runs `fn` on the loop after `us` microseconds.
   virtual void post_after(int64_t us, std::function<void()> fn) = 0;
+  // Serves the I/O that is ready now and returns, from inside a command
+  // that runs long (a script past busy-reply-threshold), as Redis's
+  // processEventsWhileBlocked: other clients get their -BUSY replies and
+  // SCRIPT KILL gets through.
+  virtual void process_events_while_blocked() {}
 };
 
 // Runs commands for the server module (AOF replay at start-up): implemented

@@ -22,6 +22,7 @@
 #include "setd/server/memory_stats.hpp"
 #include "setd/server/persistence.hpp"
 #include "setd/server/propagation.hpp"
+#include "setd/server/scripting.hpp"
 #include "setd/server/set_events.hpp"
 #include "setd/server/stats.hpp"
 
@@ -156,6 +157,9 @@ class ServerState {
   EventLoop* loop = nullptr;
   // Runs commands for AOF replay (set by the dispatcher).
   CommandExecutor* command_executor = nullptr;
+  // The script engine (set by module script; nullptr without one).
+  ScriptHost* scripts = nullptr;
+  bool script_running() const { return scripts != nullptr && scripts->running(); }
 
   // Client registry (the network layer adds and removes its clients).
   Client& add_client();
