@@ -99,6 +99,11 @@ Overhead overhead(server::ServerState& s, const repl::Replication& r) {
   mh.clients_slaves = r.replica_buffers_memory();
   mh.clients_normal = normal_clients_memory(s);
   mh.aof_buffer = s.persistence().aof_buffer_memory();
+  if (s.scripts != nullptr) {
+    const auto sf = s.scripts->figures();
+    mh.lua_caches = sf.scripts_eval;
+    mh.functions_caches = sf.functions_mem;
+  }
   total += mh.repl_backlog + mh.clients_slaves + mh.clients_normal + mh.cluster_links +
            mh.aof_buffer + mh.lua_caches + mh.functions_caches;
   for (int i = 0; i < s.db_count(); ++i) {
@@ -246,6 +251,7 @@ std::string doctor_report(server::ServerState& s, const repl::Replication& r) {
   const bool empty = check(mh.total_allocated < 1024 * 1024 * 5);
   bool big_peak = false, high_frag = false, high_alloc_frag = false, high_alloc_rss = false;
   bool high_proc_rss = false, big_client_buf = false, big_slave_buf = false;
+  bool many_scripts = false;
   if (!empty) {
     big_peak = check(ratio(mh.peak_allocated, mh.total_allocated) > 1.5f);
     high_frag = check(mh.total_frag > 1.4f && mh.total_frag_bytes > k10mb);
@@ -258,7 +264,7 @@ std::string doctor_report(server::ServerState& s, const repl::Replication& r) {
     const size_t clients = std::max<size_t>(s.client_count() - replicas, 1);
     big_client_buf = check(mh.clients_normal / clients > 1024 * 200);
     big_slave_buf = check(replicas > 0 && mh.clients_slaves > 1024 * 1024 * 10);
-    // No scripts in setd: never "many scripts".
+    many_scripts = check(s.scripts != nullptr && s.scripts->figures().cached_scripts > 1000);
   }
   if (reports == 0)
     return "Hi Sam, I can't find any memory issue in your instance. I can only account for what "
@@ -322,6 +328,12 @@ std::string doctor_report(server::ServerState& s, const repl::Replication& r) {
          "or very large sequences of commands in the same pipeline. Please use the CLIENT LIST "
          "command in order to investigate the issue if it causes problems in your instance, or "
          "to understand better why certain clients are using a big amount of memory.\n\n";
+  if (many_scripts)
+    o += " * Many scripts: There seem to be many cached scripts in this instance (more than "
+         "1000). This may be because scripts are generated and `EVAL`ed, instead of being "
+         "parameterized (with KEYS and ARGV), `SCRIPT LOAD`ed and `EVALSHA`ed. Unless `SCRIPT "
+         "FLUSH` is called periodically, the scripts' caches may end up consuming most of your "
+         "memory.\n\n";
   o += "I'm here to keep you safe, Sam. I want to help you.\n";
   return o;
 }
@@ -382,20 +394,23 @@ void info_memory_section(std::string& o, server::ServerState& s, const repl::Rep
   line(o, "allocator_resident", cs.resident);
   line(o, "total_system_memory", system);
   line(o, "total_system_memory_human", human(system));
-  // No Lua, no functions: their memory is none.
-  line(o, "used_memory_lua", 0);
-  line(o, "used_memory_vm_eval", 0);
-  line(o, "used_memory_lua_human", human(0));
-  line(o, "used_memory_scripts_eval", 0);
-  line(o, "number_of_cached_scripts", 0);
-  line(o, "number_of_functions", 0);
-  line(o, "number_of_libraries", 0);
-  line(o, "used_memory_vm_functions", 0);
-  line(o, "used_memory_vm_total", 0);
-  line(o, "used_memory_vm_total_human", human(0));
-  line(o, "used_memory_functions", 0);
-  line(o, "used_memory_scripts", 0);
-  line(o, "used_memory_scripts_human", human(0));
+  // Scripting: the Lua heaps (EVAL's, the functions'), the script cache and
+  // the libraries.
+  const server::ScriptHost::Figures sf =
+      s.scripts != nullptr ? s.scripts->figures() : server::ScriptHost::Figures{};
+  line(o, "used_memory_lua", sf.vm_eval);
+  line(o, "used_memory_vm_eval", sf.vm_eval);
+  line(o, "used_memory_lua_human", human(sf.vm_eval));
+  line(o, "used_memory_scripts_eval", sf.scripts_eval);
+  line(o, "number_of_cached_scripts", sf.cached_scripts);
+  line(o, "number_of_functions", sf.functions);
+  line(o, "number_of_libraries", sf.libraries);
+  line(o, "used_memory_vm_functions", sf.vm_functions);
+  line(o, "used_memory_vm_total", sf.vm_eval + sf.vm_functions);
+  line(o, "used_memory_vm_total_human", human(sf.vm_eval + sf.vm_functions));
+  line(o, "used_memory_functions", sf.functions_mem);
+  line(o, "used_memory_scripts", sf.scripts_eval + sf.functions_mem);
+  line(o, "used_memory_scripts_human", human(sf.scripts_eval + sf.functions_mem));
   line(o, "maxmemory", 0);
   line(o, "maxmemory_human", human(0));
   line(o, "maxmemory_policy", "noeviction");

@@ -176,8 +176,11 @@ void debug_cmd(Context& ctx) {
     }
     if (save && !p.save().empty()) return ctx.rb.error("ERR");
     if (ctx.server.loading) return ctx.rb.error("ERR DEBUG RELOAD while loading");
-    if (flush)
+    if (flush) {
+      // As Redis's emptyData(): the function libraries go too.
       for (int i = 0; i < ctx.server.db_count(); ++i) ctx.server.flush_db(i);
+      if (ctx.server.scripts != nullptr) ctx.server.scripts->flush_functions();
+    }
     const std::string err = p.load_rdb_file(ctx.server.settings().dbfilename, merge);
     if (!err.empty()) return ctx.rb.error("ERR Error trying to load the RDB dump");
     return ctx.rb.ok();

@@ -25,6 +25,12 @@ Snapshot::Snapshot(std::vector<db::Database*> dbs, SnapshotSink* sink, SnapshotO
   if (opts_.format == SnapshotFormat::kRdb) {
     enc_.magic();
     for (const auto& [k, v] : opts_.aux) enc_.aux(k, v);
+    for (const auto& code : opts_.functions) {
+      enc_.type(rdb::kOpFunction2);
+      enc_.string(code);
+    }
+  } else {
+    for (const auto& code : opts_.functions) append_command(buf_, {"FUNCTION", "LOAD", code});
   }
 }
 

@@ -498,6 +498,7 @@ void Replication::image_received(const std::string& temp_path) {
         "logs. ({})",
         err);
     for (int i = 0; i < state_.db_count(); ++i) state_.flush_db(i);
+    if (state_.scripts != nullptr) state_.scripts->flush_functions();
     have_cached_ = false;
     state_.close_async(c, server::CloseReason::kKilled);
     return;
@@ -524,6 +525,8 @@ std::string Replication::load_image(const std::string& path) {
   p.abort_bgsave();  // the data it is saving is about to go
   spdlog::info("MASTER <-> REPLICA sync: Flushing old data");
   for (int i = 0; i < state_.db_count(); ++i) state_.flush_db(i);
+  // The master's image carries its function libraries (all of them).
+  if (state_.scripts != nullptr) state_.scripts->flush_functions();
   spdlog::info("MASTER <-> REPLICA sync: Loading DB in memory");
   return p.load_rdb_file(path, false, true);
 }

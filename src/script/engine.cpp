@@ -169,6 +169,18 @@ std::string Engine::load_function(std::string_view code, bool replace) {
 
 void Engine::flush_functions() { functions_->flush(); }
 
+server::ScriptHost::Figures Engine::figures() const {
+  Figures f;
+  f.vm_eval = eval_heap_.used;
+  f.scripts_eval = scripts_memory_;
+  f.cached_scripts = scripts_.size();
+  f.functions = functions_->function_count();
+  f.libraries = functions_->library_count();
+  f.vm_functions = functions_->memory();
+  f.functions_mem = functions_->code_memory();
+  return f;
+}
+
 void Engine::set_script_resp(int resp) { client_->set_resp(resp); }
 
 void Engine::set_repl_targets(uint8_t targets) {

@@ -63,6 +63,14 @@ Functions::~Functions() {
   if (L_ != nullptr) lua_close(L_);
 }
 
+size_t Functions::code_memory() const {
+  size_t n = 0;
+  for (const auto& [name, lib] : libraries_) n += name.size() + lib.code.size() + 64;
+  for (const auto& [key, f] : functions_)
+    n += key.size() + f.name.size() + f.description.size() + 64;
+  return n;
+}
+
 std::vector<std::string> Functions::codes() const {
   std::vector<std::string> out;
   out.reserve(libraries_.size());

@@ -73,6 +73,7 @@ persist::SnapshotOptions Persistence::snapshot_options(bool aof_base) const {
   o.aux.emplace_back("aof-base", aof_base ? "1" : "0");
   o.aux.emplace_back("setd-ver", kSetdVersion);
   if (aof_base && !s.aof_use_rdb_preamble) o.format = persist::SnapshotFormat::kAofCommands;
+  if (state_.scripts != nullptr) o.functions = state_.scripts->function_codes();
   return o;
 }
 
@@ -454,6 +455,17 @@ class Loader final : public persist::RdbVisitor {
   void on_empty_key(int db, std::string_view key) override {
     spdlog::warn("Skipping empty key '{}' in DB {}", key, db);
   }
+  // Function libraries, when a script engine is there (Redis's
+  // rdbFunctionLoad: a library that fails to load fails the load; one that
+  // exists already is replaced only when merging).
+  bool accepts_functions() const override { return s_.scripts != nullptr; }
+  std::string on_function(std::string&& code) override {
+    std::string err = s_.scripts->load_function(code, replace_);
+    if (!err.empty()) return "Failed loading library: " + err;
+    ++functions;
+    return "";
+  }
+  uint64_t functions = 0;
   uint64_t loaded = 0;
   uint64_t expired = 0;
   Persistence::ReplInfo repl;

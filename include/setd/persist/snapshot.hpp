@@ -81,6 +81,11 @@ struct SnapshotOptions {
   EncodeOptions encode;
   // AUX fields written after the magic, in order.
   std::vector<std::pair<std::string, std::string>> aux;
+  // Function libraries' code, written before the databases: one
+  // RDB_OPCODE_FUNCTION2 each (RDB), or a FUNCTION LOAD command each (an AOF
+  // base without the RDB preamble), as Redis 7.0's rdbSaveFunctions /
+  // rewriteFunctions.
+  std::vector<std::string> functions;
   // Chunks handed to the sink are about this big.
   size_t chunk_bytes = 1 << 20;
 };

@@ -79,6 +79,7 @@ class Engine final : public server::ScriptHost {
   std::vector<std::string> function_codes() const override;
   std::string load_function(std::string_view code, bool replace) override;
   void flush_functions() override;
+  Figures figures() const override;
 
   // EVAL, EVALSHA, EVAL_RO, EVALSHA_RO.
   void eval(cmd::Context& ctx, bool evalsha, bool ro);

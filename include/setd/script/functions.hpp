@@ -38,6 +38,8 @@ class Functions {
   size_t memory() const { return heap_.used; }
   size_t library_count() const { return libraries_.size(); }
   size_t function_count() const { return functions_.size(); }
+  // The libraries' code and names (used_memory_functions).
+  size_t code_memory() const;
 
   // Every library's code, by library name.
   std::vector<std::string> codes() const;

@@ -26,6 +26,17 @@ class ScriptHost {
   // "BUSY Redis is busy running a script. You can only call SCRIPT KILL or
   // SHUTDOWN NOSAVE." (EVAL) or the FUNCTION KILL variant.
   virtual std::string_view busy_error() const = 0;
+  // INFO memory's scripting figures (Redis 7.0's names).
+  struct Figures {
+    size_t vm_eval = 0;         // used_memory_vm_eval: the EVAL Lua heap
+    size_t scripts_eval = 0;    // used_memory_scripts_eval: the script cache
+    size_t cached_scripts = 0;  // number_of_cached_scripts
+    size_t functions = 0;       // number_of_functions
+    size_t libraries = 0;       // number_of_libraries
+    size_t vm_functions = 0;    // used_memory_vm_functions: the functions' Lua heap
+    size_t functions_mem = 0;   // used_memory_functions: the libraries' code
+  };
+  virtual Figures figures() const = 0;
   // SHUTDOWN NOSAVE while a script runs: stop it whatever it did.
   virtual void abort_for_shutdown() = 0;
   // Function libraries, for RDB and the AOF preamble: their code, in the
