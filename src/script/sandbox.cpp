@@ -873,10 +873,17 @@ void write_value(lua_State* L, proto::ReplyBuilder& rb, int script_resp) {
         if (raw_field(L, "format") == LUA_TSTRING) {
           size_t flen = 0;
           const char* f = lua_tolstring(L, -1, &flen);
-          if (raw_field(L, "string") == LUA_TSTRING) {
+          // "string" of the verbatim table (below the format).
+          lua_pushstring(L, "string");
+          lua_rawget(L, -3);
+          if (lua_type(L, -1) == LUA_TSTRING) {
             size_t len = 0;
             const char* s = lua_tolstring(L, -1, &len);
-            rb.verbatim(std::string_view(s, len), std::string_view(f, std::min<size_t>(flen, 3)));
+            // Three characters, as Redis's addReplyVerbatim: up to the
+            // format's end (or a NUL), then spaces.
+            char format[3] = {' ', ' ', ' '};
+            for (size_t i = 0; i < 3 && i < flen && f[i] != '\0'; ++i) format[i] = f[i];
+            rb.verbatim(std::string_view(s, len), std::string_view(format, 3));
             lua_pop(L, 3);
             break;
           }
