@@ -831,7 +831,11 @@ void write_value(lua_State* L, proto::ReplyBuilder& rb, int script_resp) {
         if (raw_field(L, "ignore_error_stats_update") == LUA_TBOOLEAN)
           count = lua_toboolean(L, -1) == 0;
         lua_pop(L, 1);
-        rb.error_as_is(std::string_view(s, len), count);
+        // Redis writes "-" and the text: a text of its own "-CODE" gives
+        // "--CODE" (error_as_is drops one leading '-').
+        std::string text = "-";
+        text.append(s, len);
+        rb.error_as_is(text, count);
         break;
       }
       lua_pop(L, 1);
