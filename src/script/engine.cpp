@@ -350,7 +350,9 @@ void Engine::run(cmd::Context& ctx, lua_State* L, std::string_view name, uint32_
       lua_pop(L, 1);
       if (!source.empty() && !line.empty())
         msg += " script: " + run.name + ", on " + source + ":" + line + ".";
-      ctx.rb.error_as_is(msg, count);
+      // Redis writes "-" and the text: an err text of its own "-CODE" gives
+      // "--CODE" (error_as_is drops one leading '-').
+      ctx.rb.error_as_is("-" + msg, count);
     } else {
       std::string msg = "execution failure";
       if (lua_isstring(L, -1)) msg = lua_tostring(L, -1);

@@ -294,26 +294,31 @@ std::string Functions::join(std::vector<std::string> codes, bool replace) {
   // remember what was there, and put it back on error.
   std::vector<std::string> loaded;
   std::vector<std::pair<std::string, std::string>> replaced;  // (name, old code)
+  // The library of ours that `code` names, if any.
+  auto existing = [&](const std::string& code) {
+    const size_t nl = code.find('\n');
+    const auto parts = base::split_args(code.substr(0, nl == std::string::npos ? 0 : nl));
+    if (parts) {
+      for (size_t i = 1; i < parts->size(); ++i)
+        if (lower((*parts)[i].substr(0, 5)) == "name=") {
+          auto it = libraries_.find((*parts)[i].substr(5));
+          if (it != libraries_.end()) return it;
+        }
+    }
+    return libraries_.end();
+  };
+  // As Redis's libraryJoin: every library name collision is checked before
+  // any function name collision.
+  if (!replace)
+    for (const auto& code : codes)
+      if (auto it = existing(code); it != libraries_.end())
+        return "Library " + it->first + " already exists";
   std::string err;
   for (const auto& code : codes) {
     std::string name;
-    // The library's name, to remember its previous code.
+    // The library's previous code, to put back on failure.
     std::string prev;
-    {
-      const size_t nl = code.find('\n');
-      const auto parts = base::split_args(code.substr(0, nl == std::string::npos ? 0 : nl));
-      if (parts) {
-        for (size_t i = 1; i < parts->size(); ++i)
-          if (lower((*parts)[i].substr(0, 5)) == "name=") {
-            auto it = libraries_.find((*parts)[i].substr(5));
-            if (it != libraries_.end()) prev = it->second.code;
-            if (!prev.empty() && !replace) {
-              err = "Library " + it->first + " already exists";
-            }
-          }
-      }
-    }
-    if (!err.empty()) break;
+    if (auto it = existing(code); it != libraries_.end()) prev = it->second.code;
     err = load(code, replace, &name);
     if (!err.empty()) break;
     loaded.push_back(name);
@@ -454,7 +459,7 @@ void Functions::cmd_restore(cmd::Context& ctx) {
           "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.");
   }
   auto payload = persist::decode_functions_payload(ctx.arg(2), true);
-  if (!payload.error.empty()) return ctx.rb.error(payload.error);
+  if (!payload.error.empty()) return ctx.rb.error("ERR " + payload.error);
   std::string err;
   if (policy == Policy::kFlush) {
     // All or nothing: keep the current libraries' code to put back.

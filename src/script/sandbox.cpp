@@ -29,6 +29,7 @@ constexpr const char* kHandlerKey = "setd.errhandler";  // the pcall error handl
 constexpr const char* kToStringKey = "setd.tostring";
 constexpr const char* kGlobalsMtKey = "setd.globals_mt";  // the globals proxy's metatable
 constexpr const char* kLoadApiKey = "setd.load_api";
+constexpr const char* kMetaProxiesKey = "setd.metaproxies";  // protected metatable -> proxy
 
 Engine& engine_of(lua_State* L) {
   lua_getfield(L, LUA_REGISTRYINDEX, kEngineKey);
@@ -137,6 +138,29 @@ int sandbox_setmetatable(lua_State* L) {
   lua_insert(L, 1);
   lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
   return lua_gettop(L);
+}
+
+// Redis's getmetatable sees the real tables: a library table has none, and
+// the globals' and the strings' metatables come back read-only (their
+// proxies, from kMetaProxiesKey).
+int sandbox_getmetatable(lua_State* L) {
+  luaL_checkany(L, 1);
+  lua_settop(L, 1);
+  unproxy(L, 1);
+  if (!lua_getmetatable(L, 1)) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_pushstring(L, "__metatable");
+  lua_rawget(L, -2);
+  if (!lua_isnil(L, -1)) return 1;
+  lua_pop(L, 1);
+  lua_getfield(L, LUA_REGISTRYINDEX, kMetaProxiesKey);
+  lua_pushvalue(L, -2);
+  lua_rawget(L, -2);
+  if (!lua_isnil(L, -1)) return 1;
+  lua_pop(L, 2);
+  return 1;
 }
 
 // --- Errors ------------------------------------------------------------------
@@ -388,6 +412,17 @@ void make_proxy(lua_State* L, bool missing_is_error) {
   lua_replace(L, real);  // the proxy where the real table was
 }
 
+// Registers a read-only proxy for the metatable on top of the stack (which
+// stays), for sandbox_getmetatable.
+void protect_metatable(lua_State* L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, kMetaProxiesKey);
+  lua_pushvalue(L, -2);
+  lua_pushvalue(L, -1);
+  make_proxy(L, false);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
 int redis_setresp(lua_State* L) {
   run_or_raise(L, "redis.setresp");
   if (lua_gettop(L) != 1) {
@@ -435,6 +470,8 @@ lua_State* new_sandbox(Engine& engine, LuaHeap& heap) {
   lua_setfield(L, LUA_REGISTRYINDEX, kEngineKey);
   lua_newtable(L);
   lua_setfield(L, LUA_REGISTRYINDEX, kProxiesKey);
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, kMetaProxiesKey);
 
   open_lib(L, "", luaopen_base);
   open_lib(L, LUA_TABLIBNAME, luaopen_table);
@@ -471,6 +508,8 @@ lua_State* new_sandbox(Engine& engine, LuaHeap& heap) {
   lua_getglobal(L, "setmetatable");
   lua_pushcclosure(L, sandbox_setmetatable, 1);
   lua_setglobal(L, "setmetatable");
+  lua_pushcfunction(L, sandbox_getmetatable);
+  lua_setglobal(L, "getmetatable");
   lua_pushcfunction(L, error_handler);
   lua_setglobal(L, "__redis__err__handler");
 
@@ -541,8 +580,7 @@ lua_State* new_sandbox(Engine& engine, LuaHeap& heap) {
   if (lua_getmetatable(L, -1)) {
     lua_getglobal(L, "string");
     lua_setfield(L, -2, "__index");
-    lua_pushboolean(L, 0);
-    lua_setfield(L, -2, "__metatable");
+    protect_metatable(L);
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
@@ -556,6 +594,9 @@ lua_State* new_sandbox(Engine& engine, LuaHeap& heap) {
   lua_getfield(L, LUA_REGISTRYINDEX, kGlobalsKey);
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, "_G");  // rawset: the real table has no __newindex
+  lua_getmetatable(L, -1);    // the real table's: missing names raise
+  protect_metatable(L);
+  lua_pop(L, 1);
   lua_pop(L, 1);
   lua_getmetatable(L, -1);
   lua_setfield(L, LUA_REGISTRYINDEX, kGlobalsMtKey);
@@ -831,7 +872,11 @@ void write_value(lua_State* L, proto::ReplyBuilder& rb, int script_resp) {
         if (raw_field(L, "ignore_error_stats_update") == LUA_TBOOLEAN)
           count = lua_toboolean(L, -1) == 0;
         lua_pop(L, 1);
-        rb.error_as_is(std::string_view(s, len), count);
+        // Redis writes "-" and the text: a text of its own "-CODE" gives
+        // "--CODE" (error_as_is drops one leading '-').
+        std::string text = "-";
+        text.append(s, len);
+        rb.error_as_is(text, count);
         break;
       }
       lua_pop(L, 1);
@@ -873,10 +918,17 @@ void write_value(lua_State* L, proto::ReplyBuilder& rb, int script_resp) {
         if (raw_field(L, "format") == LUA_TSTRING) {
           size_t flen = 0;
           const char* f = lua_tolstring(L, -1, &flen);
-          if (raw_field(L, "string") == LUA_TSTRING) {
+          // "string" of the verbatim table (below the format).
+          lua_pushstring(L, "string");
+          lua_rawget(L, -3);
+          if (lua_type(L, -1) == LUA_TSTRING) {
             size_t len = 0;
             const char* s = lua_tolstring(L, -1, &len);
-            rb.verbatim(std::string_view(s, len), std::string_view(f, std::min<size_t>(flen, 3)));
+            // Three characters, as Redis's addReplyVerbatim: up to the
+            // format's end (or a NUL), then spaces.
+            char format[3] = {' ', ' ', ' '};
+            for (size_t i = 0; i < 3 && i < flen && f[i] != '\0'; ++i) format[i] = f[i];
+            rb.verbatim(std::string_view(s, len), std::string_view(format, 3));
             lua_pop(L, 3);
             break;
           }

@@ -120,6 +120,50 @@ class Differential {
     return run_on(*a_, *b_, args, canon);
   }
 
+  // Sends `args` to both servers and compares the replies byte for byte:
+  // what to_string() does not show (a verbatim string's format, RESP3 types
+  // against their RESP2 forms, a double's exact text) counts too. Returns
+  // both raw replies ("<no reply>" when a server said nothing in time).
+  std::pair<std::string, std::string> run_bytes(const std::vector<std::string>& args) {
+    return run_bytes_on(*a_, *b_, args);
+  }
+  std::pair<std::string, std::string> run_bytes_on(Client& x_conn, Client& y_conn,
+                                                   const std::vector<std::string>& args) {
+    ++commands_;
+    auto raw = [&](Client& c) -> std::pair<std::string, RespValue> {
+      try {
+        return c.call_raw(args);
+      } catch (const std::exception&) {
+        return {"<no reply>", RespValue{}};
+      }
+    };
+    auto [x, xv] = raw(x_conn);
+    auto [y, yv] = raw(y_conn);
+    trace(args, xv);
+    if (x != y) report(args, escaped(x), escaped(y));
+    return {std::move(x), std::move(y)};
+  }
+
+  // `bytes` with CR, LF and other control bytes as escapes (raw replies in
+  // failure messages).
+  static std::string escaped(const std::string& bytes) {
+    std::string out;
+    for (const unsigned char c : bytes) {
+      if (c == '\r') {
+        out += "\\r";
+      } else if (c == '\n') {
+        out += "\\n";
+      } else if (c < 0x20 || c >= 0x7f) {
+        char buf[8];
+        std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+        out += buf;
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    return out;
+  }
+
   // A reply, or an error "-<no reply>" when the server closed the
   // connection or said nothing in time (so that both sides compare).
   static RespValue call_or_closed(Client& c, const std::vector<std::string>& args) {
