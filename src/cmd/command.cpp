@@ -260,7 +260,9 @@ std::vector<std::string_view> flag_names(uint32_t flags) {
   for (size_t i = 0; i < kFlagCount; ++i) {
     const uint32_t bit = 1u << i;
     if (!(flags & bit)) continue;
-    if (bit == kSentinel || bit == kOnlySentinel || bit == kProtected) continue;
+    // Redis hides may_replicate "on purpose" (server.c addReplyCommandFlags).
+    if (bit == kSentinel || bit == kOnlySentinel || bit == kProtected || bit == kMayReplicate)
+      continue;
     out.push_back(kFlagNames[i]);
   }
   // Redis prints movablekeys last.
@@ -315,7 +317,10 @@ void CommandSpec::finalize(const std::string& parent) {
   flag_bits = parse_flags(flags);
   category_bits = parse_categories(acl);
   if (flag_bits & kWrite) category_bits |= category_bit("write");
-  if (flag_bits & kReadonly) category_bits |= category_bit("read");
+  // Read-only scripting commands (EVAL_RO, FCALL_RO...) are not @read, as in
+  // Redis's setImplicitACLCategories.
+  if ((flag_bits & kReadonly) && !(category_bits & category_bit("scripting")))
+    category_bits |= category_bit("read");
   if (flag_bits & kAdmin) category_bits |= category_bit("admin") | category_bit("dangerous");
   if (flag_bits & kPubSub) category_bits |= category_bit("pubsub");
   if (flag_bits & kFast) category_bits |= category_bit("fast");

@@ -250,7 +250,7 @@ void register_pubsub_commands(Registry& r) {
                  "[pattern:pattern...]"}});
   r.add({.name = "publish",
          .arity = 3,
-         .flags = "pubsub loading stale fast",
+         .flags = "pubsub loading stale fast may_replicate",
          .handler = publish,
          .doc = {"Post a message to a channel", "2.0.0", "pubsub",
                  "O(N+M) where N is the number of clients subscribed to the receiving channel and "
@@ -275,7 +275,7 @@ void register_pubsub_commands(Registry& r) {
                "[shardchannel...]"}});
   r.add({.name = "spublish",
          .arity = 3,
-         .flags = "pubsub loading stale fast",
+         .flags = "pubsub loading stale fast may_replicate",
          .keys = {shard_channels_spec(0)},
          .handler = spublish,
          .doc = {"Post a message to a shard channel", "7.0.0", "pubsub",

@@ -135,12 +135,12 @@ cmd::KeySpec script_keys(bool ro) {
 cmd::CommandSpec eval_like(std::string name, bool ro, cmd::Handler h, std::string summary,
                            std::string since, std::string complexity, std::string first,
                            bool notes) {
-  auto s =
-      cmd::make_command(std::move(name), -3,
-                        ro ? "readonly noscript stale skip_monitor no_mandatory_keys movablekeys"
-                           : "noscript stale skip_monitor no_mandatory_keys movablekeys",
-                        h, "scripting", std::move(summary), std::move(since), std::move(complexity),
-                        first + " numkeys:integer [key...] [arg...]", "@scripting");
+  auto s = cmd::make_command(
+      std::move(name), -3,
+      ro ? "readonly noscript stale skip_monitor no_mandatory_keys movablekeys"
+         : "noscript stale skip_monitor may_replicate no_mandatory_keys movablekeys",
+      h, "scripting", std::move(summary), std::move(since), std::move(complexity),
+      first + " numkeys:integer [key...] [arg...]", "@scripting");
   auto k = script_keys(ro);
   if (notes)
     k.notes = ro ? "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS"
