@@ -17,7 +17,7 @@ namespace setd::script {
 // One script or function run (Redis's scriptRunCtx).
 struct RunState {
   server::Client* caller = nullptr;
-  std::string name;  // the script's SHA-1, or the function's name
+  std::string_view name;  // the script's SHA-1, or the function's name (outlive the run)
   uint32_t flags = 0;
   bool eval_mode = true;
   bool read_only = false;
@@ -199,9 +199,9 @@ std::string Engine::create_script(std::string_view body, const std::string& sha)
     lua_pop(eval_L_, 1);
     return err;
   }
-  lua_setfield(eval_L_, LUA_REGISTRYINDEX, ("f_" + sha).c_str());
+  const int ref = luaL_ref(eval_L_, LUA_REGISTRYINDEX);
   scripts_memory_ += sha.size() + body.size() + 64;
-  scripts_.emplace(sha, Script{std::string(body), flags});
+  scripts_.emplace(sha, Script{std::string(body), flags, ref});
   return "";
 }
 
@@ -215,7 +215,9 @@ std::string Engine::script_load(cmd::Context& ctx, std::string_view body) {
   return sha;
 }
 
-bool Engine::script_exists(std::string_view sha) const { return scripts_.count(lower(sha)) != 0; }
+bool Engine::script_exists(std::string_view sha) const {
+  return scripts_.find(lower(sha)) != scripts_.end();
+}
 
 void Engine::script_flush() {
   scripts_.clear();
@@ -229,25 +231,35 @@ void Engine::eval(cmd::Context& ctx, bool evalsha, bool ro) {
   if (numkeys > static_cast<long long>(ctx.argc()) - 3)
     return ctx.rb.error("ERR Number of keys can't be greater than number of args");
   if (numkeys < 0) return ctx.rb.error("ERR Number of keys can't be negative");
-  std::string sha;
+  // The SHA-1 names the script (EVALSHA's in any case: lower-cased here).
+  char sha_buf[40];
+  std::string sha_owned;
+  std::string_view sha;
   if (evalsha) {
-    if (ctx.arg(1).size() != 40)
-      return ctx.rb.error("NOSCRIPT No matching script. Please use EVAL.");
-    sha = lower(ctx.arg(1));
+    const auto given = ctx.arg(1);
+    if (given.size() != 40) return ctx.rb.error("NOSCRIPT No matching script. Please use EVAL.");
+    for (size_t i = 0; i < 40; ++i) {
+      const char c = given[i];
+      sha_buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+    }
+    sha = std::string_view(sha_buf, 40);
   } else {
-    sha = sha1_hex(ctx.arg(1));
+    sha_owned = sha1_hex(ctx.arg(1));
+    sha = sha_owned;
   }
   auto it = scripts_.find(sha);
   if (it == scripts_.end()) {
     if (evalsha) return ctx.rb.error("NOSCRIPT No matching script. Please use EVAL.");
-    if (std::string err = create_script(ctx.arg(1), sha); !err.empty()) return ctx.rb.error(err);
+    if (std::string err = create_script(ctx.arg(1), sha_owned); !err.empty())
+      return ctx.rb.error(err);
     it = scripts_.find(sha);
   }
   lua_State* L = eval_L_;
   push_error_handler(L);
-  lua_getfield(L, LUA_REGISTRYINDEX, ("f_" + sha).c_str());
+  lua_rawgeti(L, LUA_REGISTRYINDEX, it->second.ref);
   const auto n = static_cast<size_t>(numkeys);
-  run(ctx, L, sha, it->second.flags, ro, true, ctx.args.subspan(3, n), ctx.args.subspan(3 + n));
+  run(ctx, L, it->first, it->second.flags, ro, true, ctx.args.subspan(3, n),
+      ctx.args.subspan(3 + n));
   lua_pop(L, 1);  // the error handler
 }
 
@@ -298,7 +310,7 @@ void Engine::run(cmd::Context& ctx, lua_State* L, std::string_view name, uint32_
   }
   RunState run;
   run.caller = &ctx.client;
-  run.name = std::string(name);
+  run.name = name;
   run.flags = flags;
   run.eval_mode = eval_mode;
   run.read_only = ro || (!(flags & kFlagEvalCompat) && (flags & kFlagNoWrites));
@@ -349,14 +361,14 @@ void Engine::run(cmd::Context& ctx, lua_State* L, std::string_view name, uint32_
       if (lua_isboolean(L, -1)) count = lua_toboolean(L, -1) == 0;
       lua_pop(L, 1);
       if (!source.empty() && !line.empty())
-        msg += " script: " + run.name + ", on " + source + ":" + line + ".";
+        msg += " script: " + std::string(run.name) + ", on " + source + ":" + line + ".";
       // Redis writes "-" and the text: an err text of its own "-CODE" gives
       // "--CODE" (error_as_is drops one leading '-').
       ctx.rb.error_as_is("-" + msg, count);
     } else {
       std::string msg = "execution failure";
       if (lua_isstring(L, -1)) msg = lua_tostring(L, -1);
-      ctx.rb.error("ERR Error running script " + run.name + ", " + msg.substr(0, 100));
+      ctx.rb.error("ERR Error running script " + std::string(run.name) + ", " + msg.substr(0, 100));
     }
     lua_pop(L, 1);
     if (status == LUA_ERRMEM) lua_gc(L, LUA_GCCOLLECT, 0);
@@ -581,7 +593,7 @@ void Engine::kill(cmd::Context& ctx, bool eval) {
 }
 
 bool Engine::run_is_eval() const { return run_ != nullptr && run_->eval_mode; }
-const std::string& Engine::run_name() const { return run_->name; }
+std::string_view Engine::run_name() const { return run_->name; }
 std::vector<std::string_view> Engine::run_command() const {
   return {run_->command.begin(), run_->command.end()};
 }

@@ -22,17 +22,29 @@ namespace setd::script {
 namespace {
 
 // Registry keys.
-constexpr const char* kEngineKey = "setd.engine";
-constexpr const char* kGlobalsKey = "setd.globals";     // the real globals table
-constexpr const char* kProxiesKey = "setd.proxies";     // proxy -> real table
-constexpr const char* kHandlerKey = "setd.errhandler";  // the pcall error handler
-constexpr const char* kToStringKey = "setd.tostring";
-constexpr const char* kGlobalsMtKey = "setd.globals_mt";  // the globals proxy's metatable
-constexpr const char* kLoadApiKey = "setd.load_api";
+// Registry keys: the addresses of these tags (light userdata keys cost no
+// string hashing; the hot ones are read on every script run).
+struct RegistryTag {
+  char unused;
+};
+const RegistryTag kEngineKey{}, kGlobalsKey{}, kProxiesKey{}, kHandlerKey{}, kToStringKey{},
+    kGlobalsMtKey{}, kLoadApiKey{};
+
+// Pushes registry[key].
+void reg_get(lua_State* L, const RegistryTag& key) {
+  lua_pushlightuserdata(L, const_cast<RegistryTag*>(&key));
+  lua_rawget(L, LUA_REGISTRYINDEX);
+}
+// registry[key] = the value on top (popped).
+void reg_set(lua_State* L, const RegistryTag& key) {
+  lua_pushlightuserdata(L, const_cast<RegistryTag*>(&key));
+  lua_insert(L, -2);
+  lua_rawset(L, LUA_REGISTRYINDEX);
+}
 constexpr const char* kMetaProxiesKey = "setd.metaproxies";  // protected metatable -> proxy
 
 Engine& engine_of(lua_State* L) {
-  lua_getfield(L, LUA_REGISTRYINDEX, kEngineKey);
+  reg_get(L, kEngineKey);
   auto* e = static_cast<Engine*>(lua_touserdata(L, -1));
   lua_pop(L, 1);
   return *e;
@@ -68,7 +80,7 @@ void* heap_alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
 // it is a proxy.
 void unproxy(lua_State* L, int idx) {
   if (!lua_istable(L, idx)) return;
-  lua_getfield(L, LUA_REGISTRYINDEX, kProxiesKey);
+  reg_get(L, kProxiesKey);
   lua_pushvalue(L, idx);
   lua_rawget(L, -2);
   if (!lua_isnil(L, -1))
@@ -80,7 +92,7 @@ void unproxy(lua_State* L, int idx) {
 
 bool is_proxy(lua_State* L, int idx) {
   if (!lua_istable(L, idx)) return false;
-  lua_getfield(L, LUA_REGISTRYINDEX, kProxiesKey);
+  reg_get(L, kProxiesKey);
   lua_pushvalue(L, idx);
   lua_rawget(L, -2);
   const bool found = !lua_isnil(L, -1);
@@ -155,7 +167,7 @@ int sandbox_getmetatable(lua_State* L) {
   lua_rawget(L, -2);
   if (!lua_isnil(L, -1)) return 1;
   lua_pop(L, 1);
-  lua_getfield(L, LUA_REGISTRYINDEX, kMetaProxiesKey);
+  reg_get(L, kMetaProxiesKey);
   lua_pushvalue(L, -2);
   lua_rawget(L, -2);
   if (!lua_isnil(L, -1)) return 1;
@@ -173,7 +185,7 @@ int error_handler(lua_State* L) {
   if (have && std::strcmp(ar.what, "C") == 0)
     have = lua_getstack(L, 2, &ar) != 0 && lua_getinfo(L, "nSl", &ar) != 0;
   if (!lua_istable(L, 1)) {
-    lua_getfield(L, LUA_REGISTRYINDEX, kToStringKey);
+    reg_get(L, kToStringKey);
     lua_pushvalue(L, 1);
     lua_call(L, 1, 1);
     std::string text = "ERR ";
@@ -404,7 +416,7 @@ void make_proxy(lua_State* L, bool missing_is_error) {
   lua_pushboolean(L, 0);
   lua_setfield(L, -2, "__metatable");
   lua_setmetatable(L, proxy);
-  lua_getfield(L, LUA_REGISTRYINDEX, kProxiesKey);
+  reg_get(L, kProxiesKey);
   lua_pushvalue(L, proxy);
   lua_pushvalue(L, real);
   lua_rawset(L, -3);
@@ -415,7 +427,7 @@ void make_proxy(lua_State* L, bool missing_is_error) {
 // Registers a read-only proxy for the metatable on top of the stack (which
 // stays), for sandbox_getmetatable.
 void protect_metatable(lua_State* L) {
-  lua_getfield(L, LUA_REGISTRYINDEX, kMetaProxiesKey);
+  reg_get(L, kMetaProxiesKey);
   lua_pushvalue(L, -2);
   lua_pushvalue(L, -1);
   make_proxy(L, false);
@@ -467,11 +479,11 @@ lua_State* new_sandbox(Engine& engine, LuaHeap& heap) {
   lua_State* L = lua_newstate(heap_alloc, &heap);
   if (L == nullptr) throw std::bad_alloc();
   lua_pushlightuserdata(L, &engine);
-  lua_setfield(L, LUA_REGISTRYINDEX, kEngineKey);
+  reg_set(L, kEngineKey);
   lua_newtable(L);
-  lua_setfield(L, LUA_REGISTRYINDEX, kProxiesKey);
+  reg_set(L, kProxiesKey);
   lua_newtable(L);
-  lua_setfield(L, LUA_REGISTRYINDEX, kMetaProxiesKey);
+  reg_set(L, kMetaProxiesKey);
 
   open_lib(L, "", luaopen_base);
   open_lib(L, LUA_TABLIBNAME, luaopen_table);
@@ -489,9 +501,9 @@ lua_State* new_sandbox(Engine& engine, LuaHeap& heap) {
   }
 
   lua_getglobal(L, "tostring");
-  lua_setfield(L, LUA_REGISTRYINDEX, kToStringKey);
+  reg_set(L, kToStringKey);
   lua_pushcfunction(L, error_handler);
-  lua_setfield(L, LUA_REGISTRYINDEX, kHandlerKey);
+  reg_set(L, kHandlerKey);
 
   // Base functions that must see through (or refuse) the proxies.
   lua_pushcfunction(L, sandbox_pcall);
@@ -589,9 +601,9 @@ lua_State* new_sandbox(Engine& engine, LuaHeap& heap) {
   // table (registry) raises on a missing name.
   lua_pushvalue(L, LUA_GLOBALSINDEX);
   lua_pushvalue(L, -1);
-  lua_setfield(L, LUA_REGISTRYINDEX, kGlobalsKey);
+  reg_set(L, kGlobalsKey);
   make_proxy(L, true);
-  lua_getfield(L, LUA_REGISTRYINDEX, kGlobalsKey);
+  reg_get(L, kGlobalsKey);
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, "_G");  // rawset: the real table has no __newindex
   lua_getmetatable(L, -1);    // the real table's: missing names raise
@@ -599,7 +611,7 @@ lua_State* new_sandbox(Engine& engine, LuaHeap& heap) {
   lua_pop(L, 1);
   lua_pop(L, 1);
   lua_getmetatable(L, -1);
-  lua_setfield(L, LUA_REGISTRYINDEX, kGlobalsMtKey);
+  reg_set(L, kGlobalsMtKey);
   lua_replace(L, LUA_GLOBALSINDEX);
   return L;
 }
@@ -628,20 +640,20 @@ void make_load_api(lua_State* L, lua_CFunction register_fn, void* ud) {
   lua_pushcfunction(L, missing_global);
   lua_setfield(L, -2, "__index");
   lua_setmetatable(L, -2);
-  lua_setfield(L, LUA_REGISTRYINDEX, kLoadApiKey);
+  reg_set(L, kLoadApiKey);
 }
 
 void use_load_api(lua_State* L, bool on) {
-  lua_getfield(L, LUA_REGISTRYINDEX, kGlobalsMtKey);
-  lua_getfield(L, LUA_REGISTRYINDEX, on ? kLoadApiKey : kGlobalsKey);
+  reg_get(L, kGlobalsMtKey);
+  reg_get(L, on ? kLoadApiKey : kGlobalsKey);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
 }
 
-void push_error_handler(lua_State* L) { lua_getfield(L, LUA_REGISTRYINDEX, kHandlerKey); }
+void push_error_handler(lua_State* L) { reg_get(L, kHandlerKey); }
 
 void set_global_raw(lua_State* L, const char* name) {
-  lua_getfield(L, LUA_REGISTRYINDEX, kGlobalsKey);
+  reg_get(L, kGlobalsKey);
   lua_insert(L, -2);
   lua_setfield(L, -2, name);  // the real table has no __newindex
   lua_pop(L, 1);

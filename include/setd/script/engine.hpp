@@ -121,7 +121,7 @@ class Engine final : public server::ScriptHost {
   RunState* current_run() { return run_; }
   // What FUNCTION STATS says of the running script.
   bool run_is_eval() const;
-  const std::string& run_name() const;
+  std::string_view run_name() const;
   std::vector<std::string_view> run_command() const;
   long long run_duration_ms() const;
 
@@ -129,8 +129,13 @@ class Engine final : public server::ScriptHost {
   struct Script {
     std::string body;
     uint32_t flags = 0;
+    int ref = -1;  // the compiled function, in the Lua registry
   };
-  // Compiles `body` into L's registry as f_<sha>; "" or the error text.
+  struct ShaHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  // Compiles `body` into the EVAL state's registry; "" or the error text.
   std::string create_script(std::string_view body, const std::string& sha);
   void init_eval_state();
   // Checks before a run (Redis's scriptPrepareForRun): "" or the error.
@@ -142,7 +147,7 @@ class Engine final : public server::ScriptHost {
   server::ServerState& state_;
   LuaHeap eval_heap_;
   lua_State* eval_L_ = nullptr;
-  std::unordered_map<std::string, Script> scripts_;  // sha -> script
+  std::unordered_map<std::string, Script, ShaHash, std::equal_to<>> scripts_;  // sha -> script
   size_t scripts_memory_ = 0;
   std::unique_ptr<Functions> functions_;
   std::unique_ptr<server::Client> client_;  // runs the scripts' commands
