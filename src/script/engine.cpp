@@ -27,6 +27,9 @@ struct RunState {
   uint8_t repl_targets = server::kToAll;
   int64_t start_us = 0;
   std::span<const std::string_view> command;  // the EVAL / FCALL that runs it
+  // Its copy, made when the script times out: while the loop serves other
+  // clients the views above may point into input that is being reused.
+  std::vector<std::string> command_copy;
 };
 
 namespace {
@@ -562,6 +565,7 @@ void Engine::on_hook(lua_State* L) {
         "script using the {} command. Script name is: {}.",
         elapsed_ms, run->eval_mode ? "SCRIPT KILL" : "FUNCTION KILL", run->name);
     run->timed_out = true;
+    run->command_copy.assign(run->command.begin(), run->command.end());
     // Its client must outlive the script while others are served.
     run->caller->protected_from_close = true;
   }
@@ -595,6 +599,7 @@ void Engine::kill(cmd::Context& ctx, bool eval) {
 bool Engine::run_is_eval() const { return run_ != nullptr && run_->eval_mode; }
 std::string_view Engine::run_name() const { return run_->name; }
 std::vector<std::string_view> Engine::run_command() const {
+  if (run_->timed_out) return {run_->command_copy.begin(), run_->command_copy.end()};
   return {run_->command.begin(), run_->command.end()};
 }
 long long Engine::run_duration_ms() const { return (base::monotonic_us() - run_->start_us) / 1000; }

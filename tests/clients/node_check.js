@@ -70,6 +70,78 @@ async function nodeRedisChecks() {
   await c.quit();
 }
 
+// The check-and-add script on sets (SISMEMBER, then SADD): 1 when it added.
+const CHECK_AND_ADD = `
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
+redis.call('SADD', KEYS[1], ARGV[1])
+return 1`;
+
+// Calls and failed calls of one command in INFO commandstats.
+async function commandStats(io, name) {
+  const info = await io.info('commandstats');
+  const m = info.match(new RegExp(`^cmdstat_${name}:calls=(\\d+),.*failed_calls=(\\d+)`, 'm'));
+  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+}
+
+// Lua scripts: ioredis's defineCommand (EVAL the first time on a connection,
+// then EVALSHA, and EVAL again after NOSCRIPT) and node-redis's EVAL, EVALSHA
+// and SCRIPT commands.
+async function scriptChecks() {
+  const r = new Redis(ioredisOptions());
+  await r.flushall();
+  await r.script('FLUSH');
+  await r.config('RESETSTAT');
+  r.defineCommand('checkAdd', { numberOfKeys: 1, lua: CHECK_AND_ADD });
+  assert(await r.checkAdd('js:seen', 'a') === 1, 'ioredis checkAdd new member');
+  assert(await r.checkAdd('js:seen', 'a') === 0, 'ioredis checkAdd member already there');
+  assert(await r.checkAdd('js:seen', 'b') === 1, 'ioredis checkAdd second member');
+  let [evals, evalFails] = await commandStats(r, 'eval');
+  let [shas, shaFails] = await commandStats(r, 'evalsha');
+  assert(evals === 1 && evalFails === 0 && shas === 2 && shaFails === 0,
+    `ioredis EVAL then EVALSHA: eval ${evals}/${evalFails} evalsha ${shas}/${shaFails}`);
+  assert(await r.script('FLUSH') === 'OK', 'ioredis script flush');
+  assert(await r.checkAdd('js:seen', 'c') === 1, 'ioredis checkAdd after SCRIPT FLUSH');
+  [evals, evalFails] = await commandStats(r, 'eval');
+  [shas, shaFails] = await commandStats(r, 'evalsha');
+  assert(evals === 2 && shas === 3 && shaFails === 1,
+    `ioredis NOSCRIPT falls back to EVAL: eval ${evals} evalsha ${shas}/${shaFails}`);
+  // In a pipeline and a MULTI, and an error raised by redis.call.
+  const piped = await r.pipeline().checkAdd('js:seen', 'd').checkAdd('js:seen', 'd').scard('js:seen')
+    .exec();
+  assert(piped.map((x) => x[1]).join() === '1,0,4' && piped.every((x) => x[0] === null),
+    `ioredis checkAdd pipeline ${JSON.stringify(piped)}`);
+  const tx = await r.multi().checkAdd('js:seen', 'e').scard('js:seen').exec();
+  assert(tx[0][1] === 1 && tx[1][1] === 5, `ioredis checkAdd in MULTI ${JSON.stringify(tx)}`);
+  await r.set('js:str', 'x');
+  await failsWith('WRONGTYPE', r.checkAdd('js:str', 'a'), 'ioredis checkAdd on a string');
+  const nested = await r.eval("return {1, 'two', {3}, redis.call('SCARD', KEYS[1])}", 1, 'js:seen');
+  assert(JSON.stringify(nested) === '[1,"two",[3],5]', `ioredis eval reply ${JSON.stringify(nested)}`);
+  r.disconnect();
+
+  const c = createClient(nodeRedisOptions());
+  await c.connect();
+  const sha = await c.scriptLoad(CHECK_AND_ADD);
+  assert(/^[0-9a-f]{40}$/.test(sha), `node-redis scriptLoad ${sha}`);
+  assert((await c.scriptExists(sha)).join() === 'true', 'node-redis scriptExists');
+  assert(await c.evalSha(sha, { keys: ['nr:seen'], arguments: ['x'] }) === 1, 'node-redis evalSha');
+  assert(await c.evalSha(sha, { keys: ['nr:seen'], arguments: ['x'] }) === 0,
+    'node-redis evalSha member there');
+  assert(await c.eval(CHECK_AND_ADD, { keys: ['nr:seen'], arguments: ['y'] }) === 1,
+    'node-redis eval');
+  assert((await c.sMembers('nr:seen')).sort().join() === 'x,y', 'node-redis script effects');
+  assert(await c.eval('return ARGV[1] .. KEYS[1]', { keys: ['k'], arguments: ['a'] }) === 'ak',
+    'node-redis eval KEYS/ARGV');
+  assert(await c.evalRo("return redis.call('SCARD', KEYS[1])", { keys: ['nr:seen'] }) === 2,
+    'node-redis EVAL_RO');
+  await failsWith('ERR Write commands are not allowed from read-only scripts',
+    c.evalRo("return redis.call('SADD', KEYS[1], 'z')", { keys: ['nr:seen'] }), 'node-redis EVAL_RO write');
+  await c.scriptFlush();
+  assert((await c.scriptExists(sha)).join() === 'false', 'node-redis scriptExists after flush');
+  await failsWith('NOSCRIPT', c.evalSha(sha, { keys: ['nr:seen'], arguments: ['z'] }),
+    'node-redis evalSha after SCRIPT FLUSH');
+  await c.quit();
+}
+
 // Rejects with a Redis error whose message starts with `prefix`.
 async function failsWith(prefix, promise, what) {
   try {
@@ -139,6 +211,7 @@ async function aclChecks() {
 (async () => {
   await ioredisChecks();
   await nodeRedisChecks();
+  await scriptChecks();
   await aclChecks();
   console.log('ioredis and node-redis checks passed');
   process.exit(0);

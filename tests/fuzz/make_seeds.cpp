@@ -1,7 +1,8 @@
 // Writes the seed corpus of the fuzz targets (tests/fuzz/run.sh): RDB files
 // and DUMP payloads from RdbEncoder and from hand-built bytes covering every
-// encoding and every skipped type, and RESP requests. Usage:
-//   setd_fuzz_seeds <rdb-dir> <resp-dir>
+// encoding and every skipped type, RESP requests, and Lua scripts with
+// their arguments (eval_fuzz.cpp's input format). Usage:
+//   setd_fuzz_seeds <rdb-dir> <resp-dir> [<eval-dir>]
 // Nothing binary is committed: the corpus is made at run time.
 #include <cstdio>
 #include <fstream>
@@ -118,14 +119,158 @@ void resp_seeds(const std::string& dir) {
   write(dir, "errors", "\x05*1\r\n$-5\r\n*2\r\nfoo\r\n\"unbalanced\r\n");
 }
 
+// eval_fuzz.cpp's inputs: an options byte (bits 0-1: 0-1 EVAL, 2 EVAL_RO, 3
+// a function library "fz" with a function f called by FCALL; bits 2-4: how
+// many arguments are keys; bit 5: RESP3), the script, then the arguments,
+// separated by NUL bytes.
+void eval_seeds(const std::string& dir) {
+  struct Seed {
+    const char* name;
+    int mode, keys;
+    bool resp3;
+    std::string script;
+    std::vector<std::string> args;
+  };
+  const std::string check_and_add =
+      "if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end\n"
+      "redis.call('SADD', KEYS[1], ARGV[1])\nreturn 1\n";
+  const std::vector<Seed> seeds = {
+      {"check_and_add", 0, 1, false, check_and_add, {"s", "m"}},
+      {"replies",
+       0,
+       0,
+       false,
+       "return {1, 'two', 3.99, true, false, nil, {err='E x'}, {ok='fine'}, {1, {2, {3}}}}",
+       {}},
+      {"resp3_replies",
+       0,
+       0,
+       true,
+       "redis.setresp(3)\n"
+       "return {redis.call('HELLO', 3), {map={a=1}}, {set={x=true}}, {double=1.5}, "
+       "redis.call('SMEMBERS', 'nope')}",
+       {}},
+      {"pcall_errors",
+       0,
+       1,
+       false,
+       "local r = redis.pcall('INCR', KEYS[1])\n"
+       "redis.call('SET', KEYS[1], 'x')\n"
+       "local e = redis.pcall('INCR', KEYS[1])\n"
+       "return {r, e, redis.error_reply('MY err'), redis.status_reply('S')}",
+       {"n"}},
+      {"libraries",
+       0,
+       0,
+       false,
+       "local t = cjson.decode(ARGV[1])\n"
+       "local p = cmsgpack.pack(t, {1, 2, 'x'})\n"
+       "local a, b = cmsgpack.unpack(p)\n"
+       "return {cjson.encode(a), struct.pack('>iH', 7, 9), bit.band(0xff, 0x0f), "
+       "redis.sha1hex(ARGV[1]), string.format('%5.2f', 3.14159), tostring(#p)}",
+       {"{\"a\":[1,2,{\"b\":null}],\"c\":\"d\"}"}},
+      {"struct_unpack",
+       0,
+       0,
+       false,
+       "local s = struct.pack('<bhlLdc0s', -1, 300, 70000, 5, 1.25, 3, 'abc', 'z')\n"
+       "return {struct.unpack('<bhlLdc0s', s)}",
+       {}},
+      {"sets",
+       0,
+       2,
+       false,
+       "redis.call('SADD', KEYS[1], unpack(ARGV))\n"
+       "redis.call('SADD', KEYS[2], ARGV[1])\n"
+       "return {redis.call('SINTER', KEYS[1], KEYS[2]), redis.call('SCARD', KEYS[1]), "
+       "redis.call('SRANDMEMBER', KEYS[1], -5), redis.call('SPOP', KEYS[1])}",
+       {"a", "b", "c", "1", "2"}},
+      {"loop", 0, 0, false, "while true do end", {}},
+      {"loop_after_write",
+       0,
+       1,
+       false,
+       "redis.call('SET', KEYS[1], '1')\nwhile true do end",
+       {"x"}},
+      {"tail_call_loop", 0, 0, false, "local function f() return f() end\nreturn f()", {}},
+      {"pcall_loop",
+       0,
+       0,
+       false,
+       "while true do pcall(function() local t = {} for i = 1, 1e9 do t[i % 10] = i end end) end",
+       {}},
+      {"memory",
+       0,
+       0,
+       false,
+       "local t = {}\nfor i = 1, 1e7 do t[i] = string.rep('x', 100) .. i end\nreturn #t",
+       {}},
+      {"sandbox",
+       0,
+       0,
+       false,
+       "local ok, e = pcall(function() x = 1 end)\n"
+       "local ok2, e2 = pcall(function() string.len = nil end)\n"
+       "return {tostring(ok), e, tostring(ok2), e2, type(os), type(loadstring)}",
+       {}},
+      {"eval_ro", 2, 1, false, "return redis.call('SADD', KEYS[1], 'a')", {"k"}},
+      {"shebang",
+       0,
+       1,
+       false,
+       "#!lua flags=no-writes,allow-stale\nreturn redis.call('GET', KEYS[1])",
+       {"k"}},
+      {"function",
+       3,
+       1,
+       false,
+       "redis.register_function('f', function(keys, args)\n"
+       "  redis.call('SADD', keys[1], args[1])\n"
+       "  return redis.call('SMEMBERS', keys[1]) end)\n",
+       {"k", "v"}},
+      {"function_flags",
+       3,
+       0,
+       true,
+       "redis.register_function{function_name='f', callback=function(keys, args)\n"
+       "  redis.setresp(3) return redis.call('CONFIG', 'GET', 'maxmemory') end, "
+       "flags={'no-writes'}}\n",
+       {}},
+      {"function_loop",
+       3,
+       0,
+       false,
+       "redis.register_function('f', function() while true do end end)\n",
+       {}},
+      {"log_and_acl",
+       0,
+       1,
+       false,
+       "redis.log(redis.LOG_WARNING, 'hi')\n"
+       "return {redis.acl_check_cmd('SET', KEYS[1], 'v'), redis.REDIS_VERSION, "
+       "redis.setresp(2), redis.set_repl(redis.REPL_ALL)}",
+       {"k"}},
+  };
+  for (const auto& s : seeds) {
+    std::string bytes(1, static_cast<char>(s.mode | (s.keys << 2) | (s.resp3 ? 0x20 : 0)));
+    bytes += s.script;
+    for (const auto& a : s.args) {
+      bytes += '\0';
+      bytes += a;
+    }
+    write(dir, s.name, bytes);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: %s <rdb-dir> <resp-dir>\n", argv[0]);
+  if (argc != 3 && argc != 4) {
+    std::fprintf(stderr, "usage: %s <rdb-dir> <resp-dir> [<eval-dir>]\n", argv[0]);
     return 2;
   }
   rdb_seeds(argv[1]);
   resp_seeds(argv[2]);
+  if (argc == 4) eval_seeds(argv[3]);
   return 0;
 }

@@ -3,9 +3,13 @@
 # CMake option SETD_FUZZ, build directory build-fuzz/ or $SETD_FUZZ_DIR),
 # writes a seed corpus (dumps and DUMP payloads from redis-server 7.0 when
 # it is installed, dumps, payloads and RESP requests from setd's own
-# encoder), then runs both targets side by side for [seconds] (default 20).
+# encoder, Lua scripts), then runs the three targets side by side for
+# [seconds] (default 20).
 #   setd_rdb_fuzz   decode_rdb() and restore_payload() on arbitrary bytes
 #   setd_resp_fuzz  RequestParser on arbitrary bytes, fed in random pieces
+#   setd_eval_fuzz  Lua scripts through EVAL / EVAL_RO / FCALL in-process,
+#                   looping ones stopped by SCRIPT KILL past a 5 ms
+#                   busy-reply-threshold
 # Exits non-zero on any crash or sanitizer report (the reproducer is kept in
 # build-fuzz/fuzz-artifacts/), 77 when clang or libFuzzer is missing (CTest
 # counts that as skipped). Usage: tests/fuzz/run.sh [seconds]
@@ -35,7 +39,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
   -DCMAKE_CXX_COMPILER=clang++ -DSETD_FUZZ=ON -DSETD_BUILD_TESTS=OFF -DSETD_BUILD_BENCH=OFF \
   >"$dir/configure.log" 2>&1 || { cat "$dir/configure.log"; exit 1; }
-cmake --build "$dir" -j "$jobs" --target setd_rdb_fuzz setd_resp_fuzz setd_fuzz_seeds >"$dir/build.log" 2>&1 ||
+cmake --build "$dir" -j "$jobs" --target setd_rdb_fuzz setd_resp_fuzz setd_eval_fuzz \
+  setd_fuzz_seeds >"$dir/build.log" 2>&1 ||
   { tail -50 "$dir/build.log"; exit 1; }
 bin=$dir/tests/fuzz
 
@@ -46,8 +51,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-mkdir -p "$work/rdb_seeds" "$work/resp_seeds" "$work/rdb_corpus" "$work/resp_corpus"
-"$bin/setd_fuzz_seeds" "$work/rdb_seeds" "$work/resp_seeds"
+for t in rdb resp eval; do mkdir -p "$work/${t}_seeds" "$work/${t}_corpus"; done
+"$bin/setd_fuzz_seeds" "$work/rdb_seeds" "$work/resp_seeds" "$work/eval_seeds"
 
 # Seeds from redis-server 7.0 itself: a SAVEd dump and DUMP payloads. It
 # listens on a unix socket only, so no port can clash.
@@ -85,7 +90,7 @@ if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>
   redis_pid=
 fi
 
-echo "fuzz: $(ls "$work/rdb_seeds" | wc -l) RDB/DUMP seeds ($(ls "$work/rdb_seeds" | grep -c redis || true) from redis-server), $(ls "$work/resp_seeds" | wc -l) RESP seeds"
+echo "fuzz: $(ls "$work/rdb_seeds" | wc -l) RDB/DUMP seeds ($(ls "$work/rdb_seeds" | grep -c redis || true) from redis-server), $(ls "$work/resp_seeds" | wc -l) RESP seeds, $(ls "$work/eval_seeds" | wc -l) Lua seeds"
 artifacts=$dir/fuzz-artifacts
 mkdir -p "$artifacts"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
@@ -99,15 +104,19 @@ run rdb 65536 &
 rdb_job=$!
 run resp 4096 &
 resp_job=$!
+run eval 4096 &
+eval_job=$!
 rdb_rc=0
 resp_rc=0
+eval_rc=0
 wait "$rdb_job" || rdb_rc=$?
 wait "$resp_job" || resp_rc=$?
-for t in rdb resp; do
+wait "$eval_job" || eval_rc=$?
+for t in rdb resp eval; do
   grep -E "^stat::number_of_executed_units" "$work/$t.log" | sed "s/^stat::number_of_executed_units:/fuzz $t: runs:/" || true
 done
-if ((rdb_rc != 0 || resp_rc != 0)); then
-  for t in rdb resp; do
+if ((rdb_rc != 0 || resp_rc != 0 || eval_rc != 0)); then
+  for t in rdb resp eval; do
     rc_var=${t}_rc
     if ((${!rc_var} != 0)); then
       echo "---- setd_${t}_fuzz exited with ${!rc_var}; last lines of its log:"
@@ -117,4 +126,4 @@ if ((rdb_rc != 0 || resp_rc != 0)); then
   echo "fuzz: FAILED; reproducers in $artifacts"
   exit 1
 fi
-echo "fuzz: both targets ran ${secs}s without a crash"
+echo "fuzz: the three targets ran ${secs}s without a crash"

@@ -148,14 +148,23 @@ class Client {
   // The next reply's bytes exactly as the server sent them, and the reply.
   std::pair<std::string, RespValue> call_raw(const std::vector<std::string>& args) {
     send(args);
+    auto r = read_raw();
+    if (!r) throw std::runtime_error("no reply to " + args[0]);
+    return std::move(*r);
+  }
+
+  // The next reply (to a command sent before) and its bytes exactly as the
+  // server sent them; nullopt on timeout or when the server closed the
+  // connection.
+  std::optional<std::pair<std::string, RespValue>> read_raw() {
     for (;;) {
       size_t used = 0;
       if (auto v = proto::read_reply(buf_, used)) {
         std::string raw = buf_.substr(0, used);
         buf_.erase(0, used);
-        return {std::move(raw), std::move(*v)};
+        return std::make_pair(std::move(raw), std::move(*v));
       }
-      if (!fill()) throw std::runtime_error("no reply to " + args[0]);
+      if (!fill()) return std::nullopt;
     }
   }
 
