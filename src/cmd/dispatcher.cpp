@@ -372,6 +372,9 @@ void Dispatcher::call(server::Client& client, const CommandSpec& spec,
   auto& stats = state_.stats();
   const uint64_t errors_before = client.reply.error_count();
   const uint64_t accounted_before = accounted_errors_;
+  const server::Client* const outer_client = failed_client_;
+  const uint64_t outer_mark = failed_mark_;
+  failed_client_ = &client;
   failed_mark_ = errors_before;
   const uint64_t dirty_before = state_.dirty;
   const int64_t start = base::monotonic_us();
@@ -425,7 +428,12 @@ void Dispatcher::call(server::Client& client, const CommandSpec& spec,
   // command it then skipped) count in errorstats but do not fail the
   // command, as in Redis.
   if (client.reply.error_count() > failed_mark_) ++spec.stats.failed_calls;
-  failed_mark_ = client.reply.error_count();
+  if (outer_client == &client) {
+    failed_mark_ = client.reply.error_count();
+  } else {  // top level, or a script's command: the outer mark stands
+    failed_client_ = outer_client;
+    failed_mark_ = outer_mark;
+  }
 }
 
 }  // namespace setd::cmd

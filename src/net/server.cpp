@@ -234,6 +234,11 @@ void Server::accept(std::shared_ptr<tcp::acceptor> acceptor, bool tls) {
   acc->async_accept(
       [this, acceptor = std::move(acceptor), tls](const error_code& ec, tcp::socket socket) {
         if (stopping_ || !acceptor->is_open()) return;  // closed (tls-port moved)
+        if (ec == asio::error::operation_aborted) return;
+        // The next accept is armed first: this connection may run a long
+        // command at once (its first read happens in start()), a script
+        // past busy-reply-threshold that serves new clients meanwhile.
+        accept(acceptor, tls);
         if (!ec) {
           if (state_.client_count() >= static_cast<size_t>(state_.settings().maxclients)) {
             ++state_.stats().rejected_connections;
@@ -253,12 +258,9 @@ void Server::accept(std::shared_ptr<tcp::acceptor> acceptor, bool tls) {
               conn->start();
             }
           }
-        } else if (ec == asio::error::operation_aborted) {
-          return;
         } else {
           spdlog::warn("Accepting client connection: {}", ec.message());
         }
-        accept(acceptor, tls);
       });
 }
 

@@ -28,7 +28,7 @@ struct RegistryTag {
   char unused;
 };
 const RegistryTag kEngineKey{}, kGlobalsKey{}, kProxiesKey{}, kHandlerKey{}, kToStringKey{},
-    kGlobalsMtKey{}, kLoadApiKey{};
+    kGlobalsMtKey{}, kLoadApiKey{}, kMetaProxiesKey{};
 
 // Pushes registry[key].
 void reg_get(lua_State* L, const RegistryTag& key) {
@@ -41,7 +41,6 @@ void reg_set(lua_State* L, const RegistryTag& key) {
   lua_insert(L, -2);
   lua_rawset(L, LUA_REGISTRYINDEX);
 }
-constexpr const char* kMetaProxiesKey = "setd.metaproxies";  // protected metatable -> proxy
 
 Engine& engine_of(lua_State* L) {
   reg_get(L, kEngineKey);

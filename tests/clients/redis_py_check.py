@@ -192,11 +192,10 @@ errs = sc.info("errorstats")
 # (redis-py 4 leaves errorstats values unparsed: "count=2".)
 check(str(errs.get("errorstat_NOSCRIPT")) in ("count=2", "{'count': 2}"), f"NOSCRIPT {errs}")
 stats = sc.info("commandstats")
-# (Not failed_calls: setd counts 4 where Redis counts 2: after the
-# connection's NOSCRIPT, every EVALSHA whose script ran a command counts as
-# failed, the dispatcher's failed-call mark being overwritten by the nested
-# call() of the script's own client.)
+# The two NOSCRIPT replies are the only failed EVALSHA calls (a nested
+# redis.call must not move the caller's failed-call mark).
 check(stats["cmdstat_evalsha"]["calls"] == 7, f"evalsha stats {stats['cmdstat_evalsha']}")
+check(stats["cmdstat_evalsha"]["failed_calls"] == 2, f"evalsha failed {stats['cmdstat_evalsha']}")
 # EVAL (the body itself) and a script in a MULTI/EXEC pipeline after a flush:
 # the pipeline checks SCRIPT EXISTS and loads it before EXEC.
 check(sc.eval(CHECK_AND_ADD, 1, "py:seen", "c") == 1, "eval check-and-add")

@@ -749,18 +749,44 @@ TEST(SentinelClientKill, AsRedis) {
   EXPECT_EQ(self.closed(), std::make_pair(true, true));
 }
 
-// SCRIPT KILL: Sentinel sends it when a master answers PING with -BUSY (a
-// script running too long). setd has no scripting yet, so it never answers
-// BUSY and Sentinel never sends this; it answers an unknown command.
-// Scripting (issue 14) will bring Redis's NOTBUSY reply.
-TEST(SentinelScriptKill, SetdHasNoScriptingYet) {
+// SCRIPT KILL: Sentinel sends it when a master it finds subjectively down
+// answers its PING with -BUSY (a script running past busy-reply-threshold).
+// On both kinds of master the looping script ends with Sentinel's kill,
+// and the master serves again without a failover.
+TEST(SentinelScriptKill, SentinelKillsABusyScript) {
   if (!redis_server_installed()) GTEST_SKIP() << "redis-server not installed";
   Differential d(14);
   EXPECT_EQ(shape(d.redis().call({"SCRIPT", "KILL"})),
             "-NOTBUSY No scripts in execution right now.");
   EXPECT_EQ(shape(d.setd().call({"SCRIPT", "KILL"})),
-            "-ERR unknown command 'SCRIPT', with args beginning with: 'KILL' ");
-  EXPECT_EQ(shape(d.setd().call({"PING"})), "+PONG");
+            "-NOTBUSY No scripts in execution right now.");
+  for (const int port : {d.setd_server().port(), d.redis_server().port()}) {
+    SCOPED_TRACE(port == d.setd_server().port() ? "setd" : "redis");
+    Client admin(port, 5000);
+    ASSERT_EQ(shape(admin.call({"CONFIG", "SET", "busy-reply-threshold", "100"})), "+OK");
+    SentinelOptions o;
+    o.quorum = 1;
+    o.down_after_ms = 1000;
+    SentinelProcess sentinel(port, o);
+    // Sentinel watches the master (its first INFO) before the script starts.
+    ASSERT_TRUE(wait_until(
+        [&] {
+          return field(flat_map(sentinel.client().call({"SENTINEL", "MASTER", "mymaster"})),
+                       "role-reported") == "master";
+        },
+        10000));
+    Client runner(port, 30000);
+    const auto start = std::chrono::steady_clock::now();
+    const RespValue r = runner.call({"EVAL", "while true do end", "0"});
+    const auto waited = std::chrono::steady_clock::now() - start;
+    ASSERT_TRUE(r.is_error()) << r.to_string();
+    EXPECT_NE(r.str.find("Script killed by user with SCRIPT KILL..."), std::string::npos) << r.str;
+    EXPECT_LT(waited, std::chrono::seconds(20));
+    EXPECT_EQ(shape(admin.call({"PING"})), "+PONG");
+    // It was Sentinel's doing: it had found the master down.
+    EXPECT_NE(sentinel.log().find("+sdown master mymaster"), std::string::npos)
+        << sentinel.log_tail();
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Kinds, SentinelCommands,

@@ -49,8 +49,8 @@ class ScriptEngine : public ::testing::Test {
 };
 
 TEST_F(ScriptEngine, EffectsPropagateAsOneTransactionAndTheEvalNever) {
-  EXPECT_EQ(after({"EVAL", "redis.call('sadd', KEYS[1], 'a'); redis.call('set', 'k', ARGV[1])",
-                   "1", "s", "v"}),
+  EXPECT_EQ(after({"EVAL", "redis.call('sadd', KEYS[1], 'a'); redis.call('set', 'k', ARGV[1])", "1",
+                   "s", "v"}),
             (V{"0: MULTI", "0: sadd s a", "0: set k v", "0: EXEC"}));
   // One effect: no MULTI/EXEC around it.
   EXPECT_EQ(after({"EVAL", "return redis.call('sadd', 's', 'b')", "0"}), (V{"0: sadd s b"}));
@@ -85,8 +85,7 @@ TEST_F(ScriptEngine, EvalInsideMultiPropagatesInsideTheTransaction) {
   r.run({"SET", "a", "1"});
   r.run({"EVAL", "redis.call('sadd', 's', 'x'); redis.call('sadd', 's', 'y')", "0"});
   r.run({"EXEC"});
-  EXPECT_EQ(sink.take(),
-            (V{"0: MULTI", "0: SET a 1", "0: sadd s x", "0: sadd s y", "0: EXEC"}));
+  EXPECT_EQ(sink.take(), (V{"0: MULTI", "0: SET a 1", "0: sadd s x", "0: sadd s y", "0: EXEC"}));
 }
 
 TEST_F(ScriptEngine, KeyspaceNotificationsAndSetEventsFireForScriptCommands) {
@@ -97,10 +96,12 @@ TEST_F(ScriptEngine, KeyspaceNotificationsAndSetEventsFireForScriptCommands) {
   eval("redis.call('sadd', 'tags', 'a', 'b')");
   const auto msgs = r.drain(sub);
   ASSERT_EQ(msgs.size(), 1u);
-  EXPECT_EQ(S(msgs[0]), S(proto::RespValue{proto::RespValue::Kind::kArray, "", 0,
-                                            {{proto::RespValue::Kind::kBulk, "message"},
-                                             {proto::RespValue::Kind::kBulk, "__keyevent@0__:sadd"},
-                                             {proto::RespValue::Kind::kBulk, "tags"}}}));
+  EXPECT_EQ(S(msgs[0]), S(proto::RespValue{proto::RespValue::Kind::kArray,
+                                           "",
+                                           0,
+                                           {{proto::RespValue::Kind::kBulk, "message"},
+                                            {proto::RespValue::Kind::kBulk, "__keyevent@0__:sadd"},
+                                            {proto::RespValue::Kind::kBulk, "tags"}}}));
 }
 
 TEST_F(ScriptEngine, WriteCommandsInReadOnlyScriptsAreRefused) {
@@ -127,7 +128,8 @@ TEST_F(ScriptEngine, TheLuaHeapIsBoundedByScriptMemoryLimit) {
   // Without the bound the same script runs (smaller, to stay quick).
   r.run({"CONFIG", "SET", "script-memory-limit", "0"});
   EXPECT_EQ(S(eval("local t = {} for i = 1, 100000 do t[i] = string.rep('x', 100) .. i end "
-                   "return #t")), "(integer) 100000");
+                   "return #t")),
+            "(integer) 100000");
 }
 
 TEST_F(ScriptEngine, ScriptsAreCachedUntilFlushed) {
@@ -156,7 +158,8 @@ TEST_F(ScriptEngine, GlobalsDoNotLeakBetweenScripts) {
   EXPECT_TRUE(eval("loadstring('y = 2')()").is_error());
   EXPECT_TRUE(eval("return y").is_error());
   // pairs / next see through the read-only tables.
-  EXPECT_EQ(S(eval("local n = 0 for k in pairs(math) do n = n + 1 end return n > 10")), "(integer) 1");
+  EXPECT_EQ(S(eval("local n = 0 for k in pairs(math) do n = n + 1 end return n > 10")),
+            "(integer) 1");
   EXPECT_EQ(S(eval("return type(rawget(string, 'rep'))")), "\"function\"");
 }
 
@@ -203,6 +206,19 @@ TEST_F(ScriptEngine, ALibraryThatFailsLeavesNothingBehind) {
   EXPECT_EQ(r.run({"FCALL", "g", "0"}).str, "ERR Function not found");
 }
 
+// A script's own commands run through call() for the engine's client: they
+// must not move the calling command's failed-call mark (an EVALSHA after an
+// earlier error on the connection is not failed).
+TEST_F(ScriptEngine, CommandsOfAScriptDoNotMakeTheEvalFail) {
+  r.run({"EVALSHA", std::string(40, 'a'), "0"});  // NOSCRIPT: one failed call
+  const auto sha = r.run({"SCRIPT", "LOAD", "return redis.call('sadd', 's', ARGV[1])"}).str;
+  for (const char* m : {"a", "b", "a"}) r.run({"EVALSHA", sha, "0", m});
+  const auto info = r.run({"INFO", "commandstats"}).str;
+  EXPECT_NE(info.find("cmdstat_evalsha:calls=4,"), std::string::npos) << info;
+  EXPECT_NE(info.find("rejected_calls=0,failed_calls=1"), std::string::npos) << info;
+  EXPECT_NE(info.find("cmdstat_sadd:calls=3,"), std::string::npos) << info;
+}
+
 TEST(ScriptShebang, FlagsAndErrors) {
   uint32_t flags = 0;
   size_t len = 0;
@@ -217,7 +233,8 @@ TEST(ScriptShebang, FlagsAndErrors) {
   EXPECT_EQ(script::parse_shebang("#!lua flags=\nreturn 1", flags, len), "");
   EXPECT_EQ(flags, 0u);
   EXPECT_EQ(script::parse_shebang("#!lua", flags, len), "Invalid script shebang");
-  EXPECT_EQ(script::parse_shebang("#!js\n", flags, len), "Unexpected engine in script shebang: #!js");
+  EXPECT_EQ(script::parse_shebang("#!js\n", flags, len),
+            "Unexpected engine in script shebang: #!js");
   EXPECT_EQ(script::parse_shebang("#!lua flags=bogus\n", flags, len),
             "Unexpected flag in script shebang: bogus");
   EXPECT_EQ(script::parse_shebang("#!lua x=1\n", flags, len), "Unknown lua shebang option: x=1");

@@ -74,8 +74,8 @@ class Dispatcher final : public server::CommandExecutor {
   // queueing, but stats are kept. client.last_cmd is left alone (dispatch()
   // sets it, so that during and after EXEC it reads "exec", as in Redis).
   // `targets` masks where its effects go (a script's redis.set_repl).
-  void call(server::Client& client, const CommandSpec& spec,
-            std::span<const std::string_view> args, uint8_t targets = server::kToAll);
+  void call(server::Client& client, const CommandSpec& spec, std::span<const std::string_view> args,
+            uint8_t targets = server::kToAll);
 
   // Resolves args to a spec, writing the error reply if that fails.
   const CommandSpec* resolve(server::Client& client, std::span<const std::string_view> args);
@@ -114,8 +114,11 @@ class Dispatcher final : public server::CommandExecutor {
   uint64_t accounted_errors_ = 0;
   // The client's error count when the latest call() started or ended: a
   // command failed if it wrote an error after that (Redis's prev_err_count,
-  // so EXEC fails only for errors after the last command it ran).
+  // so EXEC fails only for errors after the last command it ran). It is
+  // `failed_client_`'s count: a nested call() for another client (a
+  // script's redis.call) leaves the outer command's mark as it was.
   uint64_t failed_mark_ = 0;
+  const server::Client* failed_client_ = nullptr;
   int call_depth_ = 0;                 // call() nesting: EXEC runs its commands through call()
   std::vector<size_t> key_positions_;  // scratch for extract_keys()
   std::vector<size_t> key_specs_;      // scratch for extract_keys()
