@@ -312,6 +312,13 @@ size_t Connection::process(std::string_view buf) {
       paused_ = true;  // resume() runs the rest once the output drained
       break;
     }
+    // Our master's stream waits while a script runs (and lets others in
+    // past busy-reply-threshold): it is applied after the script, as Redis
+    // accumulates it then (the script's end resumes us: unblock()).
+    if (c.repl_role == server::ReplRole::kMaster && server_.state().script_running()) {
+      paused_ = true;
+      break;
+    }
     size_t consumed = 0;
     // The previous request may have been AUTH: limits follow the client.
     parser_.set_unauthenticated(server_.state().auth_required(c));

@@ -72,10 +72,16 @@ void Server::connect(const std::string& host, int port, int64_t timeout_ms,
 void Server::post(std::function<void()> fn) { asio::post(io_, std::move(fn)); }
 
 void Server::process_events_while_blocked() {
+  // The connection whose command runs long may be in the middle of
+  // requests read into the shared buffer: the others read into a buffer of
+  // their own meanwhile, so its pipelined bytes stay as they are.
+  std::vector<char> outer;
+  outer.swap(shared_in_);
   // Nested polls are supported by Asio's scheduler (on the loop's own
   // thread). A few rounds, as Redis's processEventsWhileBlocked.
   for (int i = 0; i < 4 && !io_.stopped(); ++i)
     if (io_.poll() == 0) break;
+  shared_in_.swap(outer);
 }
 
 void Server::post_after(int64_t us, std::function<void()> fn) {

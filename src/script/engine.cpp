@@ -384,6 +384,10 @@ void Engine::run(cmd::Context& ctx, lua_State* L, std::string_view name, uint32_
   }
   if (run.timed_out) {
     ctx.client.protected_from_close = false;
+    // Our master's stream, held back while the script ran, goes on.
+    for (const auto& [id, c] : state_.clients())
+      if (c->repl_role == server::ReplRole::kMaster && c->transport != nullptr)
+        c->transport->unblock();
     spdlog::warn("Slow script finished after {} ms: {}",
                  (base::monotonic_us() - run.start_us) / 1000, run.name);
   }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "differential.hpp"
+#include "replication.hpp"
 #include "server_process.hpp"
 
 namespace setd::testing {
@@ -386,6 +387,72 @@ TEST(ScriptingBusy, ClientThatDisconnectsWhileItsScriptRuns) {
       },
       {kBusyEval, kBusyEval, kOk, kPong, "connected_clients:1", kBusyEval, kBusyEval, kOk, kPong,
        "connected_clients:1", kBusyEval, kUnkillable, "<none>", "exited 0"});
+}
+
+// Requests pipelined after a long script, in the same read, survive while
+// other clients' requests are read during the script (setd reads most
+// requests into one buffer shared by every connection).
+TEST(ScriptingBusy, RequestsPipelinedAfterTheScriptSurvive) {
+  check_scenario(
+      [](ServerProcess& s) {
+        Transcript t;
+        Client runner(s.port()), probe(s.port()), chatty(s.port());
+        connected(probe);
+        connected(chatty);
+        runner.send_raw(Client::encode({"EVAL", std::string(kLoop), "0"}) +
+                        Client::encode({"PING"}) + Client::encode({"SADD", "s", "a"}) +
+                        Client::encode({"ECHO", std::string(300, 'r')}));
+        std::this_thread::sleep_for(30ms);
+        t.push_back(wait_busy(probe));
+        // Pipelines of other bytes, read (and answered -BUSY) meanwhile.
+        for (int i = 0; i < 20; ++i) {
+          std::string burst;
+          for (int j = 0; j < 50; ++j) burst += Client::encode({"ECHO", std::string(200, 'x')});
+          chatty.send_raw(burst);
+          for (int j = 0; j < 50; ++j) {
+            const std::string r = next_raw(chatty);
+            if (r != kBusyEval) t.push_back("chatty got " + r);
+          }
+        }
+        t.push_back(raw(probe, {"SCRIPT", "KILL"}));
+        t.push_back(next_raw(runner));
+        t.push_back(next_raw(runner));
+        t.push_back(next_raw(runner));
+        t.push_back(next_raw(runner));
+        return t;
+      },
+      {kBusyEval, kOk, killed_text(kLoopSha, "@user_script:1"), "+PONG\r\n", ":1\r\n",
+       "$300\r\n" + std::string(300, 'r') + "\r\n"});
+}
+
+// A replica that runs a long read-only script holds its master's stream
+// back until the script ends (Redis accumulates it meanwhile): the script
+// reads the same value throughout, and the write lands afterwards.
+TEST(ScriptingBusy, ReplicaAppliesItsMastersStreamAfterTheScript) {
+  for (const NodeKind kind : {NodeKind::kSetd, NodeKind::kRedis}) {
+    if (kind == NodeKind::kRedis && !redis_server_installed()) continue;
+    SCOPED_TRACE(kind_name(kind));
+    Node master(kind, {{"repl-diskless-sync-delay", "0"}});
+    Node replica(kind, {{"busy-reply-threshold", "100"}});
+    ASSERT_TRUE(replicaof(replica, master));
+    ASSERT_TRUE(wait_synced(master, replica));
+    master.call({"SET", "k", "1"});
+    ASSERT_TRUE(wait_until([&] { return replica.call({"GET", "k"}).str == "1"; }, 5000));
+    auto runner = replica.connect(10000);
+    // Reads k, spins for 700 ms (by the server's clock), reads k again.
+    runner->send({"EVAL_RO",
+                  "local a = redis.call('get', KEYS[1]) "
+                  "local t = redis.call('time') local t0 = t[1] * 1000 + t[2] / 1000 "
+                  "repeat t = redis.call('time') until t[1] * 1000 + t[2] / 1000 - t0 > 700 "
+                  "return {a, redis.call('get', KEYS[1])}",
+                  "1", "k"});
+    std::this_thread::sleep_for(250ms);
+    master.call({"SET", "k", "2"});
+    const auto r = runner->read();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->to_string(), "[\"1\", \"1\"]");
+    EXPECT_TRUE(wait_until([&] { return replica.call({"GET", "k"}).str == "2"; }, 5000));
+  }
 }
 
 }  // namespace
