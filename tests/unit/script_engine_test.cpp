@@ -93,7 +93,16 @@ TEST_F(ScriptEngine, KeyspaceNotificationsAndSetEventsFireForScriptCommands) {
   auto& sub = r.new_client();
   r.run_as(sub, {"SUBSCRIBE", "__keyevent@0__:sadd"});
   r.drain(sub);
+  auto& events = r.new_client();
+  r.run_as(events, {"SUBSCRIBE", "set.added"});
+  r.drain(events);
   eval("redis.call('sadd', 'tags', 'a', 'b')");
+  const auto added = r.drain(events);
+  ASSERT_EQ(added.size(), 1u);
+  ASSERT_EQ(added[0].elements.size(), 3u);
+  EXPECT_EQ(added[0].elements[2].str,
+            "{\"event\":\"set.added\",\"db\":0,\"key\":\"tags\",\"new_members_count\":2,"
+            "\"total_cardinality\":2}");
   const auto msgs = r.drain(sub);
   ASSERT_EQ(msgs.size(), 1u);
   EXPECT_EQ(S(msgs[0]), S(proto::RespValue{proto::RespValue::Kind::kArray,
