@@ -1168,31 +1168,46 @@ DecodeResult decode_rdb(Source& src, RdbVisitor& visitor, const DecodeOptions& o
   return res;
 }
 
+namespace {
+
+// DUMP-style payloads end with <RDB version: 2 bytes LE> <CRC-64 of
+// everything before: 8 bytes LE> (Redis's createDumpPayload).
+void append_footer(std::string& out, RdbEncoder& enc) {
+  out.push_back(static_cast<char>(rdb::kVersion & 0xff));
+  out.push_back(static_cast<char>((rdb::kVersion >> 8) & 0xff));
+  enc.u64_le(crc64(0, out));
+}
+
+// Redis's verifyDumpPayload: the body before the footer, or nullopt when the
+// footer is missing, names a newer RDB version or (if checked) its CRC-64
+// does not match.
+std::optional<std::string_view> payload_body(std::string_view payload, bool verify_checksum) {
+  if (payload.size() < 10) return std::nullopt;
+  const auto* footer = reinterpret_cast<const unsigned char*>(payload.data() + payload.size() - 10);
+  if (load_le(footer, 2) > static_cast<uint64_t>(rdb::kMaxReadVersion)) return std::nullopt;
+  if (verify_checksum && crc64(0, payload.data(), payload.size() - 8) != load_le(footer + 2, 8))
+    return std::nullopt;
+  return payload.substr(0, payload.size() - 10);
+}
+
+}  // namespace
+
 std::string dump_payload(db::ValueView v, bool compress) {
   std::string out;
   RdbEncoder enc(&out, EncodeOptions{.compress = compress});
   enc.typed_value(v);
-  out.push_back(static_cast<char>(rdb::kVersion & 0xff));
-  out.push_back(static_cast<char>((rdb::kVersion >> 8) & 0xff));
-  enc.u64_le(crc64(0, out));
+  append_footer(out, enc);
   return out;
 }
 
 RestoreResult restore_payload(std::string_view payload, const DecodeOptions& opts) {
   RestoreResult r;
-  // verifyDumpPayload: <body> <version: 2 bytes LE> <CRC-64 of the rest: 8 bytes LE>.
-  if (payload.size() < 10) {
+  const auto body = payload_body(payload, opts.verify_checksum);
+  if (!body) {
     r.error = kBadFooter;
     return r;
   }
-  const auto* footer = reinterpret_cast<const unsigned char*>(payload.data() + payload.size() - 10);
-  if (load_le(footer, 2) > static_cast<uint64_t>(rdb::kMaxReadVersion) ||
-      (opts.verify_checksum &&
-       crc64(0, payload.data(), payload.size() - 8) != load_le(footer + 2, 8))) {
-    r.error = kBadFooter;
-    return r;
-  }
-  StringSource src(payload.substr(0, payload.size() - 10));
+  StringSource src(*body);
   Decoder d(src, opts, nullptr);
   try {
     const uint8_t type = d.reader().u8();
@@ -1228,25 +1243,18 @@ std::string functions_payload(const std::vector<std::string>& codes, bool compre
     enc.type(rdb::kOpFunction2);
     enc.string(code);
   }
-  out.push_back(static_cast<char>(rdb::kVersion & 0xff));
-  out.push_back(static_cast<char>((rdb::kVersion >> 8) & 0xff));
-  enc.u64_le(crc64(0, out));
+  append_footer(out, enc);
   return out;
 }
 
 FunctionsPayload decode_functions_payload(std::string_view payload, bool verify_checksum) {
   FunctionsPayload r;
-  if (payload.size() < 10) {
+  const auto body = payload_body(payload, verify_checksum);
+  if (!body) {
     r.error = kBadFooter;
     return r;
   }
-  const auto* footer = reinterpret_cast<const unsigned char*>(payload.data() + payload.size() - 10);
-  if (load_le(footer, 2) > static_cast<uint64_t>(rdb::kMaxReadVersion) ||
-      (verify_checksum && crc64(0, payload.data(), payload.size() - 8) != load_le(footer + 2, 8))) {
-    r.error = kBadFooter;
-    return r;
-  }
-  StringSource src(payload.substr(0, payload.size() - 10));
+  StringSource src(*body);
   DecodeOptions opts;
   Decoder d(src, opts, nullptr);
   try {

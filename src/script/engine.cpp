@@ -8,6 +8,7 @@
 
 #include "setd/base/clock.hpp"
 #include "setd/base/split_args.hpp"
+#include "setd/base/strconv.hpp"
 #include "setd/cmd/util.hpp"
 #include "setd/script/functions.hpp"
 #include "setd/script/sandbox.hpp"
@@ -65,12 +66,7 @@ void push_array(lua_State* L, std::span<const std::string_view> items) {
   }
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  return out;
-}
+std::string lower(std::string_view s) { return base::to_lower_ascii(s); }
 
 }  // namespace
 

@@ -17,12 +17,7 @@ namespace {
 
 constexpr int64_t kLoadTimeoutMs = 500;  // Redis's LOAD_TIMEOUT_MS
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  return out;
-}
+std::string lower(std::string_view s) { return base::to_lower_ascii(s); }
 
 bool valid_name(std::string_view name) {
   if (name.empty()) return false;

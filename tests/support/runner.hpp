@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -100,6 +101,23 @@ class Runner {
   std::unique_ptr<script::Engine> scripts_;  // EVAL, FUNCTION
   server::Client* client_;
   std::vector<RespValue> pending_pushes_;
+};
+
+// A propagation sink that records what call() hands on (AOF, replicas) as
+// "<db>: ARG ARG ...", for propagation tests.
+class PropagationCapture : public server::PropagationSink {
+ public:
+  void feed(int db, std::span<const std::string> args) override {
+    std::string line = std::to_string(db) + ":";
+    for (const auto& a : args) line += " " + a;
+    lines.push_back(line);
+  }
+  std::vector<std::string> take() {
+    std::vector<std::string> out;
+    out.swap(lines);
+    return out;
+  }
+  std::vector<std::string> lines;
 };
 
 // Shorthands for assertions.

@@ -1,9 +1,9 @@
-#include "setd/base/byte_buffer.hpp"
-
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <string>
+
+#include "setd/base/byte_buffer.hpp"
 
 namespace setd::base {
 namespace {

@@ -12,20 +12,7 @@
 namespace setd::testing {
 namespace {
 
-class Capture : public server::PropagationSink {
- public:
-  void feed(int db, std::span<const std::string> args) override {
-    std::string line = std::to_string(db) + ":";
-    for (const auto& a : args) line += " " + a;
-    lines.push_back(line);
-  }
-  std::vector<std::string> take() {
-    std::vector<std::string> out;
-    out.swap(lines);
-    return out;
-  }
-  std::vector<std::string> lines;
-};
+using Capture = PropagationCapture;
 
 class Propagation : public ::testing::Test {
  protected:

@@ -284,7 +284,8 @@ TEST_F(SnapshotTest, BigSetsChangedMidSnapshotAreSavedAsTheyWere) {
       ds::SetObject s;
       for (int i = 0; i < 3000 + k * 100; ++i)
         s.add("m" + std::to_string(i), ds::SetLimits::redis70());
-      dbs[static_cast<size_t>(k % 3)]->add("big" + std::to_string(k), db::Object::set(std::move(s)));
+      dbs[static_cast<size_t>(k % 3)]->add("big" + std::to_string(k),
+                                           db::Object::set(std::move(s)));
       if (k % 4 == 0)
         dbs[static_cast<size_t>(k % 3)]->set_expire("big" + std::to_string(k), 4e12 + k);
     }
