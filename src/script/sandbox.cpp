@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -205,6 +206,100 @@ int error_handler(lua_State* L) {
     lua_setfield(L, 1, "line");
   }
   return 1;
+}
+
+// --- Loading chunks: text only ----------------------------------------------
+
+// Lua 5.1's luaO_chunkid for a chunk name (LUA_IDSIZE 60): "=name" as is,
+// "@file" as the file, anything else as [string "first line..."].
+std::string chunk_id(const char* source) {
+  constexpr size_t kIdSize = 60;
+  std::string out;
+  if (*source == '=') {
+    out.assign(source + 1, std::min(std::strlen(source + 1), kIdSize - 1));
+  } else if (*source == '@') {
+    const size_t len = std::strlen(source + 1);
+    const size_t room = kIdSize - 4;  // sizeof(" '...' ")
+    if (len > room)
+      out = "..." + std::string(source + 1 + len - room);
+    else
+      out = source + 1;
+  } else {
+    size_t len = std::strcspn(source, "\n\r");
+    const size_t room = kIdSize - 16;  // sizeof(" [string \"...\"] ")
+    if (len > room) len = room;
+    out = "[string \"";
+    if (source[len] != '\0') {
+      out.append(source, len);
+      out += "...";
+    } else {
+      out += source;
+    }
+    out += "\"]";
+  }
+  return out;
+}
+
+// Loads `code` as Lua text: a precompiled (binary) chunk is refused with the
+// error the text parser gives for its first byte, as redis-server's Lua does
+// (bytecode can break the sandbox). Pushes the function, or nil and the error.
+int load_text(lua_State* L, std::string_view code, const char* chunkname) {
+  if (!code.empty() && code[0] == '\033') {
+    lua_pushnil(L);
+    const std::string msg = chunk_id(chunkname) + ":1: unexpected symbol near 'char(27)'";
+    lua_pushlstring(L, msg.data(), msg.size());
+    return 2;
+  }
+  if (luaL_loadbuffer(L, code.data(), code.size(), chunkname) == 0) return 1;
+  lua_pushnil(L);
+  lua_insert(L, -2);
+  return 2;
+}
+
+int sandbox_loadstring(lua_State* L) {
+  size_t len = 0;
+  const char* s = luaL_checklstring(L, 1, &len);
+  const char* name = luaL_optstring(L, 2, s);
+  return load_text(L, std::string_view(s, len), name);
+}
+
+int sandbox_load(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  const char* name = luaL_optstring(L, 2, "=(load)");
+  std::string code;
+  for (;;) {
+    lua_pushvalue(L, 1);
+    lua_call(L, 0, 1);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      break;
+    }
+    if (!lua_isstring(L, -1)) {
+      lua_pop(L, 1);
+      lua_pushnil(L);
+      lua_pushstring(L, "reader function must return a string");
+      return 2;
+    }
+    size_t len = 0;
+    const char* piece = lua_tolstring(L, -1, &len);
+    if (len == 0) {
+      lua_pop(L, 1);
+      break;
+    }
+    code.append(piece, len);
+    lua_pop(L, 1);
+    // The pieces count against the Lua heap's bound (a reader that never
+    // ends would otherwise grow this buffer without limit).
+    void* ud = nullptr;
+    lua_getallocf(L, &ud);
+    const auto* heap = static_cast<const LuaHeap*>(ud);
+    if (heap->enforce && heap->limit != 0 && heap->used + code.size() > heap->limit) {
+      lua_pushnil(L);
+      lua_pushstring(L, "not enough memory");
+      return 2;
+    }
+  }
+  return load_text(L, code, name);
 }
 
 // Redis's pcall: a redis.call error (a table with an `err` text) comes back
@@ -507,6 +602,10 @@ lua_State* new_sandbox(Engine& engine, LuaHeap& heap) {
   // Base functions that must see through (or refuse) the proxies.
   lua_pushcfunction(L, sandbox_pcall);
   lua_setglobal(L, "pcall");
+  lua_pushcfunction(L, sandbox_loadstring);
+  lua_setglobal(L, "loadstring");
+  lua_pushcfunction(L, sandbox_load);
+  lua_setglobal(L, "load");
   lua_pushcfunction(L, sandbox_rawset);
   lua_setglobal(L, "rawset");
   lua_pushcfunction(L, sandbox_rawget);

@@ -273,10 +273,20 @@ TEST(ScriptingDifferential, SandboxAndLibraries) {
           "ARGV[1] = 'x'; return ARGV[1]", "return type(KEYS)",
           "return {type(KEYS), #KEYS, type(ARGV), #ARGV}",
           "local f = loadstring('return 1 + 1'); return f()", "return loadstring('x x')",
-          "return _VERSION", "return type(gcinfo)", "return type(newproxy)",
-          "return type(collectgarbage)", "return type(__redis__err__handler)",
-          "return type(unpack)", "return select('#', unpack({1, 2, 3}))", "return type(module)",
-          "return type(xpcall)",
+          // Precompiled chunks are parsed as text (and fail), never run.
+          "local f, e = loadstring(string.dump(function() return 1 end)) "
+          "return {tostring(f), tostring(e)}",
+          "local f, e = loadstring(string.dump(function() return 1 end), '=named') "
+          "return {tostring(f), tostring(e)}",
+          "local s = string.dump(function() return 1 end) local i = 0 local f, e = "
+          "load(function() i = i + 1 if i == 1 then return s end end) "
+          "return {tostring(f), tostring(e)}",
+          "local t = {'return ', '4'} local i = 0 "
+          "return load(function() i = i + 1 return t[i] end)()",
+          "local f, e = loadstring('return +') return {tostring(f), e}", "return _VERSION",
+          "return type(gcinfo)", "return type(newproxy)", "return type(collectgarbage)",
+          "return type(__redis__err__handler)", "return type(unpack)",
+          "return select('#', unpack({1, 2, 3}))", "return type(module)", "return type(xpcall)",
           "return xpcall(function() error('in x') end, function(e) return 'handled: ' .. e end)",
           // Libraries present.
           "return {type(cjson), type(bit), type(struct), type(cmsgpack), type(string), "
