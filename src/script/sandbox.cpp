@@ -29,7 +29,7 @@ struct RegistryTag {
   char unused;
 };
 const RegistryTag kEngineKey{}, kGlobalsKey{}, kProxiesKey{}, kHandlerKey{}, kToStringKey{},
-    kGlobalsMtKey{}, kLoadApiKey{}, kMetaProxiesKey{};
+    kGlobalsMtKey{}, kLoadApiKey{}, kMetaProxiesKey{}, kChunkNamesKey{};
 
 // Pushes registry[key].
 void reg_get(lua_State* L, const RegistryTag& key) {
@@ -265,7 +265,14 @@ int sandbox_loadstring(lua_State* L) {
 
 int sandbox_load(lua_State* L) {
   luaL_checktype(L, 1, LUA_TFUNCTION);
-  const char* name = luaL_optstring(L, 2, "=(load)");
+  // The chunk name stays on the stack while the parser runs (Lua 5.1's
+  // parser does not anchor the name it is given: a collection during the
+  // parse could free it).
+  if (lua_isnoneornil(L, 2)) {
+    lua_settop(L, 1);
+    lua_pushstring(L, "=(load)");
+  }
+  const char* name = luaL_checkstring(L, 2);
   std::string code;
   for (;;) {
     lua_pushvalue(L, 1);
@@ -300,6 +307,79 @@ int sandbox_load(lua_State* L) {
     }
   }
   return load_text(L, code, name);
+}
+
+// --- Hardened library functions -------------------------------------------
+
+// LuaBitOp's argument conversion: the number's low 32 bits after rounding.
+uint32_t bit_arg(lua_State* L, int idx) {
+  union {
+    lua_Number n;
+    uint64_t b;
+  } u;
+  u.n = luaL_checknumber(L, idx) + 6755399441055744.0;  // 2^52 + 2^51
+  return static_cast<uint32_t>(u.b);
+}
+
+// bit.tohex(x [, n]): LuaBitOp's, with Redis's fix for n = INT32_MIN
+// (Debian's copy negates it and writes out of its buffer).
+int bit_tohex(lua_State* L) {
+  uint32_t b = bit_arg(L, 1);
+  int32_t n = lua_isnone(L, 2) ? 8 : static_cast<int32_t>(bit_arg(L, 2));
+  const char* digits = "0123456789abcdef";
+  if (n < 0) {
+    n = n == INT32_MIN ? INT32_MAX : -n;
+    digits = "0123456789ABCDEF";
+  }
+  if (n > 8) n = 8;
+  char buf[8];
+  for (int i = n - 1; i >= 0; --i) {
+    buf[i] = digits[b & 15];
+    b >>= 4;
+  }
+  lua_pushlstring(L, buf, static_cast<size_t>(n));
+  return 1;
+}
+
+// The longest string cjson.encode is given: lua-cjson 2.1.0 sizes its
+// escaping buffer as an int (6 bytes per input byte), which overflows past
+// this (Redis's CVE-2022-24834 fix; Debian's copy may lack it).
+constexpr size_t kCjsonMaxString = static_cast<size_t>(INT32_MAX) / 6 - 64;
+
+// True if `idx` (a value cjson would encode) holds a string longer than
+// kCjsonMaxString, looking `depth` levels into tables.
+bool cjson_too_long(lua_State* L, int idx, int depth) {
+  const int t = lua_type(L, idx);
+  if (t == LUA_TSTRING) return lua_objlen(L, idx) > kCjsonMaxString;
+  if (t != LUA_TTABLE || depth > 1000 || !lua_checkstack(L, 3)) return false;
+  const int abs = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
+  lua_pushnil(L);
+  while (lua_next(L, abs)) {
+    if (cjson_too_long(L, -1, depth + 1) || cjson_too_long(L, -2, depth + 1)) {
+      lua_pop(L, 2);
+      return true;
+    }
+    lua_pop(L, 1);
+  }
+  return false;
+}
+
+int cjson_encode_guarded(lua_State* L) {
+  luaL_argcheck(L, lua_gettop(L) == 1, 1, "expected 1 argument");
+  if (cjson_too_long(L, 1, 0)) return luaL_error(L, "Cannot serialise, string too long");
+  lua_pushvalue(L, lua_upvalueindex(1));  // lua-cjson's encode
+  lua_insert(L, 1);
+  if (lua_pcall(L, 1, 1, 0) != 0) {
+    // Its errors name the script's line, as when the script calls it
+    // directly (raised from here, one call deeper, they would not).
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      luaL_where(L, 1);
+      lua_insert(L, -2);
+      lua_concat(L, 2);
+    }
+    return lua_error(L);
+  }
+  return 1;
 }
 
 // Redis's pcall: a redis.call error (a table with an `err` text) comes back
@@ -587,6 +667,23 @@ lua_State* new_sandbox(Engine& engine, LuaHeap& heap) {
   open_lib(L, "struct", open_struct);
   open_lib(L, "cmsgpack", open_cmsgpack);
   open_lib(L, "bit", luaopen_bit);
+  lua_getglobal(L, "bit");
+  lua_pushcfunction(L, bit_tohex);
+  lua_setfield(L, -2, "tohex");
+  lua_pop(L, 1);
+  lua_getglobal(L, "cjson");
+  lua_getfield(L, -1, "encode");
+  lua_pushcclosure(L, cjson_encode_guarded, 1);
+  lua_setfield(L, -2, "encode");
+  lua_pop(L, 1);
+  // The chunk names setd compiles scripts under live as long as the state:
+  // Lua 5.1's parser does not anchor the name it is given.
+  lua_newtable(L);
+  lua_pushstring(L, "@user_script");
+  lua_rawseti(L, -2, 1);
+  lua_pushstring(L, "@user_function");
+  lua_rawseti(L, -2, 2);
+  reg_set(L, kChunkNamesKey);
   // The globals of redis-server 7.0.15: no dofile, loadfile or print, and no
   // getfenv, setfenv or newproxy either (later 7.0 releases removed them).
   for (const char* name : {"dofile", "loadfile", "print", "getfenv", "setfenv", "newproxy"}) {

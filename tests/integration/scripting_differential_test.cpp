@@ -283,10 +283,20 @@ TEST(ScriptingDifferential, SandboxAndLibraries) {
           "return {tostring(f), tostring(e)}",
           "local t = {'return ', '4'} local i = 0 "
           "return load(function() i = i + 1 return t[i] end)()",
-          "local f, e = loadstring('return +') return {tostring(f), e}", "return _VERSION",
-          "return type(gcinfo)", "return type(newproxy)", "return type(collectgarbage)",
-          "return type(__redis__err__handler)", "return type(unpack)",
-          "return select('#', unpack({1, 2, 3}))", "return type(module)", "return type(xpcall)",
+          "local f, e = loadstring('return +') return {tostring(f), e}",
+          // bit.tohex with INT32_MIN digits (Debian's LuaBitOp writes out of
+          // its buffer there; setd has Redis's fix) and cjson.encode's
+          // argument and nesting errors (setd wraps it).
+          "return bit.tohex(65535, -2147483648)",
+          "return {bit.tohex(255), bit.tohex(255, 2), bit.tohex(255, -2), bit.tohex(-1, 12), "
+          "bit.tohex(1, 0), bit.tohex(2^40 + 5)}",
+          "return bit.tohex('x')", "return cjson.encode()", "return cjson.encode(1, 2)",
+          "local t = {} for i = 1, 1000 do t = {t} end return string.len(cjson.encode(t))",
+          "return cjson.encode(function() end)", "return pcall(cjson.encode, {1, function() end})",
+          "return _VERSION", "return type(gcinfo)", "return type(newproxy)",
+          "return type(collectgarbage)", "return type(__redis__err__handler)",
+          "return type(unpack)", "return select('#', unpack({1, 2, 3}))", "return type(module)",
+          "return type(xpcall)",
           "return xpcall(function() error('in x') end, function(e) return 'handled: ' .. e end)",
           // Libraries present.
           "return {type(cjson), type(bit), type(struct), type(cmsgpack), type(string), "
