@@ -382,6 +382,74 @@ int cjson_encode_guarded(lua_State* L) {
   return 1;
 }
 
+// unpack(t [, i [, j]]): Lua 5.1's, with its element count computed without
+// overflow (Debian's copy lets unpack({}, -2^31, 2^31-1) past its stack
+// check and writes out of the stack; Redis fixed its copy).
+int sandbox_unpack(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  const int i = static_cast<int>(luaL_optinteger(L, 2, 1));
+  const int e = lua_isnoneornil(L, 3) ? static_cast<int>(lua_objlen(L, 1))
+                                      : static_cast<int>(luaL_checkinteger(L, 3));
+  if (i > e) return 0;
+  const int64_t n = static_cast<int64_t>(e) - i + 1;
+  if (n >= INT32_MAX || !lua_checkstack(L, static_cast<int>(n)))
+    return luaL_error(L, "too many results to unpack");
+  for (int64_t k = i; k <= e; ++k) lua_rawgeti(L, 1, static_cast<int>(k));
+  return static_cast<int>(n);
+}
+
+// string.find / match / gmatch / gsub: Lua 5.1's pattern matcher recurses
+// once per quantified item or capture of the pattern with no limit (5.2
+// added one), so a long enough pattern overflows the C stack and kills the
+// server (redis-server 7.0 too). Patterns with more than kMaxPatternItems
+// such items are refused ("pattern too complex", 5.2's text); the others
+// run the library's own function, whose errors keep the script's position
+// and the function's name.
+constexpr size_t kMaxPatternItems = 1000;
+
+bool pattern_too_complex(std::string_view p) {
+  size_t items = 0;
+  for (const char c : p)
+    if (c == '?' || c == '*' || c == '+' || c == '-' || c == '(' || c == '%') ++items;
+  return items > kMaxPatternItems;
+}
+
+// Whether an error message already starts with a position ("chunk:12: ").
+bool has_position(std::string_view msg) {
+  const size_t colon = msg.find(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  size_t i = colon + 1;
+  const size_t digits = i;
+  while (i < msg.size() && msg[i] >= '0' && msg[i] <= '9') ++i;
+  return i > digits && i < msg.size() && msg[i] == ':';
+}
+
+int pattern_guard(lua_State* L) {
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    size_t len = 0;
+    const char* p = lua_tolstring(L, 2, &len);
+    if (pattern_too_complex(std::string_view(p, len))) return luaL_error(L, "pattern too complex");
+  }
+  const int n = lua_gettop(L);
+  lua_pushvalue(L, lua_upvalueindex(1));  // the library's function
+  lua_insert(L, 1);
+  if (lua_pcall(L, n, LUA_MULTRET, 0) == 0) return lua_gettop(L);
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    // Raised by the library function itself: called from here, it named
+    // no function ('?') and no position; say what a direct call says.
+    std::string msg = lua_tostring(L, -1);
+    const size_t q = msg.find(" to '?'");
+    if (msg.starts_with("bad argument #") && q != std::string::npos)
+      msg.replace(q, 7, std::string(" to '") + lua_tostring(L, lua_upvalueindex(2)) + "'");
+    if (!has_position(msg)) {
+      luaL_where(L, 1);
+      msg.insert(0, lua_tostring(L, -1));
+    }
+    lua_pushlstring(L, msg.data(), msg.size());
+  }
+  return lua_error(L);
+}
+
 // Redis's pcall: a redis.call error (a table with an `err` text) comes back
 // as its text.
 int sandbox_pcall(lua_State* L) {
@@ -671,6 +739,14 @@ lua_State* new_sandbox(Engine& engine, LuaHeap& heap) {
   lua_pushcfunction(L, bit_tohex);
   lua_setfield(L, -2, "tohex");
   lua_pop(L, 1);
+  lua_getglobal(L, "string");
+  for (const char* fn : {"find", "match", "gmatch", "gsub"}) {
+    lua_getfield(L, -1, fn);
+    lua_pushstring(L, fn);
+    lua_pushcclosure(L, pattern_guard, 2);
+    lua_setfield(L, -2, fn);
+  }
+  lua_pop(L, 1);
   lua_getglobal(L, "cjson");
   lua_getfield(L, -1, "encode");
   lua_pushcclosure(L, cjson_encode_guarded, 1);
@@ -699,6 +775,8 @@ lua_State* new_sandbox(Engine& engine, LuaHeap& heap) {
   // Base functions that must see through (or refuse) the proxies.
   lua_pushcfunction(L, sandbox_pcall);
   lua_setglobal(L, "pcall");
+  lua_pushcfunction(L, sandbox_unpack);
+  lua_setglobal(L, "unpack");
   lua_pushcfunction(L, sandbox_loadstring);
   lua_setglobal(L, "loadstring");
   lua_pushcfunction(L, sandbox_load);

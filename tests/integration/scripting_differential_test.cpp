@@ -293,10 +293,21 @@ TEST(ScriptingDifferential, SandboxAndLibraries) {
           "return bit.tohex('x')", "return cjson.encode()", "return cjson.encode(1, 2)",
           "local t = {} for i = 1, 1000 do t = {t} end return string.len(cjson.encode(t))",
           "return cjson.encode(function() end)", "return pcall(cjson.encode, {1, function() end})",
-          "return _VERSION", "return type(gcinfo)", "return type(newproxy)",
-          "return type(collectgarbage)", "return type(__redis__err__handler)",
-          "return type(unpack)", "return select('#', unpack({1, 2, 3}))", "return type(module)",
-          "return type(xpcall)",
+          // unpack with an element count past 2^31 (Debian's Lua writes out
+          // of the stack), and the pattern functions (setd refuses patterns
+          // deep enough to overflow the C stack; these are not).
+          "return unpack({}, -2147483648, 2147483647)",
+          "return {pcall(unpack, {}, -2147483600, 2147483647)}", "return {unpack({1, 2, 3}, 2, 5)}",
+          "return {unpack({1, 2, 3}, nil, 2)}",
+          "return #string.match(string.rep('a', 900), string.rep('.?', 900))",
+          "return {string.find('hello', 'l+')}", "return string.match('key:123', '(%a+):(%d+)')",
+          "return string.find('a', '%')", "return string.find()", "return ('x'):find('[')",
+          "return string.gsub('abc', '%w', function(c) error('inner') end)",
+          "return string.gsub('abc', '%w', function(c) return redis.call('nosuch') end)",
+          "return pcall(string.find, 'a', '%')", "return _VERSION", "return type(gcinfo)",
+          "return type(newproxy)", "return type(collectgarbage)",
+          "return type(__redis__err__handler)", "return type(unpack)",
+          "return select('#', unpack({1, 2, 3}))", "return type(module)", "return type(xpcall)",
           "return xpcall(function() error('in x') end, function(e) return 'handled: ' .. e end)",
           // Libraries present.
           "return {type(cjson), type(bit), type(struct), type(cmsgpack), type(string), "

@@ -215,6 +215,23 @@ TEST_F(ScriptEngine, CommandsOfAScriptDoNotMakeTheEvalFail) {
   EXPECT_NE(info.find("cmdstat_sadd:calls=3,"), std::string::npos) << info;
 }
 
+// Inputs that crash redis-server 7.0 (or Debian's Lua) get an error here.
+TEST_F(ScriptEngine, HostileLibraryCallsFailCleanly) {
+  const auto deep = eval("return string.match(string.rep('a', 200000), string.rep('.?', 200000))");
+  ASSERT_TRUE(deep.is_error());
+  EXPECT_NE(deep.str.find("pattern too complex"), std::string::npos) << deep.str;
+  const auto unpacked = eval("return unpack({}, -2147483648, 2147483647)");
+  ASSERT_TRUE(unpacked.is_error());
+  EXPECT_NE(unpacked.str.find("too many results to unpack"), std::string::npos);
+  EXPECT_EQ(eval("return bit.tohex(65535, -2147483648)").str, "0000FFFF");
+  const auto bytecode =
+      eval("local f, e = loadstring(string.dump(function() return 1 end)) return {tostring(f), e}");
+  ASSERT_EQ(bytecode.elements.size(), 2u);
+  EXPECT_EQ(bytecode.elements[0].str, "nil");
+  EXPECT_NE(bytecode.elements[1].str.find("unexpected symbol near 'char(27)'"), std::string::npos);
+  EXPECT_EQ(S(eval("return 1")), "(integer) 1");
+}
+
 TEST(ScriptShebang, FlagsAndErrors) {
   uint32_t flags = 0;
   size_t len = 0;
