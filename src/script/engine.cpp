@@ -433,6 +433,35 @@ std::string Engine::command_check(const cmd::CommandSpec& spec,
   return "";
 }
 
+bool Engine::collect_args(lua_State* L, int argc) {
+  argv_.clear();
+  if (numbers_.size() < static_cast<size_t>(argc)) numbers_.resize(static_cast<size_t>(argc));
+  for (int j = 1; j <= argc; ++j) {
+    if (lua_type(L, j) == LUA_TNUMBER) {
+      // %.17g: Lua's own conversion loses precision.
+      char buf[64];
+      const int n =
+          std::snprintf(buf, sizeof(buf), "%.17g", static_cast<double>(lua_tonumber(L, j)));
+      std::string& slot = numbers_[static_cast<size_t>(j - 1)];
+      slot.assign(buf, static_cast<size_t>(n));
+      argv_.emplace_back(slot);
+      continue;
+    }
+    size_t len = 0;
+    const char* s = lua_tolstring(L, j, &len);
+    if (s == nullptr) return false;
+    argv_.emplace_back(s, len);
+  }
+  return true;
+}
+
+const cmd::CommandSpec* Engine::find_spec(std::span<const std::string_view> argv) const {
+  const cmd::CommandSpec* spec = dispatcher_.registry().find(argv[0]);
+  if (spec != nullptr && !spec->subcommands.empty() && argv.size() >= 2)
+    spec = spec->find_subcommand(lower(argv[1]));
+  return spec;
+}
+
 int Engine::lua_call_command(lua_State* L, bool raise) {
   const int argc = lua_gettop(L);
   if (run_ == nullptr) {
@@ -449,33 +478,13 @@ int Engine::lua_call_command(lua_State* L, bool raise) {
                      "stuff with Lua debug hooks?");
     return 1;
   }
-  argv_.clear();
-  if (numbers_.size() < static_cast<size_t>(argc)) numbers_.resize(static_cast<size_t>(argc));
-  for (int j = 1; j <= argc; ++j) {
-    if (lua_type(L, j) == LUA_TNUMBER) {
-      // %.17g: Lua's own conversion loses precision.
-      char buf[64];
-      const int n =
-          std::snprintf(buf, sizeof(buf), "%.17g", static_cast<double>(lua_tonumber(L, j)));
-      std::string& slot = numbers_[static_cast<size_t>(j - 1)];
-      slot.assign(buf, static_cast<size_t>(n));
-      argv_.emplace_back(slot);
-      continue;
-    }
-    size_t len = 0;
-    const char* s = lua_tolstring(L, j, &len);
-    if (s == nullptr) {
-      lua_pop(L, argc);
-      push_error_table(L, "Lua redis lib command arguments must be strings or integers");
-      return raise ? lua_error(L) : 1;
-    }
-    argv_.emplace_back(s, len);
+  if (!collect_args(L, argc)) {
+    lua_pop(L, argc);
+    push_error_table(L, "Lua redis lib command arguments must be strings or integers");
+    return raise ? lua_error(L) : 1;
   }
 
-  const cmd::Registry& registry = dispatcher_.registry();
-  const cmd::CommandSpec* spec = registry.find(argv_[0]);
-  if (spec != nullptr && !spec->subcommands.empty() && argc >= 2)
-    spec = spec->find_subcommand(lower(argv_[1]));
+  const cmd::CommandSpec* spec = find_spec(argv_);
   std::string err;
   if (spec == nullptr) {
     err = "Unknown Redis command called from script";
@@ -518,28 +527,11 @@ int Engine::lua_acl_check(lua_State* L) {
     push_error_table(L, "Please specify at least one argument for this redis lib call");
     return lua_error(L);
   }
-  std::vector<std::string> owned;
-  owned.reserve(static_cast<size_t>(argc));
-  for (int j = 1; j <= argc; ++j) {
-    if (lua_type(L, j) == LUA_TNUMBER) {
-      char buf[64];
-      const int n =
-          std::snprintf(buf, sizeof(buf), "%.17g", static_cast<double>(lua_tonumber(L, j)));
-      owned.emplace_back(buf, static_cast<size_t>(n));
-      continue;
-    }
-    size_t len = 0;
-    const char* s = lua_tolstring(L, j, &len);
-    if (s == nullptr) {
-      push_error_table(L, "Lua redis lib command arguments must be strings or integers");
-      return lua_error(L);
-    }
-    owned.emplace_back(s, len);
+  if (!collect_args(L, argc)) {
+    push_error_table(L, "Lua redis lib command arguments must be strings or integers");
+    return lua_error(L);
   }
-  std::vector<std::string_view> views(owned.begin(), owned.end());
-  const cmd::CommandSpec* spec = dispatcher_.registry().find(views[0]);
-  if (spec != nullptr && !spec->subcommands.empty() && views.size() >= 2)
-    spec = spec->find_subcommand(lower(views[1]));
+  const cmd::CommandSpec* spec = find_spec(argv_);
   if (spec == nullptr) {
     push_error_table(L, "Invalid command passed to redis.acl_check_cmd()");
     return lua_error(L);
@@ -547,7 +539,7 @@ int Engine::lua_acl_check(lua_State* L) {
   bool ok = true;
   if (run_->caller->user != nullptr) {
     size_t pos = 0;
-    ok = dispatcher_.acl_check(*run_->caller->user, *spec, views, pos) == acl::Verdict::kOk;
+    ok = dispatcher_.acl_check(*run_->caller->user, *spec, argv_, pos) == acl::Verdict::kOk;
   }
   lua_pushboolean(L, ok ? 1 : 0);
   return 1;

@@ -140,6 +140,11 @@ class Engine final : public server::ScriptHost {
   void init_eval_state();
   // Checks before a run (Redis's scriptPrepareForRun): "" or the error.
   std::string prepare_check(const server::Client& caller, uint32_t flags, bool ro);
+  // redis.call's and acl_check_cmd's arguments (L's stack 1..argc) into
+  // argv_ (numbers as %.17g); false if one is neither string nor number.
+  bool collect_args(lua_State* L, int argc);
+  // The command (or subcommand) `argv` names; nullptr if none.
+  const cmd::CommandSpec* find_spec(std::span<const std::string_view> argv) const;
   // Checks before redis.call runs `spec` (Redis's scriptCall): "" or error.
   std::string command_check(const cmd::CommandSpec& spec, std::span<const std::string_view> argv);
 
