@@ -18,11 +18,12 @@
 
 #include "setd/base/allocator.hpp"
 #include "setd/base/clock.hpp"
+#include "setd/base/fd_limit.hpp"
 #include "setd/base/random.hpp"
 #include "setd/cmd/dispatcher.hpp"
-#include "setd/script/engine.hpp"
 #include "setd/ds/hash.hpp"
 #include "setd/net/server.hpp"
+#include "setd/script/engine.hpp"
 #include "setd/server/server_state.hpp"
 
 namespace {
@@ -125,9 +126,22 @@ int main(int argc, char** argv) {
     std::error_code ec;
     state.executable = std::filesystem::canonical("/proc/self/exe", ec).string();
   }
-  state.config().on_change = [&state](const std::string& name) {
+  // Room for maxclients connections (Redis's adjustOpenFilesLimit).
+  {
+    const auto fd = setd::base::adjust_fd_limit(state.settings().maxclients);
+    for (const auto& w : fd.warnings) spdlog::warn("{}", w);
+    if (!fd.notice.empty()) spdlog::info("{}", fd.notice);
+    if (fd.fatal) return 1;
+    state.config().settings().maxclients = fd.maxclients;
+  }
+  if (const long long mm = state.settings().maxmemory; mm > 0 && mm < 1024 * 1024)
+    spdlog::warn(
+        "WARNING: You specified a maxmemory value that is less than 1MB (current value is {} "
+        "bytes). Are you sure this is what you really want?",
+        mm);
+  state.config().on_change([&state](const std::string& name) {
     if (name == "loglevel") spdlog::set_level(log_level(state.settings().loglevel));
-  };
+  });
   if (const std::string err = state.load_users_at_startup(); !err.empty()) {
     std::fprintf(stderr, "%s\n", err.c_str());
     spdlog::critical("{}", err);

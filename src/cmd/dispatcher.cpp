@@ -114,10 +114,15 @@ Dispatcher::Dispatcher(server::ServerState& state)
   register_all_commands(registry_);
   exec_spec_ = registry_.find("exec");
   state_.command_executor = this;
+  // Replica buffers are not counted against maxmemory.
+  state_.evictor().replica_buffer_memory = [r = replication_.get()] {
+    return r->replica_buffers_memory();
+  };
 }
 
 Dispatcher::~Dispatcher() {
   if (state_.command_executor == this) state_.command_executor = nullptr;
+  state_.evictor().replica_buffer_memory = nullptr;
 }
 
 std::string Dispatcher::execute_for_load(server::Client& c, const std::vector<std::string>& args) {
@@ -245,6 +250,8 @@ void Dispatcher::dispatch(server::Client& client, std::span<const std::string_vi
                  "NOPERM this user has no permissions to run the '" + spec->name + "' command");
           break;
       }
+    } else if (settings.maxmemory > 0 && !evict_or_allow(client, *spec, base_name, from_master)) {
+      reject(client, spec, "OOM command not allowed when used memory > 'maxmemory'.");
     } else if (!state_.loading && !from_master && (is_write || base_name == "ping") &&
                (disk_error = state_.persistence().write_error())) {
       // Writes are refused while the dump or the AOF cannot be written.
@@ -277,6 +284,7 @@ void Dispatcher::dispatch(server::Client& client, std::span<const std::string_vi
         if (!client.multi_error && !client.dirty_cas)
           client.multi_queue.push_back({{args.begin(), args.end()}});
         if (spec->has(kWrite)) client.multi_write = true;
+        if (spec->has(kDenyOom)) client.multi_denyoom = true;
         client.reply.simple("QUEUED");
       }
     } else if (replication_->is_replica()) {
@@ -316,6 +324,26 @@ void Dispatcher::dispatch(server::Client& client, std::span<const std::string_vi
     client.reply_mode = server::ReplyMode::kOn;
   else if (client.reply_mode == server::ReplyMode::kSkipNext)
     client.reply_mode = server::ReplyMode::kSkipThis;
+}
+
+bool Dispatcher::evict_or_allow(server::Client& client, const CommandSpec& spec,
+                                std::string_view base_name, bool from_master) {
+  // Evictions run before every command while maxmemory is set, except
+  // inside a script that runs past busy-reply-threshold (Redis's
+  // processCommand; the evictor itself declines on a replica that ignores
+  // maxmemory, and while loading).
+  if (state_.scripts != nullptr && state_.scripts->busy()) return true;
+  const bool oom = state_.evictor().perform() == server::Evictor::Result::kFail;
+  // Saved for scripts: their first deny-oom command is refused then.
+  state_.pre_command_oom = oom;
+  if (!oom || from_master) return true;
+  bool deny = spec.has(kDenyOom) || (&spec == exec_spec_ && client.multi_denyoom);
+  // Queuing inside MULTI grows memory without bound: refused too, except
+  // what ends the transaction.
+  if (client.in_multi && &spec != exec_spec_ && base_name != "discard" && base_name != "quit" &&
+      base_name != "reset")
+    deny = true;
+  return !deny;
 }
 
 acl::Verdict Dispatcher::acl_check(const acl::User& user, const CommandSpec& spec,

@@ -396,22 +396,30 @@ void object_refcount(Context& ctx) {
   ctx.rb.integer(refcount);
 }
 
-// OBJECT IDLETIME: whole seconds since the key was last accessed.
+// OBJECT IDLETIME: whole seconds since the key was last accessed; an LFU
+// maxmemory-policy keeps no idle time (Redis's error, after the lookup).
 void object_idletime(Context& ctx) {
   const db::Value* v = object_lookup(ctx);
   if (!v) return;
+  if (db::access_tracking().lfu)
+    return ctx.rb.error(
+        "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
+        "switching between policies at runtime LRU and LFU data will take some time to adjust.");
   const uint32_t now = db::lru_clock();
   ctx.rb.integer(static_cast<long long>(v->idle_seconds(now)));
 }
 
-// OBJECT FREQ: setd has no LFU policy, so it always answers Redis's error
-// for a non-LFU maxmemory-policy (after the key lookup, as Redis does).
+// OBJECT FREQ: the LFU counter (decayed) under an LFU maxmemory-policy,
+// Redis's error otherwise (after the key lookup, as Redis does).
 void object_freq(Context& ctx) {
-  if (!object_lookup(ctx)) return;
-  ctx.rb.error(
-      "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
-      "that when switching between policies at runtime LRU and LFU data will take some time to "
-      "adjust.");
+  const db::Value* v = object_lookup(ctx);
+  if (!v) return;
+  if (!db::access_tracking().lfu)
+    return ctx.rb.error(
+        "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
+        "that when switching between policies at runtime LRU and LFU data will take some time to "
+        "adjust.");
+  ctx.rb.integer(v->lfu_counter());
 }
 
 // OBJECT HELP: Redis 7.0's text, line for line.

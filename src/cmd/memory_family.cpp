@@ -411,9 +411,10 @@ void info_memory_section(std::string& o, server::ServerState& s, const repl::Rep
   line(o, "used_memory_functions", sf.functions_mem);
   line(o, "used_memory_scripts", sf.scripts_eval + sf.functions_mem);
   line(o, "used_memory_scripts_human", human(sf.scripts_eval + sf.functions_mem));
-  line(o, "maxmemory", 0);
-  line(o, "maxmemory_human", human(0));
-  line(o, "maxmemory_policy", "noeviction");
+  const auto maxmemory = static_cast<size_t>(s.settings().maxmemory);
+  line(o, "maxmemory", maxmemory);
+  line(o, "maxmemory_human", human(maxmemory));
+  line(o, "maxmemory_policy", server::policy_name(s.settings().maxmemory_policy));
   line(o, "allocator_frag_ratio", fixed2(static_cast<double>(mh.allocator_frag)));
   line(o, "allocator_frag_bytes", mh.allocator_frag_bytes);
   line(o, "allocator_rss_ratio", fixed2(static_cast<double>(mh.allocator_rss)));

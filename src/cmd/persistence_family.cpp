@@ -130,8 +130,9 @@ void restore_cmd(Context& ctx) {
     return ctx.rb.ok();
   }
   db::Value& v = add_key(ctx, ctx.client.db, key, std::move(*restored.value), ttl != 0 ? ttl : -1);
-  // The 24-bit clock wraps, as Redis's objectSetLRUOrLFU lets it.
-  if (idle >= 0) v.set_lru(db::lru_clock() - static_cast<uint32_t>(idle));
+  // As Redis's objectSetLRUOrLFU: FREQ under an LFU policy, IDLETIME under
+  // the others (the 24-bit clock wraps).
+  v.set_lru_or_lfu(freq, idle);
   if (ttl != 0) {
     if (!absttl) {
       // Replayed later, the TTL must mean the same instant.

@@ -112,7 +112,14 @@ void section_stats(std::string& o, server::ServerState& s, const repl::Replicati
   field(o, "sync_partial_ok", r.sync_partial_ok());
   field(o, "sync_partial_err", r.sync_partial_err());
   field(o, "expired_keys", st.expired_keys);
-  field(o, "evicted_keys", 0);
+  field(o, "evicted_keys", st.evicted_keys);
+  field(o, "evicted_clients", st.evicted_clients);
+  // Milliseconds memory was over maxmemory, in total and in the current
+  // stretch.
+  const int64_t since = st.eviction_exceeded_since_us;
+  const uint64_t current_us = since ? static_cast<uint64_t>(base::monotonic_us() - since) : 0;
+  field(o, "total_eviction_exceeded_time", (st.total_eviction_exceeded_us + current_us) / 1000);
+  field(o, "current_eviction_exceeded_time", current_us / 1000);
   field(o, "keyspace_hits", st.keyspace_hits);
   field(o, "keyspace_misses", st.keyspace_misses);
   field(o, "pubsub_channels", s.hub().channel_count());

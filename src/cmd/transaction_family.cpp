@@ -16,6 +16,7 @@ void discard_transaction(server::ServerState& state, server::Client& c) {
   c.multi_error = false;
   c.dirty_cas = false;
   c.multi_write = false;
+  c.multi_denyoom = false;
   state.unwatch_all(c);
 }
 

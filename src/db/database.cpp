@@ -50,9 +50,11 @@ bool Database::is_expired(std::string_view key) const {
 }
 
 Value& Database::set(std::string_view key, Object o, bool keep_ttl, int64_t expire_ms) {
-  o.lru = lru_clock();
+  o.stamp_access();
   if (Value* existing = keys_.find(key)) {
     before_change(key, *existing);
+    // An overwrite keeps the key's LFU counter (Redis's dbOverwrite).
+    if (access_tracking().lfu) o.lru = existing->lru();
     if (expire_ms < 0 && keep_ttl) expire_ms = existing->expire_ms();
     return keys_.replace(*existing, std::move(o), expire_ms, mark_);
   }
@@ -61,7 +63,7 @@ Value& Database::set(std::string_view key, Object o, bool keep_ttl, int64_t expi
 }
 
 Value& Database::add(std::string_view key, Object o, int64_t expire_ms, bool keep_lru) {
-  if (!keep_lru) o.lru = lru_clock();
+  if (!keep_lru) o.stamp_access();
   return keys_.insert(key, std::move(o), expire_ms, mark_);
 }
 
@@ -72,6 +74,15 @@ bool Database::erase(std::string_view key) {
   before_change(key, *v);
   base::note_freed(v->heap_bytes());
   const std::string name(key);  // `key` may be the entry's own view
+  return keys_.erase(name);
+}
+
+bool Database::evict(std::string_view key) {
+  Value* v = keys_.find(key);
+  if (v == nullptr) return false;
+  before_change(key, *v);
+  base::note_freed(v->heap_bytes());
+  const std::string name(key);
   return keys_.erase(name);
 }
 

@@ -54,11 +54,24 @@ void RdbEncoder::resize_db(uint64_t keys, uint64_t expires) {
   length(expires);
 }
 
-void RdbEncoder::key_value(std::string_view key, db::ValueView v, int64_t expire_ms) {
+void RdbEncoder::key_prefix(int64_t expire_ms, long long idle, int freq) {
   if (expire_ms >= 0) {
     type(rdb::kOpExpireTimeMs);
     u64_le(static_cast<uint64_t>(expire_ms));
   }
+  if (idle >= 0) {
+    type(rdb::kOpIdle);
+    length(static_cast<uint64_t>(idle));
+  }
+  if (freq >= 0) {
+    type(rdb::kOpFreq);
+    out_->push_back(static_cast<char>(freq));
+  }
+}
+
+void RdbEncoder::key_value(std::string_view key, db::ValueView v, int64_t expire_ms, long long idle,
+                           int freq) {
+  key_prefix(expire_ms, idle, freq);
   type(type_of(v));
   string(key);
   value_payload(v);

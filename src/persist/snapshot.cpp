@@ -65,15 +65,31 @@ void Snapshot::switch_db(const Job& job) {
   stream_db_ = job.index;
 }
 
+namespace {
+
+// What a dump records of a key's accesses, as Redis's rdbSaveKeyValuePair:
+// the idle time under an LRU maxmemory-policy, the LFU counter under an LFU
+// one, nothing otherwise.
+std::pair<long long, int> access_fields(const db::Value& v) {
+  const db::AccessTracking& t = db::access_tracking();
+  if (t.lfu) return {-1, v.lfu_counter()};
+  if (t.save_idle) return {static_cast<long long>(v.idle_seconds(db::lru_clock())), -1};
+  return {-1, -1};
+}
+
+}  // namespace
+
 void Snapshot::write_key(const Job& job, std::string_view key, const db::Value& v,
                          int64_t expire_ms) {
   if (sink_ == nullptr) return;  // aborted: marking only
   switch_db(job);
   const size_t before = buf_.size();
-  if (opts_.format == SnapshotFormat::kRdb)
-    enc_.key_value(key, v, expire_ms);
-  else
+  if (opts_.format == SnapshotFormat::kRdb) {
+    const auto [idle, freq] = access_fields(v);
+    enc_.key_value(key, v, expire_ms, idle, freq);
+  } else {
     write_commands(key, v, expire_ms);
+  }
   bytes_produced_ += buf_.size() - before;
   ++keys_written_;
   flush_chunk(false);
@@ -88,10 +104,8 @@ bool Snapshot::start_walk(size_t job, std::string_view key, db::Value& v, int64_
   w->job = job;
   w->set = hs;
   enc_.set_output(&w->buf);
-  if (expire_ms >= 0) {
-    enc_.type(rdb::kOpExpireTimeMs);
-    enc_.u64_le(static_cast<uint64_t>(expire_ms));
-  }
+  const auto [idle, freq] = access_fields(v);
+  enc_.key_prefix(expire_ms, idle, freq);
   enc_.type(rdb::kTypeSet);
   enc_.string(key);
   enc_.length(hs->size());

@@ -294,6 +294,11 @@ std::string Engine::prepare_check(const server::Client& caller, uint32_t flags, 
     if (ro) return "ERR Can not execute a script with write flag using *_ro command.";
     if (!repl.is_replica() && !repl.enough_good_replicas())
       return "NOREPLICAS Not enough good replicas to write.";
+    // Memory over maxmemory when the command started: a script that may
+    // write needs allow-oom (Redis refuses it before it runs, as the
+    // deny-oom command its flags make it).
+    if (state_.pre_command_oom && settings.maxmemory > 0 && !(flags & kFlagAllowOom))
+      return "OOM command not allowed when used memory > 'maxmemory'.";
   }
   return "";
 }
@@ -429,6 +434,13 @@ std::string Engine::command_check(const cmd::CommandSpec& spec,
     if (!repl.is_replica() && !repl.enough_good_replicas())
       return "-NOREPLICAS Not enough good replicas to write.";
   }
+  // Over maxmemory when the script started: its first deny-oom command is
+  // refused, unless it has written already (it can't stop halfway) or has
+  // the allow-oom flag (Redis's scriptVerifyOOM).
+  const bool allow_oom = !(run_->flags & kFlagEvalCompat) && (run_->flags & kFlagAllowOom);
+  if (!allow_oom && settings.maxmemory > 0 && caller.repl_role != server::ReplRole::kMaster &&
+      !run_->write_dirty && state_.pre_command_oom && spec.has(cmd::kDenyOom))
+    return "-OOM command not allowed when used memory > 'maxmemory'.";
   if (write) run_->write_dirty = true;
   return "";
 }

@@ -276,6 +276,28 @@ std::string notify_flags_to_string(int flags) {
   return out;
 }
 
+const char* policy_name(MaxmemoryPolicy p) noexcept {
+  switch (p) {
+    case MaxmemoryPolicy::kVolatileLru:
+      return "volatile-lru";
+    case MaxmemoryPolicy::kVolatileLfu:
+      return "volatile-lfu";
+    case MaxmemoryPolicy::kVolatileRandom:
+      return "volatile-random";
+    case MaxmemoryPolicy::kVolatileTtl:
+      return "volatile-ttl";
+    case MaxmemoryPolicy::kAllkeysLru:
+      return "allkeys-lru";
+    case MaxmemoryPolicy::kAllkeysLfu:
+      return "allkeys-lfu";
+    case MaxmemoryPolicy::kAllkeysRandom:
+      return "allkeys-random";
+    case MaxmemoryPolicy::kNoEviction:
+      return "noeviction";
+  }
+  return "noeviction";
+}
+
 void Config::add(Directive d) {
   d.default_value = d.format(settings_);
   directives_.push_back(std::move(d));
@@ -551,6 +573,40 @@ Config::Config() {
        },
        int_formatter(&Settings::hz),
        ""});
+  add({"maxmemory",
+       {},
+       false,
+       false,
+       false,
+       memory_parser(&Settings::maxmemory, 0),
+       int_formatter(&Settings::maxmemory),
+       ""});
+  add({"maxmemory-policy",
+       {},
+       false,
+       false,
+       false,
+       [](Settings& s, std::string_view v) -> std::string {
+         const std::string l = lower(v);
+         for (int i = 0; i <= static_cast<int>(MaxmemoryPolicy::kNoEviction); ++i) {
+           const auto p = static_cast<MaxmemoryPolicy>(i);
+           if (l == policy_name(p)) {
+             s.maxmemory_policy = p;
+             return "";
+           }
+         }
+         return "argument(s) must be one of the following: volatile-lru, volatile-lfu, "
+                "volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, "
+                "noeviction";
+       },
+       [](const Settings& s) { return std::string(policy_name(s.maxmemory_policy)); },
+       ""});
+  add_int("maxmemory-samples", &Settings::maxmemory_samples, 1, INT_MAX);
+  add_int("maxmemory-eviction-tenacity", &Settings::maxmemory_eviction_tenacity, 0, 100);
+  add_int("lfu-log-factor", &Settings::lfu_log_factor, 0, INT_MAX);
+  add_int("lfu-decay-time", &Settings::lfu_decay_time, 0, INT_MAX);
+  add_bool("replica-ignore-maxmemory", &Settings::replica_ignore_maxmemory, false,
+           {"slave-ignore-maxmemory"});
   add({"proto-max-bulk-len",
        {},
        false,
@@ -917,8 +973,8 @@ std::string Config::set_many(std::span<const std::string_view> pairs, bool allow
              "') - " + err;
   }
   settings_ = trial;
-  if (on_change)
-    for (const Directive* d : seen) on_change(d->name);
+  for (const Directive* d : seen)
+    for (const auto& fn : listeners_) fn(d->name);
   return "";
 }
 

@@ -445,7 +445,7 @@ class Loader final : public persist::RdbVisitor {
     }
     db::Value& v = db.add(k.key, std::move(k.value), k.expire_ms);
     // As Redis's objectSetLRUOrLFU: the idle time a dump recorded carries on.
-    if (k.idle_seconds >= 0) v.set_lru(db::lru_clock() - static_cast<uint32_t>(k.idle_seconds));
+    v.set_lru_or_lfu(k.freq, k.idle_seconds);
     ++loaded;
     return "";
   }

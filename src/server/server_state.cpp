@@ -8,7 +8,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "setd/base/allocator.hpp"
 #include "setd/base/clock.hpp"
+#include "setd/base/fd_limit.hpp"
 #include "setd/base/memory.hpp"
 #include "setd/base/random.hpp"
 
@@ -51,9 +53,51 @@ ServerState::ServerState(Config config) : config_(std::move(config)) {
     users_.all_channels_default = s.acl_pubsub_default_all;
     return std::string();
   });
+  // More clients need more file descriptors (Redis's updateMaxclients).
+  config_.set_applier("maxclients", [](const Settings& s) {
+    const auto fd = base::adjust_fd_limit(s.maxclients);
+    for (const auto& w : fd.warnings) spdlog::warn("{}", w);
+    if (!fd.notice.empty()) spdlog::info("{}", fd.notice);
+    if (fd.maxclients != s.maxclients)
+      return "The operating system is not able to handle the specified number of clients, try "
+             "with " +
+             std::to_string(fd.maxclients);
+    return std::string();
+  });
+  // How accesses are recorded follows maxmemory-policy (LRU or LFU), and
+  // lowering maxmemory evicts at once (Redis's updateMaxmemory).
+  apply_access_tracking(st);
+  config_.on_change([this](const std::string& name) {
+    const Settings& s = settings();
+    if (name == "maxmemory-policy" || name == "lfu-log-factor" || name == "lfu-decay-time" ||
+        name == "maxmemory")
+      apply_access_tracking(s);
+    if (name == "maxmemory" && s.maxmemory > 0) {
+      const size_t nc = evictor_.not_counted_memory();
+      const size_t alloc = base::alloc::allocated();
+      const size_t used = alloc > nc ? alloc - nc : 0;
+      if (static_cast<size_t>(s.maxmemory) < used)
+        spdlog::warn(
+            "WARNING: the new maxmemory value set via CONFIG SET ({}) is smaller than the current "
+            "memory usage ({}). This will result in key eviction and/or the inability to accept "
+            "new write commands depending on the maxmemory-policy.",
+            s.maxmemory, used);
+      evictor_.perform();
+    }
+  });
   // A start-up figure for servers that never say when start-up ends (unit
   // tests); main() records it again once the server is set up.
   memory_.record_startup();
+}
+
+void ServerState::apply_access_tracking(const Settings& s) {
+  db::AccessTracking& t = db::access_tracking();
+  t.lfu = policy_lfu(s.maxmemory_policy);
+  t.save_idle = policy_lru(s.maxmemory_policy);
+  t.log_factor = s.lfu_log_factor;
+  t.decay_time = s.lfu_decay_time;
+  t.no_shared_integers =
+      s.maxmemory > 0 && (policy_lru(s.maxmemory_policy) || policy_lfu(s.maxmemory_policy));
 }
 
 std::string ServerState::load_users_at_startup() {

@@ -103,6 +103,10 @@ class Dispatcher final : public server::CommandExecutor {
   repl::Replication& replication() { return *replication_; }
 
  private:
+  // maxmemory (Redis's processCommand): evicts what the policy allows,
+  // then false if the command must be refused with -OOM.
+  bool evict_or_allow(server::Client& client, const CommandSpec& spec, std::string_view base_name,
+                      bool from_master);
   void reject(server::Client& client, const CommandSpec* spec, const std::string& error);
   // Adds the error replies written since `before` to errorstats.
   uint64_t account_errors(server::Client& client, uint64_t before);

@@ -91,6 +91,9 @@ class Database {
   Value& add(std::string_view key, Object o, int64_t expire_ms = -1, bool keep_lru = false);
   // Removes `key` (and its TTL). True if it existed (and was not expired).
   bool erase(std::string_view key);
+  // Deletes `key` whether or not its TTL has passed (maxmemory eviction,
+  // Redis's dbSyncDelete); false if absent.
+  bool evict(std::string_view key);
   // Removes `key` and returns its value and TTL (-1 for none).
   std::optional<std::pair<Object, int64_t>> take(std::string_view key);
 

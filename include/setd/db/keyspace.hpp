@@ -109,6 +109,14 @@ class Keyspace {
     return e ? &e->value : nullptr;
   }
 
+  // Up to n values from consecutive buckets at a random start (Redis's
+  // dictGetSomeKeys; see ds::ChainTable::sample). fn must not modify the
+  // keyspace.
+  template <class F>
+  size_t sample(base::Rng& rng, size_t n, F&& fn) {
+    return table_.sample(rng, n, [&](Entry& e) { fn(e.value); });
+  }
+
   bool rehash_step(size_t n) noexcept { return table_.rehash_step(n); }
   void reserve(size_t n) { table_.reserve(n); }
 

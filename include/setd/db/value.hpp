@@ -15,7 +15,8 @@
 // Entry layout (one allocation; offsets from the entry's start):
 //
 //    0  next         8   the hash chain (ds::ChainTable)
-//    8  Value        8   meta: lru 24 bits | freq 8 | key_len 8 | emb_len 8
+//    8  Value        8   meta: lru 24 bits (LRU clock, or LFU minute and
+//                        counter) | spare 8 | key_len 8 | emb_len 8
 //                        | kind 8 | flags 8
 //   16  word         8   (absent when the string is embedded) a raw string's
 //                        heap block, or the set's ds::SetObject itself (one
@@ -64,6 +65,35 @@ struct StringValue {
 uint32_t lru_clock();
 inline constexpr uint32_t kLruMask = (1u << 24) - 1;
 
+// How accesses are recorded, which follows maxmemory-policy as in Redis 7.0:
+// the 24-bit lru field holds the LRU clock, or under an LFU policy Redis's
+// layout: the minute of the last decrement (16 bits) above a logarithmic
+// access counter (8 bits). Switching at run time reinterprets the field, as
+// Redis does (OBJECT IDLETIME / FREQ then answer what Redis answers). One
+// process-wide setting: the server sets it from its configuration.
+struct AccessTracking {
+  bool lfu = false;        // LFU counters instead of the LRU clock
+  bool save_idle = false;  // dumps record each key's idle time (an LRU policy)
+  long long log_factor = 10;
+  long long decay_time = 1;  // minutes per counter decrement (0 = never)
+  // maxmemory with an LRU or LFU policy: new integer strings are private
+  // objects, not Redis's shared integers (OBJECT REFCOUNT 1), since each
+  // needs its own access data (MAXMEMORY_FLAG_NO_SHARED_INTEGERS).
+  bool no_shared_integers = false;
+};
+AccessTracking& access_tracking() noexcept;
+// Redis's LFU_INIT_VAL: a new value's counter, so that it is not evicted at
+// once.
+inline constexpr uint8_t kLfuInitVal = 5;
+// The LFU clock: unix minutes, 16 bits.
+uint32_t lfu_minutes() noexcept;
+// The counter of an LFU lru field, decayed by the lfu-decay-time periods
+// elapsed since its minute (LFUDecrAndReturn).
+uint8_t lfu_decayed(uint32_t lru) noexcept;
+// A counter after one access: incremented with probability
+// 1 / ((counter - 5) * lfu-log-factor + 1) (LFULogIncr).
+uint8_t lfu_log_incr(uint8_t counter) noexcept;
+
 // A value outside the keyspace.
 class Object {
  public:
@@ -91,6 +121,9 @@ class Object {
   // Last access (lru_clock(), 24 bits; set when stored) and access counter.
   uint32_t lru = 0;
   uint8_t freq = 0;
+  // Sets lru for a value stored now (Redis's createObject): the LRU clock,
+  // or under LFU the current minute and kLfuInitVal.
+  void stamp_access() noexcept;  // also applies no_shared_integers
   // An int-encoded string that Redis would hold as a private object rather
   // than one of its shared integers 0..9999 (COPY duplicates those): OBJECT
   // REFCOUNT answers 1 for it instead of 2147483647.
@@ -158,11 +191,25 @@ class Value {
   // Last access time (24 bits of lru_clock()) and OBJECT IDLETIME from it.
   uint32_t lru() const noexcept { return lru_; }
   void set_lru(uint32_t clock) noexcept { lru_ = clock & kLruMask; }
-  void touch() noexcept { set_lru(lru_clock()); }
+  // Records an access: the LRU clock, or under LFU a decayed and
+  // incremented counter (Redis's lookupKey / updateLFU).
+  void touch() noexcept {
+    if (access_tracking().lfu)
+      touch_lfu();
+    else
+      set_lru(lru_clock());
+  }
+  // OBJECT FREQ under LFU: the counter, decayed.
+  uint8_t lfu_counter() const noexcept { return lfu_decayed(lru_); }
+  // Sets the access fields from a dump or RESTORE (objectSetLRUOrLFU):
+  // under LFU `freq` (when >= 0) with the current minute; otherwise `idle`
+  // seconds (when >= 0). False when nothing applied.
+  bool set_lru_or_lfu(long long freq, long long idle) noexcept;
   uint64_t idle_seconds(uint32_t now_clock) const noexcept {
     return ((now_clock & kLruMask) - lru_) & kLruMask;
   }
   uint8_t freq() const noexcept { return static_cast<uint8_t>(freq_); }
+  void touch_lfu() noexcept;
   void set_freq(uint8_t f) noexcept { freq_ = f; }
   bool private_int() const noexcept { return (flags_ & kPrivateInt) != 0; }
   // Point-in-time snapshots (Database::SnapshotObserver): the value has been

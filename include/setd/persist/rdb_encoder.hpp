@@ -55,9 +55,12 @@ class RdbEncoder {
   void aux(std::string_view key, long long value);
   void select_db(uint64_t db);
   void resize_db(uint64_t keys, uint64_t expires);
-  // One key: [EXPIRETIME_MS <ms>] <type> <key> <value>; expire_ms < 0 means
-  // no TTL.
-  void key_value(std::string_view key, db::ValueView v, int64_t expire_ms);
+  // One key: [EXPIRETIME_MS <ms>] [IDLE <s>] [FREQ <n>] <type> <key>
+  // <value>; expire_ms, idle or freq < 0 leave their field out.
+  void key_value(std::string_view key, db::ValueView v, int64_t expire_ms, long long idle = -1,
+                 int freq = -1);
+  // The fields before a key's type: [EXPIRETIME_MS] [IDLE] [FREQ].
+  void key_prefix(int64_t expire_ms, long long idle = -1, int freq = -1);
   // <type> <value>: what DUMP serializes before its footer.
   void typed_value(db::ValueView v);
   // RDB_OPCODE_EOF (the caller appends the 8-byte checksum, which covers

@@ -127,6 +127,7 @@ class Client final : public pubsub::Subscriber {
   bool multi_error = false;  // a command failed to queue: EXEC aborts
   bool dirty_cas = false;    // a WATCHed key changed: EXEC returns null
   bool multi_write = false;  // a write command is queued (MISCONF refuses EXEC)
+  bool multi_denyoom = false;  // a deny-oom command is queued (OOM refuses EXEC)
   std::vector<QueuedCommand> multi_queue;
   std::vector<std::pair<int, std::string>> watched;  // (db, key)
 

@@ -27,6 +27,29 @@ enum class TlsAuthClients : uint8_t { kNo, kYes, kOptional };
 // set-events: which set.* events are published.
 enum class SetEvents : uint8_t { kNone, kWrites, kAll };
 
+// maxmemory-policy, in Redis 7.0's order of names.
+enum class MaxmemoryPolicy : uint8_t {
+  kVolatileLru,
+  kVolatileLfu,
+  kVolatileRandom,
+  kVolatileTtl,
+  kAllkeysLru,
+  kAllkeysLfu,
+  kAllkeysRandom,
+  kNoEviction,
+};
+const char* policy_name(MaxmemoryPolicy p) noexcept;
+inline bool policy_lru(MaxmemoryPolicy p) {
+  return p == MaxmemoryPolicy::kVolatileLru || p == MaxmemoryPolicy::kAllkeysLru;
+}
+inline bool policy_lfu(MaxmemoryPolicy p) {
+  return p == MaxmemoryPolicy::kVolatileLfu || p == MaxmemoryPolicy::kAllkeysLfu;
+}
+inline bool policy_allkeys(MaxmemoryPolicy p) {
+  return p == MaxmemoryPolicy::kAllkeysLru || p == MaxmemoryPolicy::kAllkeysLfu ||
+         p == MaxmemoryPolicy::kAllkeysRandom;
+}
+
 // One class of client-output-buffer-limit (0 = no limit).
 struct OutputLimit {
   unsigned long long hard = 0;
@@ -99,6 +122,16 @@ struct Settings {
   std::string logfile;
   std::string pidfile;
   long long hz = 10;
+  // Memory limit and eviction (Redis 7.0's names and defaults). maxmemory
+  // 0 = no limit. maxmemory_clients: bytes, or a percentage of maxmemory
+  // stored negated (-10 = "10%"); 0 = no client eviction.
+  long long maxmemory = 0;
+  MaxmemoryPolicy maxmemory_policy = MaxmemoryPolicy::kNoEviction;
+  long long maxmemory_samples = 5;
+  long long maxmemory_eviction_tenacity = 10;
+  long long lfu_log_factor = 10;
+  long long lfu_decay_time = 1;
+  bool replica_ignore_maxmemory = true;
   long long proto_max_bulk_len = 512LL * 1024 * 1024;
   long long client_query_buffer_limit = 1024LL * 1024 * 1024;
   long long set_max_intset_entries = 512;
@@ -210,8 +243,11 @@ class Config {
   std::string rewrite(const std::string& path,
                       const std::vector<std::string>& user_lines = {}) const;
 
-  // Called after a directive changed at run time (name, canonical name).
-  std::function<void(const std::string&)> on_change;
+  // Called after a directive changed at run time (its canonical name),
+  // once the new settings are in place; every listener added is called.
+  void on_change(std::function<void(const std::string&)> fn) {
+    listeners_.push_back(std::move(fn));
+  }
 
   // Names of all directives, for documentation checks.
   std::vector<std::string> names() const;
@@ -240,6 +276,7 @@ class Config {
   void add_enable_mode(const std::string& name, EnableMode Settings::*field);
 
   Settings settings_;
+  std::vector<std::function<void(const std::string&)>> listeners_;
   std::vector<Directive> directives_;
   std::map<std::string, std::function<std::string(const Settings&)>> appliers_;
 };

@@ -19,6 +19,7 @@
 #include "setd/server/client.hpp"
 #include "setd/server/config.hpp"
 #include "setd/server/event_loop.hpp"
+#include "setd/server/eviction.hpp"
 #include "setd/server/memory_stats.hpp"
 #include "setd/server/persistence.hpp"
 #include "setd/server/propagation.hpp"
@@ -117,6 +118,12 @@ class ServerState {
   // may not have been deleted yet (Redis's isWatchedKeyExpired; EXEC fails).
   bool watched_key_expired(const Client& c) const;
   Stats& stats() { return stats_; }
+  // maxmemory: eviction (see eviction.hpp).
+  Evictor& evictor() { return evictor_; }
+  // Memory was over maxmemory and could not be freed when the current
+  // top-level command started (Redis's pre_command_oom_state): scripts
+  // refuse their first deny-oom command then.
+  bool pre_command_oom = false;
   // Peak, start-up and sampled memory figures (the cron keeps them).
   MemoryStats& memory() { return memory_; }
 
@@ -215,6 +222,7 @@ class ServerState {
   std::function<void()> request_shutdown;
 
  private:
+  static void apply_access_tracking(const Settings& s);
   void publish_keyspace_event(int flags, std::string_view event, std::string_view key, int db);
   void touch_watched_key(int db, std::string_view key);
 
@@ -239,6 +247,7 @@ class ServerState {
   std::vector<std::unique_ptr<db::Database>> dbs_;
   Stats stats_;
   MemoryStats memory_;
+  Evictor evictor_{*this};
   std::map<uint64_t, std::unique_ptr<Client>> clients_;
   uint64_t next_client_id_ = 1;
   int64_t last_trim_ms_ = 0;

@@ -12,6 +12,12 @@ struct Stats {
   uint64_t commands_processed = 0;
   uint64_t rejected_connections = 0;
   uint64_t expired_keys = 0;
+  // maxmemory: keys and clients evicted, and how long memory has been over
+  // the limit (total, and since when: 0 = it is not now; monotonic µs).
+  uint64_t evicted_keys = 0;
+  uint64_t evicted_clients = 0;
+  uint64_t total_eviction_exceeded_us = 0;
+  int64_t eviction_exceeded_since_us = 0;
   uint64_t keyspace_hits = 0;
   uint64_t keyspace_misses = 0;
   uint64_t pubsub_messages = 0;
