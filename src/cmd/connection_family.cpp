@@ -338,6 +338,37 @@ void client_reply(Context& ctx) {
   }
 }
 
+// CLIENT PAUSE timeout [WRITE|ALL]: holds every client's commands (ALL) or
+// those that may write (WRITE) for `timeout` ms; a pause in force is only
+// ever extended or made stricter.
+void client_pause(Context& ctx) {
+  if (ctx.argc() > 4) return subcommand_syntax_error(ctx);
+  server::PauseType type = server::PauseType::kAll;
+  if (ctx.argc() == 4) {
+    if (is(ctx.arg(3), "WRITE"))
+      type = server::PauseType::kWrite;
+    else if (!is(ctx.arg(3), "ALL"))
+      return ctx.rb.error("ERR CLIENT PAUSE mode must be WRITE or ALL");
+  }
+  long long timeout = 0;
+  if (!base::string_to_ll(ctx.arg(2), timeout))
+    return ctx.rb.error("ERR timeout is not an integer or out of range");
+  if (timeout < 0) return ctx.rb.error("ERR timeout is negative");
+  // As Redis's getTimeoutFromObjectOrReply: 0 stays 0 (a pause already
+  // over), and the sum wraps as Redis's does.
+  const auto end = timeout > 0 ? static_cast<int64_t>(static_cast<uint64_t>(timeout) +
+                                                      static_cast<uint64_t>(base::now_ms()))
+                               : 0;
+  ctx.server.pause_clients(end, type);
+  ctx.rb.ok();
+}
+
+// CLIENT UNPAUSE: ends the pause; the clients it held run.
+void client_unpause(Context& ctx) {
+  ctx.server.unpause_clients();
+  ctx.rb.ok();
+}
+
 void client_no_evict(Context& ctx) {
   if (is(ctx.arg(2), "ON") || is(ctx.arg(2), "OFF"))
     ctx.rb.ok();
@@ -418,6 +449,10 @@ void client_help(Context& ctx) {
               "    Return information about client connections. Options:",
               "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
               "      Return clients of specified type.",
+              "UNPAUSE",
+              "    Stop the current client pause, resuming traffic.",
+              "PAUSE <timeout> [WRITE|ALL]",
+              "    Suspend all, or just write, clients for <timeout> milliseconds.",
               "REPLY (ON|OFF|SKIP)",
               "    Control the replies sent to the current connection.",
               "SETNAME <name>",
@@ -497,6 +532,10 @@ void register_connection_commands(Registry& r) {
                      .handler = nullptr,
                      .doc = {"A container for client connection commands", "2.4.0", "connection",
                              "Depends on subcommand.", ""}};
+  auto pause = client_sub("pause", -3, "admin noscript loading stale", client_pause,
+                          "Stop processing commands from clients for some time", "2.9.50",
+                          "timeout:integer [mode= WRITE | ALL]@6.2.0");
+  pause.doc.history = {{"6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` option."}};
   auto info = client_sub("info", 2, "noscript loading stale", client_info,
                          "Returns information about the current client connection.", "6.2.0", "");
   info.tips = {"nondeterministic_output"};
@@ -545,6 +584,10 @@ void register_connection_commands(Registry& r) {
       client_sub("reply", 3, "noscript loading stale", client_reply,
                  "Instruct the server whether to reply to commands", "3.2.0",
                  "(on_off_skip= ON | OFF | SKIP)"),
+      std::move(pause),
+      client_sub("unpause", 2, "admin noscript loading stale", client_unpause,
+                 "Resume processing of clients that were paused", "6.2.0", "",
+                 "O(N) Where N is the number of paused clients"),
       client_sub("no-evict", 3, "admin noscript loading stale", client_no_evict,
                  "Set client eviction mode for the current connection", "7.0.0",
                  "(enabled= ON | OFF)"),

@@ -276,6 +276,14 @@ void Dispatcher::dispatch(server::Client& client, std::span<const std::string_vi
       // (SCRIPT KILL, FUNCTION KILL, SHUTDOWN NOSAVE) and a few harmless
       // commands run (Redis's isInsideYieldingLongCommand).
       reject(client, spec, std::string(state_.scripts->busy_error()));
+    } else if (client.repl_role != server::ReplRole::kReplica && state_.paused() &&
+               (state_.pause_type() == server::PauseType::kAll || spec->has(kWrite) ||
+                spec->has(kMayReplicate) ||
+                (spec == exec_spec_ && (client.multi_write || client.multi_may_replicate)))) {
+      // CLIENT PAUSE: the request waits, unread, and runs again when the
+      // pause ends or weakens (replicas are never paused).
+      state_.postpone(client);
+      return;
     } else if (client.in_multi && !runs_inside_multi(base_name)) {
       if (spec->has(kNoMulti)) {
         reject(client, spec, "ERR Command not allowed inside a transaction");
@@ -285,6 +293,7 @@ void Dispatcher::dispatch(server::Client& client, std::span<const std::string_vi
           client.multi_queue.push_back({{args.begin(), args.end()}});
         if (spec->has(kWrite)) client.multi_write = true;
         if (spec->has(kDenyOom)) client.multi_denyoom = true;
+        if (spec->has(kMayReplicate)) client.multi_may_replicate = true;
         client.reply.simple("QUEUED");
       }
     } else if (replication_->is_replica()) {

@@ -17,6 +17,7 @@ void discard_transaction(server::ServerState& state, server::Client& c) {
   c.dirty_cas = false;
   c.multi_write = false;
   c.multi_denyoom = false;
+  c.multi_may_replicate = false;
   state.unwatch_all(c);
 }
 

@@ -88,6 +88,7 @@ std::string client_info_line(const server::Client& c, int64_t now_ms) {
   if (c.repl_role == server::ReplRole::kMaster) flags += 'M';
   if (c.subscriptions() > 0) flags += 'P';
   if (c.in_multi) flags += 'x';
+  if (c.blocked) flags += 'b';
   if (c.dirty_cas) flags += 'd';
   if (c.close_after_reply) flags += 'c';
   if (c.killed) flags += 'A';

@@ -336,6 +336,11 @@ size_t Connection::process(std::string_view buf) {
     }
     if (status == proto::RequestParser::Status::kCommand) {
       dispatcher.dispatch(c, parser_.args());
+      if (c.postponed) {
+        // CLIENT PAUSE: the request stays unread until unblock().
+        paused_ = true;
+        break;
+      }
       // Our master's commands move the replication offset and go on, as
       // they came, to our own replicas and backlog.
       if (c.repl_role == server::ReplRole::kMaster)

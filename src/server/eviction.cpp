@@ -41,10 +41,12 @@ bool Evictor::over_limit(size_t* tofree) const {
   return true;
 }
 
-bool Evictor::safe_to_evict() const {
+bool Evictor::safe_to_evict() {
   if (s_.loading) return false;
   if (s_.scripts != nullptr && s_.scripts->busy()) return false;
   if (s_.is_replica && s_.settings().replica_ignore_maxmemory) return false;
+  // The dataset stays as it is while clients are paused.
+  if (s_.paused()) return false;
   return true;
 }
 

@@ -100,6 +100,66 @@ void ServerState::apply_access_tracking(const Settings& s) {
       s.maxmemory > 0 && (policy_lru(s.maxmemory_policy) || policy_lfu(s.maxmemory_policy));
 }
 
+void ServerState::pause_clients(int64_t end_ms, PauseType type) {
+  if (pause_cmd_type_ == PauseType::kOff) {
+    pause_cmd_type_ = type;
+    pause_cmd_end_ms_ = end_ms;
+  } else {
+    pause_cmd_type_ = std::max(pause_cmd_type_, type);
+    pause_cmd_end_ms_ = std::max(pause_cmd_end_ms_, end_ms);
+  }
+  update_pause();
+  // The loop looks again when it ends (and the cron every tick).
+  if (pause_type_ != PauseType::kOff && loop != nullptr) {
+    const int64_t wait_ms = std::max<int64_t>(pause_cmd_end_ms_ - base::now_ms() + 1, 0);
+    loop->post_after(wait_ms * 1000, [this] {
+      base::refresh_now();
+      pause_type();
+    });
+  }
+}
+
+void ServerState::unpause_clients() {
+  pause_cmd_type_ = PauseType::kOff;
+  pause_cmd_end_ms_ = 0;
+  update_pause();
+}
+
+PauseType ServerState::pause_type() {
+  if (pause_type_ != PauseType::kOff && pause_cmd_end_ms_ < base::now_ms()) update_pause();
+  return pause_type_;
+}
+
+void ServerState::update_pause() {
+  const PauseType old = pause_type_;
+  if (pause_cmd_type_ != PauseType::kOff && pause_cmd_end_ms_ < base::now_ms()) {
+    pause_cmd_type_ = PauseType::kOff;  // expired
+    pause_cmd_end_ms_ = 0;
+  }
+  pause_type_ = pause_cmd_type_;
+  // Keys do not expire while paused (reads see them as missing).
+  if (old == PauseType::kOff && pause_type_ != PauseType::kOff)
+    expiry_control.mode = db::ExpiryMode::kReportOnly;
+  else if (old != PauseType::kOff && pause_type_ == PauseType::kOff)
+    expiry_control.mode = is_replica ? db::ExpiryMode::kReportOnly : db::ExpiryMode::kActive;
+  // Less held than before: everyone waiting runs again (and may wait again).
+  if (pause_type_ < old) {
+    auto waiting = std::move(postponed_);
+    postponed_.clear();
+    for (Client* c : waiting) {
+      c->postponed = false;
+      c->blocked = false;
+      if (c->transport) c->transport->unblock();
+    }
+  }
+}
+
+void ServerState::postpone(Client& c) {
+  c.postponed = true;
+  c.blocked = true;
+  postponed_.push_back(&c);
+}
+
 std::string ServerState::load_users_at_startup() {
   const Settings& st = config_.settings();
   if (!st.aclfile.empty() && !st.users.empty())
@@ -285,7 +345,8 @@ void ServerState::cron() {
   // sample was expired, within a time budget.
   const int64_t budget_us = 250000 / std::max<long long>(settings().hz, 1);  // 25% of a tick
   const int64_t start = base::monotonic_us();
-  bool out_of_time = false;
+  // Nothing expires while clients are paused (Redis's activeExpireCycle).
+  bool out_of_time = paused();
   for (int i = 0; i < db_count() && !out_of_time; ++i) {
     auto& d = db(i);
     for (int round = 0; round < 64 && d.expires_size() > 0; ++round) {
@@ -434,6 +495,7 @@ bool ServerState::deletes_when_already_expired(long long when_ms) const {
 
 void ServerState::remove_client(Client& c) {
   if (on_client_removed) on_client_removed(c);
+  std::erase(postponed_, &c);
   drop_subscriptions(c);
   unwatch_all(c);
   clients_.erase(c.id());

@@ -124,10 +124,15 @@ class Client final : public pubsub::Subscriber {
 
   // MULTI/EXEC.
   bool in_multi = false;
-  bool multi_error = false;  // a command failed to queue: EXEC aborts
-  bool dirty_cas = false;    // a WATCHed key changed: EXEC returns null
-  bool multi_write = false;  // a write command is queued (MISCONF refuses EXEC)
+  bool multi_error = false;    // a command failed to queue: EXEC aborts
+  bool dirty_cas = false;      // a WATCHed key changed: EXEC returns null
+  bool multi_write = false;    // a write command is queued (MISCONF refuses EXEC)
   bool multi_denyoom = false;  // a deny-oom command is queued (OOM refuses EXEC)
+  // A write or may-replicate command is queued (CLIENT PAUSE WRITE holds EXEC).
+  bool multi_may_replicate = false;
+  // Its last request waits for CLIENT PAUSE to end (Redis's BLOCKED_POSTPONE):
+  // the transport keeps it unread and runs it again when unblocked.
+  bool postponed = false;
   std::vector<QueuedCommand> multi_queue;
   std::vector<std::pair<int, std::string>> watched;  // (db, key)
 

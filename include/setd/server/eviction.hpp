@@ -71,7 +71,7 @@ class Evictor {
   };
   static constexpr size_t kPoolSize = 16;
 
-  bool safe_to_evict() const;
+  bool safe_to_evict();
   // Fills the pool from one database; returns the keys it could consider.
   void populate(int db);
   void pool_insert(uint64_t idle, std::string_view key, int db);

@@ -50,6 +50,9 @@ inline constexpr std::string_view kProtectedModeDenied =
     "authentication password for the default user. NOTE: You only need to do one of the above "
     "things in order for the server to start accepting connections from the outside.\r\n";
 
+// CLIENT PAUSE: what is held, from the least to the most restrictive.
+enum class PauseType : uint8_t { kOff = 0, kWrite = 1, kAll = 2 };
+
 enum class CloseReason : uint8_t {
   kKilled,             // CLIENT KILL
   kOutputBufferLimit,  // client-output-buffer-limit (or a reply too big to build)
@@ -168,6 +171,20 @@ class ServerState {
   ScriptHost* scripts = nullptr;
   bool script_running() const { return scripts != nullptr && scripts->running(); }
 
+  // CLIENT PAUSE (Redis 7.0's pauseClients for the command's purpose): a
+  // new pause never shortens nor weakens the one in force. While paused,
+  // commands of that kind from everyone but replicas wait (postpone()),
+  // and keys neither expire nor get evicted (reads see expired keys as
+  // missing). pause_type() first ends a pause whose time has passed
+  // (checkClientPauseTimeoutAndReturnIfPaused); a pause that ends or
+  // weakens runs the postponed clients again.
+  void pause_clients(int64_t end_ms, PauseType type);
+  void unpause_clients();
+  PauseType pause_type();
+  bool paused() { return pause_type() != PauseType::kOff; }
+  // `c`'s request waits for the pause to end (Client::postponed).
+  void postpone(Client& c);
+
   // Client registry (the network layer adds and removes its clients).
   Client& add_client();
   void remove_client(Client& c);
@@ -223,6 +240,13 @@ class ServerState {
 
  private:
   static void apply_access_tracking(const Settings& s);
+  // Recomputes the pause in force; releases postponed clients when it ends
+  // or weakens (updateClientPauseTypeAndEndTime).
+  void update_pause();
+  PauseType pause_cmd_type_ = PauseType::kOff;  // the CLIENT PAUSE purpose
+  int64_t pause_cmd_end_ms_ = 0;
+  PauseType pause_type_ = PauseType::kOff;  // in force
+  std::vector<Client*> postponed_;
   void publish_keyspace_event(int flags, std::string_view event, std::string_view key, int db);
   void touch_watched_key(int db, std::string_view key);
 
