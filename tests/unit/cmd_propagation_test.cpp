@@ -150,5 +150,15 @@ TEST_F(Propagation, BitfieldCountsEveryChange) {
   EXPECT_EQ(r.state().dirty - before, 3u);
 }
 
+TEST_F(Propagation, SortPropagatesOnlyADeletingStore) {
+  r.run({"SADD", "s", "3", "1", "2"});
+  EXPECT_EQ(after({"SORT", "s"}), V{});
+  EXPECT_EQ(after({"SORT_RO", "s", "LIMIT", "0", "1"}), V{});
+  EXPECT_EQ(after({"SORT", "nokey", "STORE", "dst"}), V{});  // nothing to delete
+  r.run({"SET", "dst", "x"});
+  EXPECT_EQ(after({"SORT", "nokey", "STORE", "dst"}), (V{"0: SORT nokey STORE dst"}));
+  EXPECT_EQ(after({"SORT", "s", "STORE", "dst"}), V{});  // refused: no lists
+}
+
 }  // namespace
 }  // namespace setd::testing
