@@ -376,6 +376,30 @@ TEST(BitsDifferential, Lcs) {
   }
 }
 
+// Offsets and LCS's table are limited by proto-max-bulk-len.
+TEST(BitsDifferential, LimitsFollowProtoMaxBulkLen) {
+  if (!redis_server_installed()) GTEST_SKIP() << "redis-server not installed";
+  Differential d(7);
+  prepare(d, 2);
+  run_all(d, {
+                 {"CONFIG", "SET", "proto-max-bulk-len", "1mb"},
+                 {"SETBIT", "big", "8388608", "1"},
+                 {"SETBIT", "big", "8388607", "1"},
+                 {"STRLEN", "big"},
+                 {"GETBIT", "big", "8388608"},
+                 {"BITFIELD", "b2", "SET", "u8", "#1048575", "1"},
+                 {"BITFIELD", "b2", "SET", "u8", "#1048576", "1"},
+                 {"BITFIELD", "b2", "GET", "u8", "8388600"},
+                 {"SET", "l1", std::string(600, 'a')},
+                 {"SET", "l2", std::string(300, 'a')},
+                 {"LCS", "l1", "l1", "LEN"},
+                 {"LCS", "l1", "l2", "LEN"},
+                 {"LCS", "l2", "l2", "LEN"},
+                 {"LCS", "l2", "l2", "IDX"},
+             });
+  EXPECT_EQ(d.mismatches(), 0u);
+}
+
 // The writes' keyspace notifications (new, setbit, set, del), as a
 // subscriber sees them.
 TEST(BitsDifferential, KeyspaceEvents) {
