@@ -217,8 +217,11 @@ void sort_generic(Context& ctx, bool readonly) {
       }
       return desc ? -c : c;
     };
-    std::stable_sort(items.begin(), items.end(),
-                     [&](const Item& x, const Item& y) { return compare(x, y) < 0; });
+    // Stable, as glibc's qsort (a merge sort) that Redis calls; not worth
+    // doing when the scores already failed (and NaN would not order).
+    if (!conversion_error)
+      std::stable_sort(items.begin(), items.end(),
+                       [&](const Item& x, const Item& y) { return compare(x, y) < 0; });
   }
 
   const long long count = end - start + 1;
