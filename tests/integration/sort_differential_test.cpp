@@ -259,6 +259,39 @@ TEST(SortDifferential, PatternsNeedFullKeyAccess) {
   EXPECT_EQ(d.mismatches(), 0u);
 }
 
+// Keyspace events: "del" for a STORE that deletes its destination, and the
+// key misses (class m) of BY/GET patterns, which are looked up as Redis
+// does.
+TEST(SortDifferential, KeyspaceEvents) {
+  if (!redis_server_installed()) GTEST_SKIP() << "redis-server not installed";
+  Differential d(25);
+  prepare(d, 2);
+  run_all(d, kData);
+  d.run({"CONFIG", "SET", "notify-keyspace-events", "KEAm"});
+  ClientPair sub(d, 300);
+  sub.run({"PSUBSCRIBE", "__key*__:*"});
+  run_all(d, {
+                 {"SET", "dst", "x"},
+                 {"SORT", "nokey", "STORE", "dst"},
+                 {"SORT", "nokey", "STORE", "dst"},
+                 {"SORT", "nums", "BY", "w_*", "GET", "o_*", "GET", "#", "GET", "x_*->f"},
+                 {"SORT", "nums", "BY", "nosort", "GET", "o_*"},
+                 {"SORT", "nums", "BY", "o_*->f", "LIMIT", "0", "2"},
+             });
+  size_t events = 0;
+  for (int i = 0; i < 100; ++i) {
+    auto x = sub.setd().read();
+    auto y = sub.redis().read();
+    if (!x && !y) break;
+    if (x) ++events;
+    const std::string sx = x ? x->to_string() : "<none>";
+    const std::string sy = y ? y->to_string() : "<none>";
+    if (sx != sy) d.report({"(event)", std::to_string(i)}, sx, sy);
+  }
+  EXPECT_GT(events, 5u);
+  EXPECT_EQ(d.mismatches(), 0u);
+}
+
 // Random sets (intsets, numbers as strings, words), weights and options.
 class SortStream {
  public:
