@@ -9,6 +9,7 @@
 #include <utility>  // before Asio: Boost 1.74 misses it under C++20
 #include <boost/asio.hpp>
 // clang-format on
+#include <clocale>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -69,6 +70,9 @@ bool setup_logging(const setd::server::Settings& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // As redis-server: strcoll() (SORT ... ALPHA) follows the environment's
+  // collation.
+  std::setlocale(LC_COLLATE, "");
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && (args[0] == "-v" || args[0] == "--version")) {
     std::printf("setd v=%s (redis compatibility %s)\n", setd::server::kSetdVersion,

@@ -329,17 +329,24 @@ void CommandSpec::finalize(const std::string& parent) {
 
   // Legacy (first, last, step): from range key specs; keynum specs make the
   // command "movablekeys" with 0 0 0, as Redis reports.
+  // "unknown" specs are left out of the range (and make it movablekeys).
   first_key = last_key = key_step = 0;
   bool movable = false;
-  for (const auto& k : keys)
+  std::vector<const KeySpec*> ranges;
+  for (const auto& k : keys) {
     if (k.keynum) movable = true;
+    if (k.unknown)
+      flag_bits |= kMovableKeys;
+    else
+      ranges.push_back(&k);
+  }
   if (movable) {
     flag_bits |= kMovableKeys;
-  } else if (!keys.empty()) {
-    first_key = keys.front().begin_index;
-    const auto& lastspec = keys.back();
+  } else if (!ranges.empty()) {
+    first_key = ranges.front()->begin_index;
+    const auto& lastspec = *ranges.back();
     last_key = lastspec.lastkey < 0 ? lastspec.lastkey : lastspec.begin_index + lastspec.lastkey;
-    key_step = keys.size() > 1 ? 1 : keys.front().keystep;
+    key_step = ranges.size() > 1 ? 1 : ranges.front()->keystep;
   }
 
   for (auto& k : keys) {
@@ -351,6 +358,7 @@ void CommandSpec::finalize(const std::string& parent) {
   arg_docs = parse_arg_syntax(doc.args);
   int next = 0;
   assign_key_specs(arg_docs, next, static_cast<int>(keys.size()) - 1);
+  if (adjust_docs != nullptr) adjust_docs(arg_docs);
 
   for (auto& sub : subcommands) sub.finalize(name);
 }
@@ -373,9 +381,11 @@ const CommandSpec* CommandSpec::find_subcommand(std::string_view lower_name) con
 
 bool CommandSpec::extract_keys(std::span<const std::string_view> args,
                                std::vector<size_t>& positions, std::vector<size_t>* specs) const {
+  if (get_keys != nullptr) return get_keys(args, positions, specs);
   const auto argc = static_cast<long long>(args.size());
   for (size_t spec = 0; spec < keys.size(); ++spec) {
     const KeySpec& k = keys[spec];
+    if (k.unknown) continue;
     if (k.begin_index >= argc) {
       continue;
     }

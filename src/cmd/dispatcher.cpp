@@ -98,8 +98,10 @@ void register_all_commands(Registry& r) {
   register_introspection_commands(r);
   register_keyspace_commands(r);
   register_string_commands(r);
+  register_bit_commands(r);
   register_transaction_commands(r);
   register_set_commands(r);
+  register_sort_commands(r);
   register_pubsub_commands(r);
   register_persistence_commands(r);
   register_acl_commands(r);

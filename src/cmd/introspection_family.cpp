@@ -30,6 +30,19 @@ void reply_key_spec(proto::ReplyBuilder& rb, const KeySpec& k) {
   rb.set(flags.size());
   for (auto fl : flags) rb.simple(fl);
   rb.bulk("begin_search");
+  if (k.unknown) {
+    const auto unknown = [&rb] {
+      rb.map(2);
+      rb.bulk("type");
+      rb.bulk("unknown");
+      rb.bulk("spec");
+      rb.map(0);
+    };
+    unknown();
+    rb.bulk("find_keys");
+    unknown();
+    return;
+  }
   rb.map(2);
   rb.bulk("type");
   rb.bulk("index");

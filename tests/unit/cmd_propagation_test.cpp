@@ -122,5 +122,43 @@ TEST_F(Propagation, DirtyCountsChanges) {
   EXPECT_EQ(r.state().dirty - before, 5u);
 }
 
+TEST_F(Propagation, BitCommandsPropagateThemselvesWhenTheyChangeSomething) {
+  EXPECT_EQ(after({"SETBIT", "b", "3", "1"}), (V{"0: SETBIT b 3 1"}));
+  EXPECT_EQ(after({"SETBIT", "b", "3", "1"}), V{});  // already set
+  EXPECT_EQ(after({"SETBIT", "b", "3", "0"}), (V{"0: SETBIT b 3 0"}));
+  EXPECT_EQ(after({"SETBIT", "b", "30", "0"}), (V{"0: SETBIT b 30 0"}));  // grows
+  EXPECT_EQ(after({"GETBIT", "b", "3"}), V{});
+  EXPECT_EQ(after({"BITCOUNT", "b"}), V{});
+  EXPECT_EQ(after({"BITPOS", "b", "1"}), V{});
+  EXPECT_EQ(after({"BITFIELD", "b", "GET", "u8", "0"}), V{});
+  EXPECT_EQ(after({"BITFIELD", "b", "SET", "u8", "0", "7", "GET", "u8", "0"}),
+            (V{"0: BITFIELD b SET u8 0 7 GET u8 0"}));
+  EXPECT_EQ(after({"BITFIELD", "b", "SET", "u8", "0", "7"}), V{});  // same value
+  EXPECT_EQ(after({"BITFIELD", "b", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "300"}), V{});
+  EXPECT_EQ(after({"BITFIELD_RO", "b", "GET", "u8", "0"}), V{});
+  EXPECT_EQ(after({"BITOP", "OR", "d", "b"}), (V{"0: BITOP OR d b"}));
+  EXPECT_EQ(after({"BITOP", "OR", "d", "nokey"}), (V{"0: BITOP OR d nokey"}));  // deletes d
+  EXPECT_EQ(after({"BITOP", "OR", "d", "nokey"}), V{});
+  EXPECT_EQ(after({"LCS", "b", "b"}), V{});
+}
+
+TEST_F(Propagation, BitfieldCountsEveryChange) {
+  const uint64_t before = r.state().dirty;
+  r.run({"BITFIELD", "f", "SET", "u8", "0", "1", "SET", "u8", "8", "1", "GET", "u8", "0"});
+  EXPECT_EQ(r.state().dirty - before, 2u);
+  r.run({"BITFIELD", "f", "SET", "u8", "0", "1", "INCRBY", "u8", "8", "1"});
+  EXPECT_EQ(r.state().dirty - before, 3u);
+}
+
+TEST_F(Propagation, SortPropagatesOnlyADeletingStore) {
+  r.run({"SADD", "s", "3", "1", "2"});
+  EXPECT_EQ(after({"SORT", "s"}), V{});
+  EXPECT_EQ(after({"SORT_RO", "s", "LIMIT", "0", "1"}), V{});
+  EXPECT_EQ(after({"SORT", "nokey", "STORE", "dst"}), V{});  // nothing to delete
+  r.run({"SET", "dst", "x"});
+  EXPECT_EQ(after({"SORT", "nokey", "STORE", "dst"}), (V{"0: SORT nokey STORE dst"}));
+  EXPECT_EQ(after({"SORT", "s", "STORE", "dst"}), V{});  // refused: no lists
+}
+
 }  // namespace
 }  // namespace setd::testing

@@ -71,6 +71,10 @@ struct KeySpec {
   std::string notes;      // free text shown first in COMMAND INFO when set (SET, GETEX)
   uint8_t acl_perms = 0;  // derived: acl::kPermRead / kPermWrite the key needs
   bool not_key = false;   // derived: flag not_key (a shard channel, not a key)
+  // begin_search and find_keys "unknown": the keys cannot be found from the
+  // arguments alone (SORT's BY/GET patterns and STORE); such a spec finds
+  // nothing by itself, and makes the command movablekeys.
+  bool unknown = false;
 };
 
 // One documented argument (COMMAND DOCS), parsed from the compact syntax of
@@ -123,6 +127,12 @@ using Handler = void (*)(Context&);
 // For a key spec flagged variable_flags: the access flags the arguments
 // (the whole command line) give its keys (COMMAND GETKEYSANDFLAGS).
 using KeyFlagsFn = std::vector<std::string_view> (*)(std::span<const std::string_view> args);
+// For a command whose key specs cannot say where its keys are (Redis's
+// getkeys_proc, e.g. sortGetKeys): appends the positions of the keys in
+// `args` (the whole command line) and, for each, the index of the key spec
+// whose flags apply. False if the arguments are malformed.
+using GetKeysFn = bool (*)(std::span<const std::string_view> args, std::vector<size_t>& positions,
+                           std::vector<size_t>* specs);
 
 struct CommandStats {
   uint64_t calls = 0;
@@ -142,6 +152,11 @@ struct CommandSpec {
   std::vector<std::string> tips;
   std::vector<CommandSpec> subcommands;
   KeyFlagsFn variable_key_flags = nullptr;
+  GetKeysFn get_keys = nullptr;
+  // Adjusts the argument docs parsed from doc.args, for what the compact
+  // syntax cannot say (a pattern argument tied to a key spec, a named pure
+  // token); runs at the end of finalize().
+  void (*adjust_docs)(std::vector<ArgDoc>& args) = nullptr;
 
   // Derived by finalize(): bitmasks, legacy key range, parsed argument docs.
   uint32_t flag_bits = 0;

@@ -46,8 +46,10 @@ void register_server_commands(Registry& r);
 void register_introspection_commands(Registry& r);
 void register_keyspace_commands(Registry& r);     // keys_family.cpp
 void register_string_commands(Registry& r);       // string_family.cpp
+void register_bit_commands(Registry& r);          // bits_family.cpp (bitmaps, LCS)
 void register_transaction_commands(Registry& r);  // transaction_family.cpp
 void register_set_commands(Registry& r);          // set_family.cpp
+void register_sort_commands(Registry& r);         // sort_family.cpp (SORT, SORT_RO)
 void register_pubsub_commands(Registry& r);       // pubsub_family.cpp
 void register_persistence_commands(Registry& r);  // persistence_family.cpp
 void register_acl_commands(Registry& r);          // acl_family.cpp (AUTH, ACL)
