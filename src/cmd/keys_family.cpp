@@ -88,17 +88,22 @@ db::Object clone_value(const db::Value& v) {
 
 // DEL and UNLINK: deletes each named key that exists (an expired one is
 // reclaimed as "expired", not counted); replies the number deleted.
-void del(Context& ctx) {
+// DEL key...: UNLINK's way with lazyfree-lazy-user-del yes.
+// UNLINK key...: big values are freed by the lazyfree thread.
+void del_generic(Context& ctx, bool lazy) {
   long long deleted = 0;
   for (size_t i = 1; i < ctx.argc(); ++i) {
     const auto key = ctx.arg(i);
-    if (!ctx.db().erase(key)) continue;
+    if (!(lazy ? ctx.server.unlink_key(ctx.client.db, key) : ctx.db().erase(key))) continue;
     key_modified(ctx, key);
     notify(ctx, kGeneric, "del", key);
     ++deleted;
   }
   ctx.rb.integer(deleted);
 }
+
+void del(Context& ctx) { del_generic(ctx, ctx.server.settings().lazyfree_lazy_user_del); }
+void unlink(Context& ctx) { del_generic(ctx, true); }
 
 // EXISTS: how many of the arguments name live keys (repeats count again).
 void exists(Context& ctx) {
@@ -639,7 +644,7 @@ void register_keyspace_commands(Registry& r) {
          .flags = "write fast",
          .acl = "@keyspace",
          .keys = {spec("RM delete", 1, -1)},
-         .handler = del,
+         .handler = unlink,
          .doc = {"Delete a key asynchronously in another thread. Otherwise it is just as DEL, but "
                  "non blocking.",
                  "4.0.0", "generic",

@@ -432,9 +432,10 @@ void info_memory_section(std::string& o, server::ServerState& s, const repl::Rep
   line(o, "mem_aof_buffer", mh.aof_buffer);
   line(o, "mem_allocator", base::alloc::name());
   line(o, "active_defrag_running", 0);
-  // UNLINK and FLUSH ... ASYNC free at once: nothing is ever pending.
-  line(o, "lazyfree_pending_objects", 0);
-  line(o, "lazyfreed_objects", 0);
+  // Objects the lazyfree thread has queued and has freed (a flushed table
+  // counts its keys).
+  line(o, "lazyfree_pending_objects", static_cast<size_t>(s.lazyfree().pending()));
+  line(o, "lazyfreed_objects", static_cast<size_t>(s.lazyfree().freed()));
 }
 
 void register_memory_commands(Registry& r) {

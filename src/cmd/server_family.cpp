@@ -231,28 +231,34 @@ void time_cmd(Context& ctx) {
   ctx.rb.bulk_ll(us % 1000000);
 }
 
-bool parse_flush_mode(Context& ctx) {
-  if (ctx.argc() == 1) return true;
-  if (ctx.argc() == 2 && (is(ctx.arg(1), "ASYNC") || is(ctx.arg(1), "SYNC"))) return true;
+// FLUSHDB / FLUSHALL [ASYNC|SYNC]: whether to free in the background
+// (without an argument: lazyfree-lazy-user-flush); nullopt after a syntax
+// error.
+std::optional<bool> parse_flush_mode(Context& ctx) {
+  if (ctx.argc() == 1) return ctx.server.settings().lazyfree_lazy_user_flush;
+  if (ctx.argc() == 2 && is(ctx.arg(1), "ASYNC")) return true;
+  if (ctx.argc() == 2 && is(ctx.arg(1), "SYNC")) return false;
   ctx.syntax_error();
-  return false;
+  return std::nullopt;
 }
 
 // FLUSHDB and FLUSHALL count every key they drop as a change and are always
 // propagated, even when nothing was there (Redis 7.0).
 void flushdb(Context& ctx) {
-  if (!parse_flush_mode(ctx)) return;
+  const auto async = parse_flush_mode(ctx);
+  if (!async) return;
   ctx.dirty(ctx.db().size());
-  ctx.server.flush_db(ctx.client.db);
+  ctx.server.flush_db(ctx.client.db, *async);
   ctx.force_propagation(server::kToAll);
   ctx.rb.ok();
 }
 
 void flushall(Context& ctx) {
-  if (!parse_flush_mode(ctx)) return;
+  const auto async = parse_flush_mode(ctx);
+  if (!async) return;
   for (int i = 0; i < ctx.server.db_count(); ++i) {
     ctx.dirty(ctx.server.db(i).size());
-    ctx.server.flush_db(i);
+    ctx.server.flush_db(i, *async);
   }
   // A running BGSAVE is dropped; with save points an empty dump is written.
   ctx.server.persistence().after_flushall();
@@ -324,6 +330,7 @@ void config_set(Context& ctx) {
 
 void config_resetstat(Context& ctx) {
   ctx.server.stats().reset();
+  ctx.server.lazyfree().reset_stats();
   for (const auto& c : ctx.dispatcher.registry().all()) {
     c->stats = {};
     for (const auto& sub : c->subcommands) sub.stats = {};

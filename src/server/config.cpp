@@ -607,6 +607,8 @@ Config::Config() {
   add_int("lfu-decay-time", &Settings::lfu_decay_time, 0, INT_MAX);
   add_bool("replica-ignore-maxmemory", &Settings::replica_ignore_maxmemory, false,
            {"slave-ignore-maxmemory"});
+  add_bool("lazyfree-lazy-user-del", &Settings::lazyfree_lazy_user_del);
+  add_bool("lazyfree-lazy-user-flush", &Settings::lazyfree_lazy_user_flush);
   add({"proto-max-bulk-len",
        {},
        false,

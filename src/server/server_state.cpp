@@ -309,9 +309,25 @@ void ServerState::swap_dbs(int a, int b) {
   dbs_[static_cast<size_t>(a)]->swap_contents(*dbs_[static_cast<size_t>(b)]);
 }
 
-void ServerState::flush_db(int index) {
+void ServerState::flush_db(int index, bool async) {
   touch_watched_keys_in_db(index);
-  db(index).clear();
+  db::Database& d = db(index);
+  // A running snapshot takes the table over itself (before_clear).
+  if (async && d.snapshot_observer() == nullptr) {
+    base::note_freed(d.size() * 64);
+    lazyfree_.free_keyspace(d.take_contents());
+    return;
+  }
+  d.clear();
+}
+
+bool ServerState::unlink_key(int db_index, std::string_view key) {
+  db::Database& d = db(db_index);
+  auto taken = d.take(key);
+  if (!taken) return false;
+  base::note_freed(64);
+  lazyfree_.free_object(std::move(taken->first));  // or freed here, when small
+  return true;
 }
 
 bool ServerState::output_limit_reached(Client& c, size_t extra) {

@@ -132,6 +132,10 @@ struct Settings {
   long long lfu_log_factor = 10;
   long long lfu_decay_time = 1;
   bool replica_ignore_maxmemory = true;
+  // Lazy freeing (Redis 7.0's names; see server/lazyfree.hpp): DEL acts as
+  // UNLINK, FLUSHDB / FLUSHALL without SYNC act as ASYNC.
+  bool lazyfree_lazy_user_del = false;
+  bool lazyfree_lazy_user_flush = false;
   long long proto_max_bulk_len = 512LL * 1024 * 1024;
   long long client_query_buffer_limit = 1024LL * 1024 * 1024;
   long long set_max_intset_entries = 512;

@@ -20,6 +20,7 @@
 #include "setd/server/config.hpp"
 #include "setd/server/event_loop.hpp"
 #include "setd/server/eviction.hpp"
+#include "setd/server/lazyfree.hpp"
 #include "setd/server/memory_stats.hpp"
 #include "setd/server/persistence.hpp"
 #include "setd/server/propagation.hpp"
@@ -72,8 +73,13 @@ class ServerState {
   db::Database& db(int index) { return *dbs_[static_cast<size_t>(index)]; }
   int db_count() const { return static_cast<int>(dbs_.size()); }
   void swap_dbs(int a, int b);
-  // Empties database `index` (FLUSHDB / FLUSHALL).
-  void flush_db(int index);
+  // Empties database `index` (FLUSHDB / FLUSHALL); with `async` its table
+  // is freed by the lazyfree thread (unless a snapshot is walking it).
+  void flush_db(int index, bool async = false);
+  // Deletes `key` from `db` as UNLINK does: a big value is freed by the
+  // lazyfree thread (Redis's dbAsyncDelete); false if absent.
+  bool unlink_key(int db, std::string_view key);
+  LazyFree& lazyfree() { return lazyfree_; }
 
   // Periodic housekeeping (hz times a second): active expiry, idle-client
   // timeouts, soft output-buffer limits, memory figures (peak, samples).
@@ -272,6 +278,7 @@ class ServerState {
   Stats stats_;
   MemoryStats memory_;
   Evictor evictor_{*this};
+  LazyFree lazyfree_;
   std::map<uint64_t, std::unique_ptr<Client>> clients_;
   uint64_t next_client_id_ = 1;
   int64_t last_trim_ms_ = 0;
