@@ -1,9 +1,12 @@
 #include "setd/server/server_state.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/time.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -254,6 +257,8 @@ void ServerState::cron() {
       }
     }
   }
+  // The latency monitor's "expire-cycle" (Redis's activeExpireCycle).
+  latency_sample("expire-cycle", (base::monotonic_us() - start) / 1000);
   persistence_->cron();
   propagate_pending(false);  // anything met outside a command (expiry)
   memory_.cron(now);
@@ -390,9 +395,91 @@ bool ServerState::deletes_when_already_expired(long long when_ms) const {
 
 void ServerState::remove_client(Client& c) {
   if (on_client_removed) on_client_removed(c);
+  if (c.monitor) remove_monitor(c);
   drop_subscriptions(c);
   unwatch_all(c);
   clients_.erase(c.id());
+}
+
+void ServerState::add_monitor(Client& c) {
+  c.monitor = true;
+  monitors_.push_back(&c);
+}
+
+void ServerState::remove_monitor(Client& c) {
+  c.monitor = false;
+  std::erase(monitors_, &c);
+}
+
+namespace {
+
+// Redis's sdscatrepr: a quoted string with \\ \" \n \r \t \a \b escaped
+// and other unprintable bytes as \xHH.
+void append_repr(std::string& out, std::string_view s) {
+  out += '"';
+  for (const char ch : s) {
+    switch (ch) {
+      case '\\':
+      case '"':
+        out += '\\';
+        out += ch;
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\a':
+        out += "\\a";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      default:
+        if (std::isprint(static_cast<unsigned char>(ch))) {
+          out += ch;
+        } else {
+          static constexpr char kHex[] = "0123456789abcdef";
+          const auto b = static_cast<unsigned char>(ch);
+          out += "\\x";
+          out += kHex[b >> 4];
+          out += kHex[b & 15];
+        }
+    }
+  }
+  out += '"';
+}
+
+}  // namespace
+
+void ServerState::feed_monitors(const Client& c, int db, std::span<const std::string_view> args) {
+  if (monitors_.empty() || loading) return;
+  struct timeval tv {};
+  gettimeofday(&tv, nullptr);
+  char head[64];
+  std::snprintf(head, sizeof(head), "+%ld.%06ld [%d ", static_cast<long>(tv.tv_sec),
+                static_cast<long>(tv.tv_usec), db);
+  std::string line = head;
+  if (c.script_client)
+    line += "lua";
+  else
+    line += c.addr;
+  line += "] ";
+  for (size_t j = 0; j < args.size(); ++j) {
+    append_repr(line, args[j]);
+    if (j + 1 != args.size()) line += ' ';
+  }
+  line += "\r\n";
+  for (Client* m : monitors_) {
+    // CLIENT REPLY OFF silences a monitor too (Redis's prepareClientToWrite).
+    if (m->killed || m->reply_mode == ReplyMode::kOff) continue;
+    m->out += line;
+    if (m->transport) m->transport->wake();
+  }
 }
 
 Client* ServerState::find_client(uint64_t id) {
