@@ -276,9 +276,9 @@ void ServerState::cron() {
   for (auto& [id, c] : clients_) {
     if (c->killed) continue;
     const int64_t idle_ms = now - c->last_interaction_ms;
-    // Masters, replicas and blocked clients are never idle (Redis's
-    // clientsCronHandleTimeout).
-    if (timeout > 0 && c->subscriptions() == 0 && !c->in_multi && !c->blocked &&
+    // Masters, replicas, monitors and blocked clients are never idle
+    // (Redis's clientsCronHandleTimeout).
+    if (timeout > 0 && c->subscriptions() == 0 && !c->in_multi && !c->blocked && !c->monitor &&
         c->repl_role == ReplRole::kNone && idle_ms / 1000 > timeout) {
       close_async(*c, CloseReason::kIdleTimeout);
     } else if (c->output_bytes() > 0 && output_limit_reached(*c)) {

@@ -133,6 +133,19 @@ TEST_F(Instruments, MonitorCountsAsAConnectedClientAndFlagsO) {
   EXPECT_EQ(flags(d_.setd()), flags(d_.redis()));
 }
 
+// A monitor is never disconnected for being idle (Redis treats it as a
+// replica), unlike an ordinary client.
+TEST(InstrumentsTimeout, MonitorsNeverTimeOut) {
+  Differential d(8, {"--timeout", "1"}, {"--timeout", "1"});
+  ClientPair mon(d);
+  ClientPair idle(d);
+  mon.run({"MONITOR"});
+  idle.run({"PING"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(2600));
+  EXPECT_EQ(idle.closed(1000), std::make_pair(true, true));
+  EXPECT_EQ(mon.closed(500), std::make_pair(false, false));
+}
+
 // SLOWLOG GET with what differs by nature masked: the id (relative to the
 // newest), the time, the duration and client ports.
 std::string canonical_slowlog(const RespValue& v) {
