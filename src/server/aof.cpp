@@ -351,7 +351,13 @@ void Persistence::finish_aof_job(bool ok, const std::string& error) {
     const std::string name =
         state_.settings().appendfilename + "." + std::to_string(next.incr_seq) + ".incr.aof";
     flush_aof(true);
-    if (::rename(aof_path(aof_temp_incr_).c_str(), aof_path(name).c_str()) != 0) {
+    const int64_t rename_start = base::monotonic_us();
+    const int rename_rc = ::rename(aof_path(aof_temp_incr_).c_str(), aof_path(name).c_str());
+    const int rename_errno = errno;
+    if (rename_rc == 0)  // Redis samples the renames that worked
+      state_.latency_sample("aof-rename", (base::monotonic_us() - rename_start) / 1000);
+    errno = rename_errno;
+    if (rename_rc != 0) {
       spdlog::warn("Error trying to rename the temporary AOF incr file {} into {}: {}",
                    aof_temp_incr_, name, std::strerror(errno));
       aof_lastbgrewrite_ok_ = false;

@@ -285,6 +285,7 @@ std::string LatencyMonitor::doctor(int64_t now_s, const DoctorSettings& cfg) con
   bool slowlog_enabled = false, slowlog_tuning = false, slowlog_inspect = false;
   bool disk_contention = false, scheduler = false, data_writeback = false, local_disk = false;
   bool ssd = false, hz = false, large_objects = false, relax_fsync = false, disable_thp = false;
+  bool write_load_info = false;
   int advices = 0;
   int eventnum = 0;
   for (const auto& [event, ts] : events_) {
@@ -351,6 +352,10 @@ std::string LatencyMonitor::doctor(int64_t now_s, const DoctorSettings& cfg) con
     if (is("aof-fsync-always")) {
       relax_fsync = true;
       ++advices;
+    }
+    if (is("aof-rename")) {
+      write_load_info = data_writeback = ssd = local_disk = true;
+      advices += 4;
     }
     if (is("expire-cycle")) {
       hz = large_objects = true;
@@ -433,6 +438,13 @@ std::string LatencyMonitor::doctor(int64_t now_s, const DoctorSettings& cfg) con
     report +=
         "- Your fsync policy is set to 'always'. It is very hard to get good performances with "
         "such a setup, if possible try to relax the fsync policy to 'onesec'.\n";
+  if (write_load_info)
+    report +=
+        "- Latency during the AOF atomic rename operation or when the final difference is "
+        "flushed to the AOF file at the end of the rewrite, sometimes is caused by very high "
+        "write load, causing the AOF buffer to get very large. If possible try to send less "
+        "commands to accomplish the same work, or use Lua scripts to group multiple operations "
+        "into a single EVALSHA call.\n";
   if (hz && cfg.hz < 100)
     report +=
         "- In order to make the Redis keys expiring process more incremental, try to set the "

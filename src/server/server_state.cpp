@@ -26,6 +26,9 @@ ServerState::ServerState(Config config) : config_(std::move(config)) {
     dbs_.push_back(std::make_unique<db::Database>(i));
     dbs_.back()->set_expiry_control(&expiry_control);
     dbs_.back()->on_expired = [this](db::Database& d, std::string_view key) {
+      // The latency monitor's "expire-del" (Redis's
+      // deleteExpiredKeyAndPropagate).
+      latency_sample("expire-del", d.last_expire_delete_us() / 1000);
       ++stats_.expired_keys;
       // Replicas and the AOF learn of an expiry as a DEL (Redis's
       // propagateDeletion), queued before the effects of the command that

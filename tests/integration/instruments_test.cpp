@@ -275,6 +275,22 @@ TEST_F(Instruments, LatencyMonitorAsRedis) {
   d_.run({"LATENCY", "GRAPH", "a", "b"});
 }
 
+// Deleting a big expired set is an "expire-del" event on both.
+TEST_F(Instruments, ExpiredKeyDeletionIsAnExpireDelEvent) {
+  d_.run(
+      {"EVAL", "for i = 1, 300000 do redis.call('sadd', KEYS[1], 'member:' .. i) end", "1", "big"});
+  d_.run({"CONFIG", "SET", "latency-monitor-threshold", "1"});
+  d_.run({"PEXPIRE", "big", "1"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  d_.run({"EXISTS", "big"});
+  const auto has_expire_del = [](const RespValue& v) {
+    for (const auto& e : v.elements)
+      if (!e.elements.empty() && e.elements[0].str == "expire-del") return std::string("yes");
+    return std::string("no: ") + v.to_string();
+  };
+  d_.run({"LATENCY", "LATEST"}, has_expire_del);
+}
+
 // LATENCY HISTOGRAM's reply with the bucket counts checked for shape: the
 // command names and calls exactly, the buckets at Redis's labels and
 // cumulative up to the calls.
