@@ -39,6 +39,9 @@ void auth(Context& ctx) {
     ctx.syntax_error();
     return;
   }
+  // Never shown by MONITOR or SLOWLOG, whatever the outcome.
+  ctx.redact(1);
+  if (ctx.argc() == 3) ctx.redact(2);
   std::string_view username = "default";
   std::string_view password;
   if (ctx.argc() == 2) {
@@ -82,6 +85,8 @@ void kill_pubsub_clients_if_needed(Context& ctx, const acl::User& updated, const
 }
 
 void acl_setuser(Context& ctx) {
+  // Nothing about the user shows in MONITOR or SLOWLOG (as Redis).
+  for (size_t j = 2; j < ctx.argc(); ++j) ctx.redact(j);
   const std::string_view name = ctx.arg(2);
   if (acl::has_spaces(name)) {
     ctx.rb.error("ERR Usernames can't contain spaces or null characters");

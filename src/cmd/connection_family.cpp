@@ -53,6 +53,7 @@ void reset(Context& ctx) {
   c.db = 0;
   c.name.clear();
   c.reply_mode = server::ReplyMode::kOn;
+  if (c.monitor) ctx.server.remove_monitor(c);
   // Back to the default user, authenticated only if it needs no password.
   c.user = &ctx.server.users().default_user();
   c.authenticated = !ctx.server.users().auth_required_by_default();
@@ -89,6 +90,8 @@ void hello(Context& ctx) {
   for (; i < ctx.argc(); ++i) {
     const bool more = i + 1 < ctx.argc();
     if (is(ctx.arg(i), "AUTH") && i + 2 < ctx.argc()) {
+      ctx.redact(i + 1);
+      ctx.redact(i + 2);
       if (!authenticate(ctx, ctx.arg(i + 1), ctx.arg(i + 2))) {
         ctx.rb.error("WRONGPASS invalid username-password pair or user is disabled.");
         return;

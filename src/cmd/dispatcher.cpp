@@ -107,6 +107,7 @@ void register_all_commands(Registry& r) {
   register_acl_commands(r);
   register_replication_commands(r);
   register_memory_commands(r);
+  register_instruments_commands(r);
 }
 
 // --- Dispatcher ---------------------------------------------------------------
@@ -147,6 +148,12 @@ void Dispatcher::reject(server::Client& client, const CommandSpec* spec, const s
     client.reply.error("EXECABORT Transaction discarded because of: " + std::string(reason));
   } else {
     client.reply.error(error);
+  }
+  // A refused EXEC still ends what MONITOR showed of the transaction
+  // (Redis's execCommandAbort).
+  if (spec && spec == exec_spec_ && state_.has_monitors()) {
+    const std::string_view exec_arg[] = {"exec"};
+    state_.feed_monitors(client, client.db, exec_arg);
   }
   account_errors(client, before);
   if (spec) ++spec->stats.rejected_calls;
@@ -278,12 +285,16 @@ void Dispatcher::dispatch(server::Client& client, std::span<const std::string_vi
       // (SCRIPT KILL, FUNCTION KILL, SHUTDOWN NOSAVE) and a few harmless
       // commands run (Redis's isInsideYieldingLongCommand).
       reject(client, spec, std::string(state_.scripts->busy_error()));
-    } else if (client.repl_role != server::ReplRole::kReplica && state_.paused() &&
+    } else if (client.monitor && (is_write || spec->has(kMayReplicate) || spec->has(kReadonly))) {
+      // A MONITOR client is a replica to Redis, which may not touch keys.
+      reject(client, spec, "ERR Replica can't interact with the keyspace");
+    } else if (client.repl_role != server::ReplRole::kReplica && !client.monitor &&
+               state_.paused() &&
                (state_.pause_type() == server::PauseType::kAll || spec->has(kWrite) ||
                 spec->has(kMayReplicate) ||
                 (spec == exec_spec_ && (client.multi_write || client.multi_may_replicate)))) {
       // CLIENT PAUSE: the request waits, unread, and runs again when the
-      // pause ends or weakens (replicas are never paused).
+      // pause ends or weakens (replicas and monitors are never paused).
       state_.postpone(client);
       return;
     } else if (client.in_multi && !runs_inside_multi(base_name)) {
@@ -416,6 +427,10 @@ void Dispatcher::call(server::Client& client, const CommandSpec& spec,
   failed_client_ = &client;
   failed_mark_ = errors_before;
   const uint64_t dirty_before = state_.dirty;
+  const size_t redact_from = redacted_.size();
+  // Scripts show themselves to MONITOR before the commands they run
+  // (Redis's evalCommand / fcallCommand; only they are skip_monitor).
+  if (spec.has(kSkipMonitor)) state_.feed_monitors(client, client.db, args);
   const int64_t start = base::monotonic_us();
   // A running point-in-time snapshot saves the keys a write names before
   // the handler runs (lookup_write and the Database's own hooks do too;
@@ -460,6 +475,7 @@ void Dispatcher::call(server::Client& client, const CommandSpec& spec,
   ++spec.stats.calls;
   spec.stats.usec += static_cast<uint64_t>(elapsed);
   ++stats.commands_processed;
+  instruments_after_call(client, spec, args, elapsed, redact_from);
   const uint64_t own_errors =
       client.reply.error_count() - errors_before - (accounted_errors_ - accounted_before);
   if (own_errors > 0) account_errors(client, client.reply.error_count() - own_errors);
@@ -473,6 +489,45 @@ void Dispatcher::call(server::Client& client, const CommandSpec& spec,
     failed_client_ = outer_client;
     failed_mark_ = outer_mark;
   }
+}
+
+void Context::redact(size_t i) { dispatcher.redact(i); }
+
+std::span<const std::string_view> Dispatcher::shown_args(std::span<const std::string_view> args,
+                                                         size_t redact_from) {
+  if (redacted_.size() == redact_from) return args;
+  shown_args_.assign(args.begin(), args.end());
+  for (size_t k = redact_from; k < redacted_.size(); ++k)
+    if (redacted_[k] < shown_args_.size()) shown_args_[redacted_[k]] = "(redacted)";
+  return shown_args_;
+}
+
+void Dispatcher::instruments_after_call(server::Client& client, const CommandSpec& spec,
+                                        std::span<const std::string_view> args, int64_t elapsed_us,
+                                        size_t redact_from) {
+  // Replaying an AOF or loading: no samples, no slow log, no MONITOR.
+  if (!state_.loading) {
+    const auto& s = state_.settings();
+    state_.latency_sample(spec.has(kFast) ? "fast-command" : "command", elapsed_us / 1000);
+    // A client that blocked (WAIT) is neither logged nor timed, as in
+    // Redis 7.0 (which times only clients blocked on keys when they
+    // unblock; setd has none).
+    if (s.slowlog_log_slower_than >= 0 && !client.blocked && !spec.has(kSkipSlowlog)) {
+      auto& log = state_.slowlog();
+      const auto max_len = static_cast<size_t>(s.slowlog_max_len);
+      if (elapsed_us >= s.slowlog_log_slower_than) {
+        // Scripts' own client reads "?:0", as Redis's fake client.
+        log.push(shown_args(args, redact_from), elapsed_us,
+                 client.addr.empty() ? std::string("?:0") : client.addr, client.name, max_len);
+      } else {
+        log.trim(max_len);
+      }
+    }
+    if (state_.has_monitors() && !spec.has(kSkipMonitor) && !spec.has(kAdmin))
+      state_.feed_monitors(client, client.db, shown_args(args, redact_from));
+    if (s.latency_tracking && !client.blocked) spec.stats.histogram.record(elapsed_us * 1000);
+  }
+  redacted_.resize(redact_from);
 }
 
 }  // namespace setd::cmd

@@ -177,6 +177,31 @@ void section_commandstats(std::string& o, const Registry& reg) {
   }
 }
 
+// Per-command latency percentiles (latency-tracking), as Redis's
+// fillPercentileDistributionLatencies: "p<percentile>=<µs with 3 decimals>".
+void section_latencystats(std::string& o, server::ServerState& s, const Registry& reg) {
+  o += "# Latencystats\r\n";
+  if (!s.settings().latency_tracking) return;
+  const auto& percentiles = s.settings().latency_tracking_info_percentiles;
+  auto one = [&](const CommandSpec& c) {
+    const server::LatencyHistogram* h = c.stats.histogram.get();
+    if (h == nullptr) return;
+    o += "latency_percentiles_usec_" + c.name + ":";
+    for (size_t j = 0; j < percentiles.size(); ++j) {
+      char buf[64];
+      std::snprintf(buf, sizeof(buf), "=%.3f",
+                    static_cast<double>(h->value_at_percentile(percentiles[j])) / 1000.0);
+      o += "p" + server::format_percentile(percentiles[j]) + buf;
+      if (j + 1 != percentiles.size()) o += ",";
+    }
+    o += "\r\n";
+  };
+  for (const auto& c : reg.all()) {
+    one(*c);
+    for (const auto& sub : c->subcommands) one(sub);
+  }
+}
+
 void section_errorstats(std::string& o, server::ServerState& s) {
   o += "# Errorstats\r\n";
   for (const auto& [code, n] : s.stats().errors)
@@ -188,8 +213,8 @@ void info(Context& ctx) {
                                                     "persistence", "stats",      "replication",
                                                     "cpu",         "errorstats", "keyspace"};
   static const std::vector<std::string> kAll = {
-      "server",      "clients", "memory",       "persistence", "stats",
-      "replication", "cpu",     "commandstats", "errorstats",  "keyspace"};
+      "server", "clients",      "memory",     "persistence",  "stats",   "replication",
+      "cpu",    "commandstats", "errorstats", "latencystats", "keyspace"};
   std::set<std::string> wanted;
   if (ctx.argc() == 1) wanted.insert(kDefault.begin(), kDefault.end());
   for (size_t i = 1; i < ctx.argc(); ++i) {
@@ -218,6 +243,8 @@ void info(Context& ctx) {
   emit("cpu", [&](std::string& o) { section_cpu(o, s); });
   emit("commandstats", [&](std::string& o) { section_commandstats(o, ctx.dispatcher.registry()); });
   emit("errorstats", [&](std::string& o) { section_errorstats(o, s); });
+  emit("latencystats",
+       [&](std::string& o) { section_latencystats(o, s, ctx.dispatcher.registry()); });
   emit("keyspace", [&](std::string& o) { section_keyspace(o, s); });
   ctx.rb.verbatim(out);
 }
@@ -321,6 +348,13 @@ void config_set(Context& ctx) {
   const auto mode = ctx.server.settings().enable_protected_configs;
   const bool allow_protected = mode == server::EnableMode::kYes ||
                                (mode == server::EnableMode::kLocal && ctx.client.is_local());
+  // Secrets never show in the slow log (Redis's SENSITIVE_CONFIG), even
+  // when the change fails.
+  for (size_t i = 2; i + 1 < ctx.argc(); i += 2) {
+    const auto name = ctx.arg(i);
+    if (is(name, "requirepass") || is(name, "masterauth") || is(name, "masteruser"))
+      ctx.redact(i + 1);
+  }
   const std::string err = ctx.server.config().set_many(ctx.args.subspan(2), allow_protected);
   if (err.empty())
     ctx.rb.ok();

@@ -84,6 +84,7 @@ CommandSpec make_command(std::string name, int arity, std::string flags, Handler
 
 std::string client_info_line(const server::Client& c, int64_t now_ms) {
   std::string flags;
+  if (c.monitor) flags += 'O';
   if (c.repl_role == server::ReplRole::kReplica) flags += 'S';
   if (c.repl_role == server::ReplRole::kMaster) flags += 'M';
   if (c.subscriptions() > 0) flags += 'P';

@@ -15,8 +15,10 @@ bool Database::expire_if_needed(std::string_view key) {
   before_change(key, *v);
   // `key` may be the entry's own view: keep a copy for the hook.
   const std::string name(key);
+  const int64_t start = base::monotonic_us();
   base::note_freed(v->heap_bytes());
   keys_.erase(name);
+  last_expire_delete_us_ = base::monotonic_us() - start;
   if (on_expired) on_expired(*this, name);
   return true;
 }

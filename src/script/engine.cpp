@@ -134,6 +134,7 @@ std::string sha1_hex(std::string_view data) {
 Engine::Engine(cmd::Dispatcher& dispatcher) : dispatcher_(dispatcher), state_(dispatcher.state()) {
   client_ = std::make_unique<server::Client>(0, base::now_ms());
   client_->authenticated = true;
+  client_->script_client = true;
   client_->name = "";
   init_eval_state();
   functions_ = std::make_unique<Functions>(*this);

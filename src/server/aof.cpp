@@ -199,9 +199,17 @@ void Persistence::flush_aof(bool force_fsync) {
     // The INCR file's own length before this write: a partial write is cut
     // back to it, so the file never ends inside a command.
     const off_t before = ::lseek(aof_fd_, 0, SEEK_END);
+    const int64_t write_start = base::monotonic_us();
     const bool ok = persist::write_all(aof_fd_, aof_buf_.data(), aof_buf_.size());
+    const int write_errno = errno;
+    // The latency monitor's AOF events (Redis's flushAppendOnlyFile; setd
+    // has no child processes, so never "aof-write-active-child").
+    const int64_t write_ms = (base::monotonic_us() - write_start) / 1000;
+    state_.latency_sample(fsync_pending() ? "aof-write-pending-fsync" : "aof-write-alone",
+                          write_ms);
+    state_.latency_sample("aof-write", write_ms);
     if (!ok) {
-      const int err = errno;
+      const int err = write_errno;
       if (s.appendfsync == AppendFsync::kAlways) {
         spdlog::critical(
             "Can't recover from AOF write error when the AOF fsync policy is 'always'. "
@@ -230,7 +238,13 @@ void Persistence::flush_aof(bool force_fsync) {
   if (aof_current_size_ == aof_fsync_offset_ && !force_fsync) return;
   if (s.no_appendfsync_on_rewrite && aof_job_ && !force_fsync) return;
   if (force_fsync || s.appendfsync == AppendFsync::kAlways) {
-    if (::fdatasync(aof_fd_) != 0) {
+    const int64_t fsync_start = base::monotonic_us();
+    const int fsync_rc = ::fdatasync(aof_fd_);
+    const int fsync_errno = errno;
+    if (s.appendfsync == AppendFsync::kAlways)
+      state_.latency_sample("aof-fsync-always", (base::monotonic_us() - fsync_start) / 1000);
+    errno = fsync_errno;
+    if (fsync_rc != 0) {
       if (s.appendfsync == AppendFsync::kAlways) {
         spdlog::critical(
             "Can't persist AOF for fsync error when the AOF fsync policy is 'always': {}. "
@@ -337,7 +351,13 @@ void Persistence::finish_aof_job(bool ok, const std::string& error) {
     const std::string name =
         state_.settings().appendfilename + "." + std::to_string(next.incr_seq) + ".incr.aof";
     flush_aof(true);
-    if (::rename(aof_path(aof_temp_incr_).c_str(), aof_path(name).c_str()) != 0) {
+    const int64_t rename_start = base::monotonic_us();
+    const int rename_rc = ::rename(aof_path(aof_temp_incr_).c_str(), aof_path(name).c_str());
+    const int rename_errno = errno;
+    if (rename_rc == 0)  // Redis samples the renames that worked
+      state_.latency_sample("aof-rename", (base::monotonic_us() - rename_start) / 1000);
+    errno = rename_errno;
+    if (rename_rc != 0) {
       spdlog::warn("Error trying to rename the temporary AOF incr file {} into {}: {}",
                    aof_temp_incr_, name, std::strerror(errno));
       aof_lastbgrewrite_ok_ = false;

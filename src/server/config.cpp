@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -163,7 +166,47 @@ std::string parse_save(Settings& s, std::string_view v) {
 
 const char* const kClassNames[] = {"normal", "slave", "pubsub"};
 
+// latency-tracking-info-percentiles: Redis 7.0's
+// setConfigLatencyTrackingInfoPercentilesOutputOption. The value is split on
+// single spaces ("" means none); each part must read whole as a double
+// (strtod: hex and "inf" too, no leading space, no NaN, no overflow) within
+// [0, 100].
+std::string parse_percentiles(Settings& s, std::string_view v) {
+  std::vector<double> out;
+  size_t start = 0;
+  while (!v.empty()) {
+    const size_t sp = v.find(' ', start);
+    const std::string part(v.substr(start, sp == std::string_view::npos ? sp : sp - start));
+    errno = 0;
+    char* end = nullptr;
+    const double d = std::strtod(part.c_str(), &end);
+    if (part.empty() || std::isspace(static_cast<unsigned char>(part[0])) ||
+        static_cast<size_t>(end - part.c_str()) != part.size() ||
+        (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL || d == 0.0)) || std::isnan(d))
+      return "Invalid latency-tracking-info-percentiles parameters";
+    if (d > 100.0 || d < 0.0)
+      return "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]";
+    out.push_back(d);
+    if (sp == std::string_view::npos) break;
+    start = sp + 1;
+  }
+  s.latency_tracking_info_percentiles = std::move(out);
+  return "";
+}
+
 }  // namespace
+
+std::string format_percentile(double p) {
+  char buf[512];
+  int n = std::snprintf(buf, sizeof(buf), "%f", p);
+  if (n < 0) return "";
+  std::string out(buf, static_cast<size_t>(std::min(n, static_cast<int>(sizeof(buf)) - 1)));
+  if (out.find('.') != std::string::npos) {
+    while (!out.empty() && out.back() == '0') out.pop_back();
+    if (!out.empty() && out.back() == '.') out.pop_back();
+  }
+  return out;
+}
 
 std::optional<long long> parse_memory(std::string_view text) {
   size_t digits = 0;
@@ -843,6 +886,26 @@ Config::Config() {
        },
        [](const Settings& s) -> std::string {
          return s.acl_pubsub_default_all ? "allchannels" : "resetchannels";
+       },
+       ""});
+  // Instruments: SLOWLOG, LATENCY, INFO latencystats.
+  add_int("slowlog-log-slower-than", &Settings::slowlog_log_slower_than, -1, LLONG_MAX);
+  add_int("slowlog-max-len", &Settings::slowlog_max_len, 0, LONG_MAX);
+  add_int("latency-monitor-threshold", &Settings::latency_monitor_threshold, 0, LLONG_MAX);
+  add_bool("latency-tracking", &Settings::latency_tracking);
+  add({"latency-tracking-info-percentiles",
+       {},
+       false,
+       false,
+       false,
+       parse_percentiles,
+       [](const Settings& s) {
+         std::string out;
+         for (const double p : s.latency_tracking_info_percentiles) {
+           if (!out.empty()) out += ' ';
+           out += format_percentile(p);
+         }
+         return out;
        },
        ""});
   // Replication.

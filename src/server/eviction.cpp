@@ -243,7 +243,9 @@ Evictor::Result Evictor::perform() {
         break;
       }
       const auto before = static_cast<long long>(base::alloc::allocated());
+      const int64_t del_start = base::monotonic_us();
       evict(db, key);
+      s_.latency_sample("eviction-del", (base::monotonic_us() - del_start) / 1000);
       freed += before - static_cast<long long>(base::alloc::allocated());
       ++keys_freed;
       if (keys_freed % 16 == 0 && static_cast<uint64_t>(base::monotonic_us() - start) > limit) {
@@ -254,6 +256,7 @@ Evictor::Result Evictor::perform() {
     if (!stuck) result = proc_running_ ? Result::kRunning : Result::kOk;
     // Each DEL on its own, as Redis (propagate_no_multi).
     s_.propagate_pending(false);
+    s_.latency_sample("eviction-cycle", (base::monotonic_us() - start) / 1000);
   }
   // How long memory has been over the limit (INFO stats).
   Stats& st = s_.stats();

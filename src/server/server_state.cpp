@@ -1,9 +1,12 @@
 #include "setd/server/server_state.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/time.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -25,6 +28,9 @@ ServerState::ServerState(Config config) : config_(std::move(config)) {
     dbs_.push_back(std::make_unique<db::Database>(i));
     dbs_.back()->set_expiry_control(&expiry_control);
     dbs_.back()->on_expired = [this](db::Database& d, std::string_view key) {
+      // The latency monitor's "expire-del" (Redis's
+      // deleteExpiredKeyAndPropagate).
+      latency_sample("expire-del", d.last_expire_delete_us() / 1000);
       ++stats_.expired_keys;
       // Replicas and the AOF learn of an expiry as a DEL (Redis's
       // propagateDeletion), queued before the effects of the command that
@@ -375,6 +381,8 @@ void ServerState::cron() {
       }
     }
   }
+  // The latency monitor's "expire-cycle" (Redis's activeExpireCycle).
+  latency_sample("expire-cycle", (base::monotonic_us() - start) / 1000);
   persistence_->cron();
   propagate_pending(false);  // anything met outside a command (expiry)
   memory_.cron(now);
@@ -392,9 +400,9 @@ void ServerState::cron() {
   for (auto& [id, c] : clients_) {
     if (c->killed) continue;
     const int64_t idle_ms = now - c->last_interaction_ms;
-    // Masters, replicas and blocked clients are never idle (Redis's
-    // clientsCronHandleTimeout).
-    if (timeout > 0 && c->subscriptions() == 0 && !c->in_multi && !c->blocked &&
+    // Masters, replicas, monitors and blocked clients are never idle
+    // (Redis's clientsCronHandleTimeout).
+    if (timeout > 0 && c->subscriptions() == 0 && !c->in_multi && !c->blocked && !c->monitor &&
         c->repl_role == ReplRole::kNone && idle_ms / 1000 > timeout) {
       close_async(*c, CloseReason::kIdleTimeout);
     } else if (c->output_bytes() > 0 && output_limit_reached(*c)) {
@@ -512,9 +520,91 @@ bool ServerState::deletes_when_already_expired(long long when_ms) const {
 void ServerState::remove_client(Client& c) {
   if (on_client_removed) on_client_removed(c);
   std::erase(postponed_, &c);
+  if (c.monitor) remove_monitor(c);
   drop_subscriptions(c);
   unwatch_all(c);
   clients_.erase(c.id());
+}
+
+void ServerState::add_monitor(Client& c) {
+  c.monitor = true;
+  monitors_.push_back(&c);
+}
+
+void ServerState::remove_monitor(Client& c) {
+  c.monitor = false;
+  std::erase(monitors_, &c);
+}
+
+namespace {
+
+// Redis's sdscatrepr: a quoted string with \\ \" \n \r \t \a \b escaped
+// and other unprintable bytes as \xHH.
+void append_repr(std::string& out, std::string_view s) {
+  out += '"';
+  for (const char ch : s) {
+    switch (ch) {
+      case '\\':
+      case '"':
+        out += '\\';
+        out += ch;
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\a':
+        out += "\\a";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      default:
+        if (std::isprint(static_cast<unsigned char>(ch))) {
+          out += ch;
+        } else {
+          static constexpr char kHex[] = "0123456789abcdef";
+          const auto b = static_cast<unsigned char>(ch);
+          out += "\\x";
+          out += kHex[b >> 4];
+          out += kHex[b & 15];
+        }
+    }
+  }
+  out += '"';
+}
+
+}  // namespace
+
+void ServerState::feed_monitors(const Client& c, int db, std::span<const std::string_view> args) {
+  if (monitors_.empty() || loading) return;
+  struct timeval tv {};
+  gettimeofday(&tv, nullptr);
+  char head[64];
+  std::snprintf(head, sizeof(head), "+%ld.%06ld [%d ", static_cast<long>(tv.tv_sec),
+                static_cast<long>(tv.tv_usec), db);
+  std::string line = head;
+  if (c.script_client)
+    line += "lua";
+  else
+    line += c.addr;
+  line += "] ";
+  for (size_t j = 0; j < args.size(); ++j) {
+    append_repr(line, args[j]);
+    if (j + 1 != args.size()) line += ' ';
+  }
+  line += "\r\n";
+  for (Client* m : monitors_) {
+    // CLIENT REPLY OFF silences a monitor too (Redis's prepareClientToWrite).
+    if (m->killed || m->reply_mode == ReplyMode::kOff) continue;
+    m->out += line;
+    if (m->transport) m->transport->wake();
+  }
 }
 
 Client* ServerState::find_client(uint64_t id) {

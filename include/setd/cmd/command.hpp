@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "setd/proto/reply_builder.hpp"
+#include "setd/server/latency.hpp"
 #include "setd/server/server_state.hpp"
 
 namespace setd::cmd {
@@ -139,6 +140,9 @@ struct CommandStats {
   uint64_t usec = 0;
   uint64_t rejected_calls = 0;
   uint64_t failed_calls = 0;
+  // latency-tracking: the durations of its calls (INFO latencystats,
+  // LATENCY HISTOGRAM); allocated on the first call.
+  server::CommandHistogram histogram;
 };
 
 struct CommandSpec {
@@ -227,6 +231,10 @@ class Context {
   }
   // Counts `n` changes (server.dirty).
   void dirty(uint64_t n = 1) { server.dirty += n; }
+  // Hides argument `i` from MONITOR and SLOWLOG: they show "(redacted)"
+  // (Redis's redactClientCommandArgument; AUTH, HELLO AUTH, CONFIG SET of
+  // secrets, ACL SETUSER).
+  void redact(size_t i);
 
  private:
   friend class Dispatcher;

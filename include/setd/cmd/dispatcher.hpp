@@ -55,6 +55,8 @@ void register_persistence_commands(Registry& r);  // persistence_family.cpp
 void register_acl_commands(Registry& r);          // acl_family.cpp (AUTH, ACL)
 void register_replication_commands(Registry& r);  // repl_family.cpp
 void register_memory_commands(Registry& r);       // memory_family.cpp (MEMORY)
+void register_instruments_commands(Registry& r);  // instruments_family.cpp (SLOWLOG,
+                                                  // LATENCY, MONITOR)
 void register_all_commands(Registry& r);
 
 // INFO's memory section, Redis 7.0's fields in order (memory_family.cpp).
@@ -90,6 +92,10 @@ class Dispatcher final : public server::CommandExecutor {
   void acl_log(server::Client& client, acl::Verdict verdict, acl::LogContext context,
                const CommandSpec& spec, std::span<const std::string_view> args, size_t pos);
 
+  // Argument `i` of the command running now is shown as "(redacted)" by
+  // MONITOR and SLOWLOG (Context::redact).
+  void redact(size_t i) { redacted_.push_back(i); }
+
   // True while EXEC runs its queued commands.
   bool in_exec() const { return call_depth_ > 1; }
 
@@ -110,6 +116,17 @@ class Dispatcher final : public server::CommandExecutor {
   bool evict_or_allow(server::Client& client, const CommandSpec& spec, std::string_view base_name,
                       bool from_master);
   void reject(server::Client& client, const CommandSpec* spec, const std::string& error);
+  // What call() does once a command ran, as Redis's call(): the latency
+  // monitor's "command" / "fast-command" sample, the slow log, MONITOR, the
+  // command's latency histogram. `redact_from`: where this call's
+  // redactions start in redacted_.
+  void instruments_after_call(server::Client& client, const CommandSpec& spec,
+                              std::span<const std::string_view> args, int64_t elapsed_us,
+                              size_t redact_from);
+  // The arguments MONITOR and SLOWLOG show: `args`, with this call's
+  // redactions (from `redact_from`) replaced by "(redacted)".
+  std::span<const std::string_view> shown_args(std::span<const std::string_view> args,
+                                               size_t redact_from);
   // Adds the error replies written since `before` to errorstats.
   uint64_t account_errors(server::Client& client, uint64_t before);
 
@@ -130,6 +147,8 @@ class Dispatcher final : public server::CommandExecutor {
   std::vector<size_t> key_specs_;      // scratch for extract_keys()
   std::vector<acl::KeyRef> acl_keys_;  // scratch for acl_check()
   std::vector<acl::ChannelRef> acl_channels_;
+  std::vector<size_t> redacted_;              // Context::redact() positions, per call() level
+  std::vector<std::string_view> shown_args_;  // scratch for shown_args()
 };
 
 }  // namespace setd::cmd

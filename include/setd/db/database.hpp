@@ -142,6 +142,9 @@ class Database {
 
   // Called after a key is deleted because its time passed.
   std::function<void(Database&, std::string_view key)> on_expired;
+  // How long deleting the latest expired key took (µs), for on_expired
+  // (the latency monitor's "expire-del").
+  int64_t last_expire_delete_us() const { return last_expire_delete_us_; }
 
   // While set (loading a dump or an AOF), keys never expire: lookups see
   // them and nothing is deleted (Redis does not expire while loading).
@@ -182,6 +185,7 @@ class Database {
   Keyspace keys_;
   long long avg_ttl_ = 0;
   uint64_t expire_cursor_ = 0;  // active expiry's place in the keyspace
+  int64_t last_expire_delete_us_ = 0;
   SnapshotObserver* observer_ = nullptr;
   bool mark_ = false;  // Value::snap_mark() of saved (and new) keys
   bool expiry_suspended_ = false;

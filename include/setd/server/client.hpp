@@ -114,6 +114,12 @@ class Client final : public pubsub::Subscriber {
   // master_repl_offset after the latest write this client made (WAIT).
   int64_t woff = 0;
 
+  // MONITOR: the client receives every command run (and may then only run
+  // commands that do not touch the keyspace). `script_client`: the client
+  // scripts run their commands as ("[0 lua]" in MONITOR).
+  bool monitor = false;
+  bool script_client = false;
+
   // Connection fate.
   // Running a script that lets other clients in (busy-reply-threshold):
   // its connection may not go away until the script ends; a close waits

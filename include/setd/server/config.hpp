@@ -182,6 +182,16 @@ struct Settings {
   std::string requirepass;
   std::string aclfile;
   long long acllog_max_len = 128;
+  // Instruments (Redis 7.0's names and defaults): the slow log logs commands
+  // of at least slowlog_log_slower_than µs (negative: none), keeping
+  // slowlog_max_len; the latency monitor samples events of at least
+  // latency_monitor_threshold ms (0: off); latency_tracking keeps the
+  // per-command histograms INFO latencystats reports at these percentiles.
+  long long slowlog_log_slower_than = 10000;
+  long long slowlog_max_len = 128;
+  long long latency_monitor_threshold = 0;
+  bool latency_tracking = true;
+  std::vector<double> latency_tracking_info_percentiles{50.0, 99.0, 99.9};
   bool acl_pubsub_default_all = false;  // acl-pubsub-default allchannels
   std::vector<std::vector<std::string>> users;
   // Replication (Redis 7.0's names and defaults). `replicaof` is "host
@@ -284,6 +294,9 @@ class Config {
   std::vector<Directive> directives_;
   std::map<std::string, std::function<std::string(const Settings&)>> appliers_;
 };
+
+// A percentile as Redis prints it ("%f" without trailing zeros: "99.9").
+std::string format_percentile(double p);
 
 // Memory amounts like "512mb", "1gb", "100" -> bytes; nullopt if malformed.
 std::optional<long long> parse_memory(std::string_view text);

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,12 +21,14 @@
 #include "setd/server/config.hpp"
 #include "setd/server/event_loop.hpp"
 #include "setd/server/eviction.hpp"
+#include "setd/server/latency.hpp"
 #include "setd/server/lazyfree.hpp"
 #include "setd/server/memory_stats.hpp"
 #include "setd/server/persistence.hpp"
 #include "setd/server/propagation.hpp"
 #include "setd/server/scripting.hpp"
 #include "setd/server/set_events.hpp"
+#include "setd/server/slowlog.hpp"
 #include "setd/server/stats.hpp"
 
 namespace setd::server {
@@ -133,6 +136,24 @@ class ServerState {
   // top-level command started (Redis's pre_command_oom_state): scripts
   // refuse their first deny-oom command then.
   bool pre_command_oom = false;
+  // SLOWLOG and the latency monitor (LATENCY); the per-command histograms
+  // live in the command table.
+  SlowLog& slowlog() { return slowlog_; }
+  LatencyMonitor& latency() { return latency_; }
+  // Adds a latency-monitor sample for `event` when it reaches
+  // latency-monitor-threshold (Redis's latencyAddSampleIfNeeded).
+  void latency_sample(std::string_view event, int64_t ms) {
+    latency_.add_if_needed(event, ms, settings().latency_monitor_threshold);
+  }
+
+  // MONITOR: clients that receive every command as it runs.
+  void add_monitor(Client& c);
+  void remove_monitor(Client& c);
+  bool has_monitors() const { return !monitors_.empty(); }
+  size_t monitor_count() const { return monitors_.size(); }
+  // Sends `args`, run by `c` in database `db`, to every monitor as Redis's
+  // replicationFeedMonitors formats it; nothing while loading.
+  void feed_monitors(const Client& c, int db, std::span<const std::string_view> args);
   // Peak, start-up and sampled memory figures (the cron keeps them).
   MemoryStats& memory() { return memory_; }
 
@@ -279,6 +300,9 @@ class ServerState {
   MemoryStats memory_;
   Evictor evictor_{*this};
   LazyFree lazyfree_;
+  SlowLog slowlog_;
+  LatencyMonitor latency_;
+  std::vector<Client*> monitors_;
   std::map<uint64_t, std::unique_ptr<Client>> clients_;
   uint64_t next_client_id_ = 1;
   int64_t last_trim_ms_ = 0;
