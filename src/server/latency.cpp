@@ -325,7 +325,8 @@ std::string LatencyMonitor::doctor(int64_t now_s, const DoctorSettings& cfg) con
                   static_cast<unsigned long>(avg), static_cast<unsigned long>(mad),
                   static_cast<double>(period) / samples, static_cast<unsigned long>(ts.max));
     report += buf;
-    auto is = [&](const char* name) { return strcasecmp(event.c_str(), name) == 0; };
+    const std::string& name_of_event = event;  // clang 14 can't capture a binding
+    auto is = [&](const char* name) { return strcasecmp(name_of_event.c_str(), name) == 0; };
     if (is("command")) {
       if (cfg.slowlog_slower_than < 0) {
         slowlog_enabled = true;

@@ -320,8 +320,8 @@ void ServerState::flush_db(int index, bool async) {
   db::Database& d = db(index);
   // A running snapshot takes the table over itself (before_clear).
   if (async && d.snapshot_observer() == nullptr) {
-    base::note_freed(d.size() * 64);
-    lazyfree_.free_keyspace(d.take_contents());
+    const size_t bytes = d.size() * 64;  // an estimate, as clear() notes
+    lazyfree_.free_keyspace(d.take_contents(), bytes);
     return;
   }
   d.clear();
@@ -329,10 +329,12 @@ void ServerState::flush_db(int index, bool async) {
 
 bool ServerState::unlink_key(int db_index, std::string_view key) {
   db::Database& d = db(db_index);
+  const db::Value* v = d.peek(key);
+  const size_t bytes = v != nullptr ? v->heap_bytes() : 0;
   auto taken = d.take(key);
   if (!taken) return false;
-  base::note_freed(64);
-  lazyfree_.free_object(std::move(taken->first));  // or freed here, when small
+  // Noted when freed: by the thread, or here when small.
+  if (!lazyfree_.free_object(std::move(taken->first), bytes)) base::note_freed(bytes);
   return true;
 }
 

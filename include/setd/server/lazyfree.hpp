@@ -41,10 +41,11 @@ class LazyFree {
   // Redis's lazyfreeGetFreeEffort: how many allocations freeing `o` takes.
   static size_t free_effort(const db::Object& o);
   // Frees `o` in the background when its effort is above kThreshold, now
-  // otherwise; true if it went to the background.
-  bool free_object(db::Object&& o);
+  // otherwise; true if it went to the background. `bytes`: what it holds,
+  // noted as freed once it is (so that the cron gives the pages back).
+  bool free_object(db::Object&& o, size_t bytes = 0);
   // Frees a whole table in the background (or now when it is empty).
-  void free_keyspace(db::Keyspace&& ks);
+  void free_keyspace(db::Keyspace&& ks, size_t bytes = 0);
 
   uint64_t pending() const { return pending_.load(std::memory_order_relaxed); }
   uint64_t freed() const { return freed_.load(std::memory_order_relaxed); }
@@ -53,13 +54,18 @@ class LazyFree {
   void drain();
 
  private:
-  void submit(std::function<void()> job, uint64_t objects);
+  void submit(std::function<void()> job, uint64_t objects, size_t bytes);
   void run();
 
   std::mutex mu_;
   std::condition_variable cv_;
   std::condition_variable idle_cv_;
-  std::deque<std::pair<std::function<void()>, uint64_t>> jobs_;
+  struct Job {
+    std::function<void()> run;
+    uint64_t objects;
+    size_t bytes;
+  };
+  std::deque<Job> jobs_;
   bool busy_ = false;
   bool stop_ = false;
   std::thread thread_;  // started with the first job
