@@ -88,6 +88,16 @@ bool Database::evict(std::string_view key) {
   return keys_.erase(name);
 }
 
+std::optional<Object> Database::evict_take(std::string_view key) {
+  Value* v = keys_.find(key);
+  if (v == nullptr) return std::nullopt;
+  before_change(key, *v);
+  const std::string name(key);
+  auto taken = keys_.take(name);
+  if (!taken) return std::nullopt;
+  return std::move(taken->first);
+}
+
 std::optional<std::pair<Object, int64_t>> Database::take(std::string_view key) {
   if (expire_if_needed(key)) return std::nullopt;
   Value* v = keys_.find(key);

@@ -652,6 +652,7 @@ Config::Config() {
            {"slave-ignore-maxmemory"});
   add_bool("lazyfree-lazy-user-del", &Settings::lazyfree_lazy_user_del);
   add_bool("lazyfree-lazy-user-flush", &Settings::lazyfree_lazy_user_flush);
+  add_bool("lazyfree-lazy-eviction", &Settings::lazyfree_lazy_eviction);
   add({"proto-max-bulk-len",
        {},
        false,

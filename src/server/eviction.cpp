@@ -8,6 +8,7 @@
 
 #include "setd/base/allocator.hpp"
 #include "setd/base/clock.hpp"
+#include "setd/base/memory.hpp"
 #include "setd/server/server_state.hpp"
 
 namespace setd::server {
@@ -198,12 +199,23 @@ bool Evictor::pick_random(std::string& key, int& db) {
 }
 
 void Evictor::evict(int db, const std::string& key) {
-  if (!s_.db(db).evict(key)) return;
+  const bool lazy = s_.settings().lazyfree_lazy_eviction;
+  if (lazy) {
+    db::Database& d = s_.db(db);
+    const db::Value* v = d.key_table().find(key);
+    const size_t bytes = v != nullptr ? v->heap_bytes() : 0;
+    auto taken = d.evict_take(key);
+    if (!taken) return;
+    if (!s_.lazyfree().free_object(std::move(*taken), bytes)) base::note_freed(bytes);
+  } else if (!s_.db(db).evict(key)) {
+    return;
+  }
   ++s_.stats().evicted_keys;
   s_.signal_modified_key(db, key);
   s_.notify_keyspace_event(notify::kEvicted, "evicted", key, db);
-  // Replicas and the AOF learn of it as a DEL (Redis's propagateDeletion).
-  s_.also_propagate(db, {"DEL", key});
+  // Replicas and the AOF learn of it as a DEL, or an UNLINK when evictions
+  // free lazily (Redis's propagateDeletion).
+  s_.also_propagate(db, {lazy ? "UNLINK" : "DEL", key});
 }
 
 void Evictor::schedule() {
@@ -248,9 +260,13 @@ Evictor::Result Evictor::perform() {
       s_.latency_sample("eviction-del", (base::monotonic_us() - del_start) / 1000);
       freed += before - static_cast<long long>(base::alloc::allocated());
       ++keys_freed;
-      if (keys_freed % 16 == 0 && static_cast<uint64_t>(base::monotonic_us() - start) > limit) {
-        schedule();  // still over: go on from the event loop
-        break;
+      if (keys_freed % 16 == 0) {
+        // Lazily freed values leave memory later: look at the real figure.
+        if (s_.settings().lazyfree_lazy_eviction && !over_limit()) break;
+        if (static_cast<uint64_t>(base::monotonic_us() - start) > limit) {
+          schedule();  // still over: go on from the event loop
+          break;
+        }
       }
     }
     if (!stuck) result = proc_running_ ? Result::kRunning : Result::kOk;

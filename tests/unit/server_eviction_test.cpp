@@ -195,6 +195,22 @@ TEST_F(Eviction, EvictionsPropagateDelsAndNotify) {
   EXPECT_NE(info.find("evicted_keys:" + std::to_string(evicted()) + "\r\n"), std::string::npos);
 }
 
+TEST_F(Eviction, LazyEvictionPropagatesUnlinkAndFreesBigSetsInTheBackground) {
+  ASSERT_EQ(cfg("lazyfree-lazy-eviction", "yes"), "OK");
+  std::vector<std::string> sadd = {"SADD", "big"};
+  for (int i = 0; i < 1000; ++i) sadd.push_back("m" + std::to_string(i));
+  r.run(sadd);
+  ASSERT_EQ(cfg("maxmemory-policy", "allkeys-lru"), "OK");
+  sink.take();
+  squeeze(1000);
+  r.run({"PING"});
+  EXPECT_EQ(sink.take(), (V{"0: UNLINK big"}));
+  EXPECT_EQ(evicted(), 1);
+  r.state().lazyfree().drain();
+  EXPECT_EQ(r.state().lazyfree().freed(), 1u);
+  cfg("lazyfree-lazy-eviction", "no");
+}
+
 TEST_F(Eviction, LoweringMaxmemoryEvictsAtOnce) {
   for (int i = 0; i < 500; ++i) r.run({"SET", "k:" + std::to_string(i), "v"});
   ASSERT_EQ(cfg("maxmemory-policy", "allkeys-lru"), "OK");

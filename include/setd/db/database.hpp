@@ -94,6 +94,8 @@ class Database {
   // Deletes `key` whether or not its TTL has passed (maxmemory eviction,
   // Redis's dbSyncDelete); false if absent.
   bool evict(std::string_view key);
+  // The same, handing the value back (to be freed elsewhere: lazyfree).
+  std::optional<Object> evict_take(std::string_view key);
   // Removes `key` and returns its value and TTL (-1 for none).
   std::optional<std::pair<Object, int64_t>> take(std::string_view key);
 

@@ -136,6 +136,8 @@ struct Settings {
   // UNLINK, FLUSHDB / FLUSHALL without SYNC act as ASYNC.
   bool lazyfree_lazy_user_del = false;
   bool lazyfree_lazy_user_flush = false;
+  // Evictions free big values in the background and propagate UNLINK.
+  bool lazyfree_lazy_eviction = false;
   long long proto_max_bulk_len = 512LL * 1024 * 1024;
   long long client_query_buffer_limit = 1024LL * 1024 * 1024;
   long long set_max_intset_entries = 512;
