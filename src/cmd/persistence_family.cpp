@@ -1,14 +1,29 @@
 // Persistence commands (Redis 7.0's rdb.c, aof.c, cluster.c DUMP/RESTORE,
 // debug.c): SAVE, BGSAVE, LASTSAVE, BGREWRITEAOF, DUMP, RESTORE and DEBUG
-// (RELOAD, LOADAOF, SLEEP, HELP). The work itself is server::Persistence's.
+// (RELOAD, LOADAOF, SLEEP, OBJECT, DIGEST, DIGEST-VALUE, SET-ACTIVE-EXPIRE,
+// QUICKLIST-PACKED-THRESHOLD, CHANGE-REPL-ID, HELP). The work itself is
+// server::Persistence's.
+#include <arpa/inet.h>
+#include <openssl/evp.h>
+#include <strings.h>
+
+#include <array>
+#include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include "setd/base/clock.hpp"
+#include "setd/base/strconv.hpp"
 #include "setd/cmd/dispatcher.hpp"
 #include "setd/cmd/util.hpp"
 #include "setd/persist/rdb_decoder.hpp"
+#include "setd/persist/rdb_encoder.hpp"
+#include "setd/repl/replication.hpp"
 
 namespace setd::cmd {
 
@@ -147,20 +162,213 @@ void restore_cmd(Context& ctx) {
   ctx.rb.ok();
 }
 
+// --- DEBUG DIGEST / DIGEST-VALUE (Redis's debug.c) ---------------------------
+
+using Digest = std::array<unsigned char, 20>;
+
+// xorDigest: digest ^= SHA1(data) (order-insensitive "addition").
+void xor_digest(Digest& digest, const void* data, size_t len) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  EVP_Digest(data, len, md, &md_len, EVP_sha1(), nullptr);
+  for (size_t j = 0; j < digest.size(); ++j) digest[j] ^= md[j];
+}
+
+// mixDigest: digest = SHA1(digest ^ SHA1(data)) (order matters).
+void mix_digest(Digest& digest, const void* data, size_t len) {
+  xor_digest(digest, data, len);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  EVP_Digest(digest.data(), digest.size(), md, &md_len, EVP_sha1(), nullptr);
+  std::memcpy(digest.data(), md, digest.size());
+}
+
+// xorObjectDigest: the value's type, its contents (a string's bytes, an
+// int-encoded one as its decimal text; a set's members xored) and whether
+// it has a TTL.
+void object_digest(Digest& digest, const db::Value& v) {
+  // OBJ_STRING is 0, OBJ_SET 2.
+  const uint32_t type = htonl(v.type() == db::Type::kString ? 0u : 2u);
+  mix_digest(digest, &type, sizeof type);
+  if (v.type() == db::Type::kString) {
+    const std::string_view bytes = v.as_string().bytes;
+    mix_digest(digest, bytes.data(), bytes.size());
+  } else {
+    v.as_set().for_each([&](std::string_view m) { xor_digest(digest, m.data(), m.size()); });
+  }
+  if (v.expire_ms() != -1) xor_digest(digest, "!!expire!!", 10);
+}
+
+std::string digest_hex(const Digest& d) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(40);
+  for (const unsigned char b : d) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 15]);
+  }
+  return out;
+}
+
+// computeDatasetDigest: per non-empty database its id mixed in, then the
+// xor of the SHA1 of every key's (key, value) digest. Keys whose TTL has passed but that
+// are not yet reclaimed count, as in Redis (it walks the dict).
+Digest dataset_digest(server::ServerState& s) {
+  Digest final{};
+  for (int j = 0; j < s.db_count(); ++j) {
+    db::Database& d = s.db(j);
+    if (d.key_table().size() == 0) continue;
+    const uint32_t id = htonl(static_cast<uint32_t>(j));
+    mix_digest(final, &id, sizeof id);
+    d.key_table().for_each([&](db::Value& v) {
+      Digest kv{};
+      const std::string_view key = v.key();
+      mix_digest(kv, key.data(), key.size());
+      object_digest(kv, v);
+      xor_digest(final, kv.data(), kv.size());  // final ^= SHA1(key-value digest)
+    });
+  }
+  return final;
+}
+
+// Redis's memtoull: digits then an optional unit (b, k, kb, m, mb, g, gb);
+// a leading '-' or another suffix is an error. The product wraps as in C.
+bool memtoull(std::string_view text, unsigned long long& out) {
+  const std::string p(text.substr(0, text.find('\0')));
+  out = 0;
+  if (!p.empty() && p[0] == '-') return false;
+  size_t u = 0;
+  while (u < p.size() && std::isdigit(static_cast<unsigned char>(p[u]))) ++u;
+  const char* unit = p.c_str() + u;
+  unsigned long long mul = 0;
+  if (*unit == '\0' || strcasecmp(unit, "b") == 0)
+    mul = 1;
+  else if (strcasecmp(unit, "k") == 0)
+    mul = 1000;
+  else if (strcasecmp(unit, "kb") == 0)
+    mul = 1024;
+  else if (strcasecmp(unit, "m") == 0)
+    mul = 1000ull * 1000;
+  else if (strcasecmp(unit, "mb") == 0)
+    mul = 1024ull * 1024;
+  else if (strcasecmp(unit, "g") == 0)
+    mul = 1000ull * 1000 * 1000;
+  else if (strcasecmp(unit, "gb") == 0)
+    mul = 1024ull * 1024 * 1024;
+  else
+    return false;
+  if (u >= 128) return false;
+  const std::string digits = p.substr(0, u);
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long val = std::strtoull(digits.c_str(), &end, 10);
+  if ((val == 0 && errno == EINVAL) || *end != '\0') return false;
+  out = val * mul;
+  return true;
+}
+
+// DEBUG OBJECT key: Redis's line about the value. setd has no robj: the
+// address is the entry's, the serialized length what RDB would write for
+// the value (rdbSavedObjectLen), lru the entry's 24-bit field.
+void debug_object(Context& ctx) {
+  // As Redis (dictFind): a key whose TTL has passed is still shown.
+  const db::Value* v = ctx.db().key_table().find(ctx.arg(2));
+  if (v == nullptr) return ctx.rb.error("ERR no such key");
+  long long refcount = 1;
+  if (v->type() == db::Type::kString && v->as_string().encoding == db::StringEncoding::kInt &&
+      !v->private_int()) {
+    long long n = -1;
+    // Redis's shared integers (OBJ_SHARED_INTEGERS, OBJ_SHARED_REFCOUNT).
+    if (base::string_to_ll(v->as_string().bytes, n) && n >= 0 && n < 10000) refcount = INT_MAX;
+  }
+  std::string scratch;
+  persist::RdbEncoder enc(&scratch, {.compress = ctx.server.settings().rdbcompression});
+  enc.typed_value(db::ValueView(*v));
+  const size_t serialized = scratch.size() - 1;  // without the type byte
+  // estimateObjectIdleTime, in seconds (its wrap-around arithmetic too).
+  const uint32_t clock = db::lru_clock() & db::kLruMask;
+  const uint32_t lru = v->lru();
+  const unsigned long long idle =
+      clock >= lru ? clock - lru : static_cast<unsigned long long>(clock) + (db::kLruMask - lru);
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "Value at:%p refcount:%lld encoding:%s serializedlength:%zu lru:%u "
+                "lru_seconds_idle:%llu",
+                static_cast<const void*>(v), refcount, v->encoding_name(), serialized, lru, idle);
+  ctx.rb.simple(buf);
+}
+
 // DEBUG <subcommand>: the subcommands tests and operators use.
 void debug_cmd(Context& ctx) {
   const std::string_view sub = ctx.arg(1);
   auto& p = ctx.server.persistence();
   if (is(sub, "HELP") && ctx.argc() == 2) {
-    return reply_help(ctx, "DEBUG",
-                      {"LOADAOF", "    Flush the AOF buffers on disk and reload the AOF in memory.",
-                       "RELOAD [option ...]",
-                       "    Save the RDB on disk and reload it back to memory. Available options:",
-                       "    * MERGE: Merge the content of the RDB file with the current "
-                       "dataset (keys already present are replaced).",
-                       "    * NOFLUSH: Do not empty the dataset before loading the RDB file.",
-                       "    * NOSAVE: Do not save the dataset on disk, load the existing RDB.",
-                       "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed."});
+    return reply_help(
+        ctx, "DEBUG",
+        {"CHANGE-REPL-ID",
+         "    Change the replication IDs of the instance.",
+         "    Dangerous: should be used only for testing the replication subsystem.",
+         "DIGEST",
+         "    Output a hex signature representing the current DB content.",
+         "DIGEST-VALUE <key> [<key> ...]",
+         "    Output a hex signature of the values of all the specified keys.",
+         "LOADAOF",
+         "    Flush the AOF buffers on disk and reload the AOF in memory.",
+         "OBJECT <key>",
+         "    Show low level info about `key` and associated value.",
+         "RELOAD [option ...]",
+         "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+         "    * MERGE: conflicting keys will be loaded from RDB.",
+         "    * NOFLUSH: the existing database will not be removed before load, but",
+         "      conflicting keys will generate an exception and kill the server.",
+         "    * NOSAVE: the database will be loaded from an existing RDB file.",
+         "    Examples:",
+         "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+         "      the database.",
+         "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+         "      existing RDB file.",
+         "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+         "      file to the database.",
+         "SET-ACTIVE-EXPIRE <0|1>",
+         "    Setting it to 0 disables expiring keys in background when they are not",
+         "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+         "    default.",
+         "QUICKLIST-PACKED-THRESHOLD <size>",
+         "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+         "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
+         "SLEEP <seconds>",
+         "    Stop the server for <seconds>. Decimals allowed."});
+  }
+  if (is(sub, "OBJECT") && ctx.argc() == 3) return debug_object(ctx);
+  if (is(sub, "DIGEST") && ctx.argc() == 2)
+    return ctx.rb.simple(digest_hex(dataset_digest(ctx.server)));
+  if (is(sub, "DIGEST-VALUE")) {
+    // As Redis: keys whose TTL has passed are digested too.
+    ctx.rb.array(ctx.argc() - 2);
+    for (size_t j = 2; j < ctx.argc(); ++j) {
+      Digest d{};
+      if (const db::Value* v = ctx.db().key_table().find(ctx.arg(j))) object_digest(d, *v);
+      ctx.rb.simple(digest_hex(d));
+    }
+    return;
+  }
+  if (is(sub, "SET-ACTIVE-EXPIRE") && ctx.argc() == 3) {
+    // atoi(): any text that does not start with a non-zero number disables.
+    const std::string arg(ctx.arg(2));
+    ctx.server.active_expire_enabled = std::atoi(arg.c_str()) != 0;
+    return ctx.rb.ok();
+  }
+  if (is(sub, "QUICKLIST-PACKED-THRESHOLD") && ctx.argc() == 3) {
+    // setd keeps no lists: the size is validated as Redis's
+    // quicklistisSetPackedThreshold does, and nothing else changes.
+    unsigned long long sz = 0;
+    if (!memtoull(ctx.arg(2), sz) || sz > (1ull << 32) - (1ull << 20))
+      return ctx.rb.error("ERR argument must be a memory value bigger than 1 and smaller than 4gb");
+    return ctx.rb.ok();
+  }
+  if (is(sub, "CHANGE-REPL-ID") && ctx.argc() == 2) {
+    ctx.dispatcher.replication().debug_change_replid();
+    return ctx.rb.ok();
   }
   if (is(sub, "RELOAD")) {
     bool flush = true, save = true, merge = false;

@@ -121,6 +121,12 @@ Replication::~Replication() {
 
 void Replication::change_replid() { replid_ = random_hex40(); }
 
+void Replication::debug_change_replid() {
+  spdlog::warn("Changing replication IDs after receiving DEBUG change-repl-id");
+  change_replid();
+  clear_replid2();
+}
+
 void Replication::clear_replid2() {
   replid2_.assign(40, '0');
   second_offset_ = -1;

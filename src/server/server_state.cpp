@@ -369,8 +369,9 @@ void ServerState::cron() {
   // sample was expired, within a time budget.
   const int64_t budget_us = 250000 / std::max<long long>(settings().hz, 1);  // 25% of a tick
   const int64_t start = base::monotonic_us();
-  // Nothing expires while clients are paused (Redis's activeExpireCycle).
-  bool out_of_time = paused();
+  // Nothing expires while clients are paused (Redis's activeExpireCycle),
+  // nor after DEBUG SET-ACTIVE-EXPIRE 0 (then no cycle runs at all).
+  bool out_of_time = paused() || !active_expire_enabled;
   for (int i = 0; i < db_count() && !out_of_time; ++i) {
     auto& d = db(i);
     for (int round = 0; round < 64 && d.expires_size() > 0; ++round) {
@@ -384,7 +385,7 @@ void ServerState::cron() {
     }
   }
   // The latency monitor's "expire-cycle" (Redis's activeExpireCycle).
-  latency_sample("expire-cycle", (base::monotonic_us() - start) / 1000);
+  if (active_expire_enabled) latency_sample("expire-cycle", (base::monotonic_us() - start) / 1000);
   persistence_->cron();
   propagate_pending(false);  // anything met outside a command (expiry)
   memory_.cron(now);

@@ -143,6 +143,9 @@ class Replication final : public server::PropagationSink {
   size_t backlog_memory() const;
   size_t replica_buffers_memory() const;
 
+  // DEBUG CHANGE-REPL-ID: a new replication ID, and no second one.
+  void debug_change_replid();
+
   uint64_t sync_full() const { return stat_sync_full_; }
   uint64_t sync_partial_ok() const { return stat_sync_partial_ok_; }
   uint64_t sync_partial_err() const { return stat_sync_partial_err_; }

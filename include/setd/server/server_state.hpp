@@ -164,6 +164,9 @@ class ServerState {
   // not delete a key here, the master's DEL will (Redis's
   // checkAlreadyExpired).
   bool is_replica = false;
+  // The cron's active expiry runs (DEBUG SET-ACTIVE-EXPIRE, Redis's
+  // server.active_expire_enabled); keys still expire when accessed.
+  bool active_expire_enabled = true;
   bool deletes_when_already_expired(long long when_ms) const;
 
   // Changes since the last successful save (Redis's server.dirty): handlers
