@@ -83,9 +83,8 @@ bool Database::evict(std::string_view key) {
   Value* v = keys_.find(key);
   if (v == nullptr) return false;
   before_change(key, *v);
-  base::note_freed(v->heap_bytes());
   const std::string name(key);
-  return keys_.erase(name);
+  return keys_.erase(name);  // the evictor notes what was freed
 }
 
 std::optional<Object> Database::evict_take(std::string_view key) {

@@ -258,7 +258,9 @@ Evictor::Result Evictor::perform() {
       const int64_t del_start = base::monotonic_us();
       evict(db, key);
       s_.latency_sample("eviction-del", (base::monotonic_us() - del_start) / 1000);
-      freed += before - static_cast<long long>(base::alloc::allocated());
+      const long long delta = before - static_cast<long long>(base::alloc::allocated());
+      if (delta > 0) base::note_freed(static_cast<size_t>(delta));
+      freed += delta;
       ++keys_freed;
       if (keys_freed % 16 == 0) {
         // Lazily freed values leave memory later: look at the real figure.

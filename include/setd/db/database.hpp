@@ -92,7 +92,8 @@ class Database {
   // Removes `key` (and its TTL). True if it existed (and was not expired).
   bool erase(std::string_view key);
   // Deletes `key` whether or not its TTL has passed (maxmemory eviction,
-  // Redis's dbSyncDelete); false if absent.
+  // Redis's dbSyncDelete); false if absent. Unlike erase(), it does not
+  // note the bytes freed (base::note_freed): the caller measures them.
   bool evict(std::string_view key);
   // The same, handing the value back (to be freed elsewhere: lazyfree).
   std::optional<Object> evict_take(std::string_view key);
