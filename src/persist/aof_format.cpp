@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "setd/base/strconv.hpp"
+
 namespace setd::persist {
 
 namespace {
@@ -104,41 +106,9 @@ bool needs_repr(std::string_view s) {
 }
 
 std::string repr(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\a':
-        out += "\\a";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      default:
-        if (std::isprint(c)) {
-          out += static_cast<char>(c);
-        } else {
-          char buf[5];
-          std::snprintf(buf, sizeof(buf), "\\x%02x", c);
-          out += buf;
-        }
-    }
-  }
-  return out + "\"";
+  std::string out;
+  base::append_repr(out, s);
+  return out;
 }
 
 bool is_base_name(std::string_view s) {

@@ -16,6 +16,7 @@
 #include "setd/base/fd_limit.hpp"
 #include "setd/base/memory.hpp"
 #include "setd/base/random.hpp"
+#include "setd/base/strconv.hpp"
 
 namespace setd::server {
 
@@ -539,51 +540,6 @@ void ServerState::remove_monitor(Client& c) {
   std::erase(monitors_, &c);
 }
 
-namespace {
-
-// Redis's sdscatrepr: a quoted string with \\ \" \n \r \t \a \b escaped
-// and other unprintable bytes as \xHH.
-void append_repr(std::string& out, std::string_view s) {
-  out += '"';
-  for (const char ch : s) {
-    switch (ch) {
-      case '\\':
-      case '"':
-        out += '\\';
-        out += ch;
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\a':
-        out += "\\a";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      default:
-        if (std::isprint(static_cast<unsigned char>(ch))) {
-          out += ch;
-        } else {
-          static constexpr char kHex[] = "0123456789abcdef";
-          const auto b = static_cast<unsigned char>(ch);
-          out += "\\x";
-          out += kHex[b >> 4];
-          out += kHex[b & 15];
-        }
-    }
-  }
-  out += '"';
-}
-
-}  // namespace
-
 void ServerState::feed_monitors(const Client& c, int db, std::span<const std::string_view> args) {
   if (monitors_.empty() || loading) return;
   struct timeval tv {};
@@ -598,7 +554,7 @@ void ServerState::feed_monitors(const Client& c, int db, std::span<const std::st
     line += c.addr;
   line += "] ";
   for (size_t j = 0; j < args.size(); ++j) {
-    append_repr(line, args[j]);
+    base::append_repr(line, args[j]);
     if (j + 1 != args.size()) line += ' ';
   }
   line += "\r\n";

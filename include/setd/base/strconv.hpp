@@ -109,6 +109,11 @@ std::string_view to_lower_ascii(std::string_view in, char* buf, size_t cap);
 // ASCII lower-casing into a new string.
 std::string to_lower_ascii(std::string_view in);
 
+// Redis's sdscatrepr: appends `s` double-quoted, with \\ \" \n \r \t \a
+// \b escaped and other unprintable bytes as \xhh (MONITOR lines, the AOF
+// manifest's file names).
+void append_repr(std::string& out, std::string_view s);
+
 // ASCII case-insensitive equality (only A-Z/a-z fold, like strcasecmp in the
 // C locale).
 bool iequals(std::string_view a, std::string_view b);
