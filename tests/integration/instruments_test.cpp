@@ -255,7 +255,11 @@ TEST_F(Instruments, LatencyMonitorAsRedis) {
   d_.run({"LATENCY", "HISTORY", "nosuchevent"});
   d_.run({"LATENCY", "GRAPH", "nosuchevent"});
   {
-    auto [x, y] = d_.run_bytes_on(d_.setd(), d_.redis(), {"LATENCY", "GRAPH", "command"});
+    // The graph's labels are the seconds since each sample: they may differ
+    // by one across the two servers, so only the shape is compared.
+    const std::vector<std::string> graph{"LATENCY", "GRAPH", "command"};
+    const std::string x = d_.setd().call_raw(graph).first;
+    const std::string y = d_.redis().call_raw(graph).first;
     EXPECT_EQ(mask_digits(x), mask_digits(y));
   }
   {
