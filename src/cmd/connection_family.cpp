@@ -372,11 +372,19 @@ void client_unpause(Context& ctx) {
   ctx.rb.ok();
 }
 
+// CLIENT NO-EVICT ON|OFF: the client is never (or again) a victim of
+// maxmemory-clients.
 void client_no_evict(Context& ctx) {
-  if (is(ctx.arg(2), "ON") || is(ctx.arg(2), "OFF"))
-    ctx.rb.ok();
-  else
+  if (is(ctx.arg(2), "ON")) {
+    ctx.client.no_evict = true;
+  } else if (is(ctx.arg(2), "OFF")) {
+    ctx.client.no_evict = false;
+  } else {
     ctx.syntax_error();
+    return;
+  }
+  ctx.server.note_client_memory(ctx.client);
+  ctx.rb.ok();
 }
 
 // Client-side caching (CLIENT TRACKING) is not implemented, so tracking is

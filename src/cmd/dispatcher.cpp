@@ -121,11 +121,15 @@ Dispatcher::Dispatcher(server::ServerState& state)
   state_.evictor().replica_buffer_memory = [r = replication_.get()] {
     return r->replica_buffers_memory();
   };
+  state_.describe_client = [](const server::Client& c) {
+    return client_info_line(c, base::now_ms());
+  };
 }
 
 Dispatcher::~Dispatcher() {
   if (state_.command_executor == this) state_.command_executor = nullptr;
   state_.evictor().replica_buffer_memory = nullptr;
+  state_.describe_client = nullptr;
 }
 
 std::string Dispatcher::execute_for_load(server::Client& c, const std::vector<std::string>& args) {
@@ -259,6 +263,9 @@ void Dispatcher::dispatch(server::Client& client, std::span<const std::string_vi
                  "NOPERM this user has no permissions to run the '" + spec->name + "' command");
           break;
       }
+    } else if (settings.maxmemory_clients != 0 && evicted_before_command(client)) {
+      // maxmemory-clients closed this very client to make room: it runs
+      // nothing more (Redis's processCommand after evictClients()).
     } else if (settings.maxmemory > 0 && !evict_or_allow(client, *spec, base_name, from_master)) {
       reject(client, spec, "OOM command not allowed when used memory > 'maxmemory'.");
     } else if (!state_.loading && !from_master && (is_write || base_name == "ping") &&
@@ -346,6 +353,15 @@ void Dispatcher::dispatch(server::Client& client, std::span<const std::string_vi
     client.reply_mode = server::ReplyMode::kOn;
   else if (client.reply_mode == server::ReplyMode::kSkipNext)
     client.reply_mode = server::ReplyMode::kSkipThis;
+}
+
+bool Dispatcher::evicted_before_command(server::Client& client) {
+  // The replies of the batch so far count (Redis evicts here "after the
+  // last command was executed and consumed some client output buffer
+  // memory").
+  state_.note_client_memory(client);
+  state_.evict_clients();
+  return client.killed;
 }
 
 bool Dispatcher::evict_or_allow(server::Client& client, const CommandSpec& spec,

@@ -71,7 +71,7 @@ size_t normal_clients_memory(const server::ServerState& s) {
   size_t n = 0;
   for (const auto& [id, c] : s.clients()) {
     if (c->repl_role == server::ReplRole::kReplica) continue;
-    n += sizeof(server::Client) + c->query_buffer_cap + c->out.capacity() + c->pending_write;
+    n += c->memory_usage();
   }
   return n;
 }

@@ -93,6 +93,7 @@ std::string client_info_line(const server::Client& c, int64_t now_ms) {
   if (c.dirty_cas) flags += 'd';
   if (c.close_after_reply) flags += 'c';
   if (c.killed) flags += 'A';
+  if (c.no_evict) flags += 'e';
   if (flags.empty()) flags = "N";
   const auto multi = c.in_multi ? static_cast<long long>(c.multi_queue.size()) : -1LL;
   std::string line;
@@ -119,7 +120,7 @@ std::string client_info_line(const server::Client& c, int64_t now_ms) {
   line += " obl=" + std::to_string(c.out.size());
   line += " oll=0";
   line += " omem=" + std::to_string(c.output_bytes());
-  line += " tot-mem=" + std::to_string(c.query_buffer_cap + c.out.capacity() + sizeof(c));
+  line += " tot-mem=" + std::to_string(c.memory_usage());
   line += " events=r";
   if (c.output_bytes() > 0) line += "w";
   line += " cmd=" + c.last_cmd;

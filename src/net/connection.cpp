@@ -292,6 +292,7 @@ void Connection::run_requests(std::string_view shared) {
   }
   client_->query_buffer_len = in_.size();
   client_->query_buffer_cap = in_.capacity();
+  note_memory();
   if (!client_->out.empty() || client_->close_after_reply) queue_flush();
 }
 
@@ -359,11 +360,17 @@ bool Connection::enforce_output_limit() {
   return true;
 }
 
+void Connection::note_memory() {
+  if (server_.state().settings().maxmemory_clients != 0)
+    server_.state().note_client_memory(*client_);
+}
+
 void Connection::wake() {
   if (closed_ || client_->killed) return;
   // Checked on every delivery (as Redis checks on every reply), so a stuck
   // subscriber is cut off as soon as it crosses its limit.
   if (enforce_output_limit()) return;
+  note_memory();
   // Deferred: the client may be in the middle of building a reply.
   queue_flush();
 }
@@ -429,6 +436,7 @@ void Connection::flush() {
     break;
   }
   c.pending_write = writing_buf_.size() - woff_;
+  note_memory();
   if (c.pending_write == 0) {
     // Everything is out: a big reply buffer goes back to the allocator.
     if (c.out.capacity() > kKeepOutputCapacity) free_string(c.out);

@@ -22,6 +22,7 @@ Server::Server(asio::io_context& io, server::ServerState& state, cmd::Dispatcher
   state_.loop = this;
   dispatcher_.replication().set_connector(this);
   register_tls_appliers();
+  register_listener_appliers();
 }
 
 Server::~Server() {
@@ -91,9 +92,10 @@ void Server::post_after(int64_t us, std::function<void()> fn) {
   });
 }
 
-std::string Server::bind_port(int port, Acceptors& out) {
+std::string Server::bind_port(int port, const std::vector<std::string>& bind, Acceptors& out,
+                              bool may_be_none) {
   const auto& s = state_.settings();
-  for (std::string addr : s.bind) {
+  for (std::string addr : bind) {
     bool optional = false;
     if (!addr.empty() && addr[0] == '-') {
       optional = true;
@@ -124,7 +126,7 @@ std::string Server::bind_port(int port, Acceptors& out) {
     }
     out.push_back(std::move(acc));
   }
-  if (out.empty()) return "No address to listen on";
+  if (out.empty() && !may_be_none) return "No address to listen on";
   return "";
 }
 
@@ -135,10 +137,10 @@ std::string Server::listen() {
   if (s.tls_port != 0 && !tls_.configure(s))
     return "Failed to configure TLS. Check logs for more info.";
   if (s.port != 0) {
-    if (std::string err = bind_port(s.port, acceptors_); !err.empty()) return err;
+    if (std::string err = bind_port(s.port, s.bind, acceptors_); !err.empty()) return err;
   }
   if (s.tls_port != 0) {
-    if (std::string err = bind_port(s.tls_port, tls_acceptors_); !err.empty()) return err;
+    if (std::string err = bind_port(s.tls_port, s.bind, tls_acceptors_); !err.empty()) return err;
   }
   if (acceptors_.empty() && tls_acceptors_.empty())
     return "Configured to not listen anywhere, exiting.";
@@ -196,17 +198,75 @@ std::string Server::apply_tls_port(const server::Settings& next) {
   }
   Acceptors fresh;
   if (next.tls_port != 0) {
-    if (std::string err = bind_port(next.tls_port, fresh); !err.empty()) {
+    if (std::string err = bind_port(next.tls_port, next.bind, fresh); !err.empty()) {
       spdlog::warn("{}", err);
       return "Unable to listen on this port. Check server logs.";
     }
   }
-  error_code ec;
-  for (auto& acc : tls_acceptors_) acc->close(ec);  // their accepts end
-  tls_acceptors_ = std::move(fresh);
-  for (auto& acc : tls_acceptors_) accept(acc, true);
+  replace_acceptors(tls_acceptors_, std::move(fresh), true);
   if (next.port == 0) state_.tcp_port = next.tls_port;
   return "";
+}
+
+void Server::replace_acceptors(Acceptors& old, Acceptors fresh, bool tls) {
+  error_code ec;
+  for (auto& acc : old) acc->close(ec);  // their accepts end
+  old = std::move(fresh);
+  for (auto& acc : old) accept(acc, tls);
+}
+
+void Server::register_listener_appliers() {
+  auto& config = state_.config();
+  config.set_applier("port", [this](const server::Settings& next) {
+    if (next.port == state_.settings().port) return std::string();
+    return apply_port(next);
+  });
+  config.set_applier("bind", [this](const server::Settings& next) {
+    if (next.bind == state_.settings().bind) return std::string();
+    return apply_bind(next);
+  });
+}
+
+std::string Server::apply_port(const server::Settings& next) {
+  // Redis's changeListenPort (port 0: no plain listener).
+  Acceptors fresh;
+  if (next.port != 0) {
+    if (std::string err = bind_port(next.port, next.bind, fresh); !err.empty()) {
+      spdlog::warn("{}", err);
+      return "Unable to listen on this port. Check server logs.";
+    }
+  }
+  replace_acceptors(acceptors_, std::move(fresh), false);
+  state_.tcp_port = next.port != 0 ? next.port : next.tls_port;
+  return "";
+}
+
+std::string Server::apply_bind(const server::Settings& next) {
+  // Redis's changeBindAddr: both listeners close, then listen again at the
+  // new addresses (the old ones may overlap them: 0.0.0.0 and 127.0.0.1
+  // cannot both listen on a port); if that fails, at the old addresses, as
+  // Redis restores the previous setting. As in Redis, an empty list is
+  // accepted and leaves nothing listening.
+  const auto listen_at = [this](const server::Settings& s, Acceptors& plain, Acceptors& tls) {
+    std::string err;
+    if (s.port != 0) err = bind_port(s.port, s.bind, plain, true);
+    if (err.empty() && s.tls_port != 0) err = bind_port(s.tls_port, s.bind, tls, true);
+    return err;
+  };
+  replace_acceptors(acceptors_, {}, false);
+  replace_acceptors(tls_acceptors_, {}, true);
+  Acceptors plain, tls;
+  std::string err = listen_at(next, plain, tls);
+  if (!err.empty()) {
+    spdlog::warn("Failed to bind: {}", err);
+    plain.clear();
+    tls.clear();
+    if (std::string again = listen_at(state_.settings(), plain, tls); !again.empty())
+      spdlog::warn("Could not listen again at the previous addresses: {}", again);
+  }
+  replace_acceptors(acceptors_, std::move(plain), false);
+  replace_acceptors(tls_acceptors_, std::move(tls), true);
+  return err.empty() ? "" : "Failed to bind to specified addresses.";
 }
 
 void Server::start() {

@@ -2,6 +2,16 @@
 
 namespace setd::server {
 
+size_t Client::memory_usage() const {
+  size_t n = sizeof(Client) + query_buffer_cap + out.capacity() + pending_write;
+  for (const auto& q : multi_queue) {
+    n += sizeof(QueuedCommand) + q.args.size() * sizeof(std::string);
+    for (const auto& a : q.args) n += a.size();
+  }
+  n += (subscriptions() + watched.size()) * sizeof(void*);
+  return n;
+}
+
 void Client::push_message(std::string_view kind, std::string_view pattern, std::string_view channel,
                           std::string_view payload) {
   if (killed) return;

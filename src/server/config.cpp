@@ -413,14 +413,17 @@ void Config::set_applier(const std::string& name, std::function<std::string(cons
 }
 
 Config::Config() {
+  // bind and port may change at run time: the network layer moves the
+  // listeners (its appliers), as Redis's changeBindAddr / changeListenPort.
   add({"bind",
        {},
-       true,
+       false,
        false,
        false,
        [](Settings& s, std::string_view v) -> std::string {
          auto words = base::split_args(v);
-         if (!words || words->empty()) return "Too many bind addresses specified.";
+         // Redis's CONFIG_BINDADDR_MAX; "" is no address at all.
+         if (!words || words->size() > 16) return "Too many bind addresses specified.";
          s.bind = *words;
          return "";
        },
@@ -428,7 +431,7 @@ Config::Config() {
        ""});
   add({"port",
        {},
-       true,
+       false,
        false,
        false,
        int_parser(&Settings::port, 0, 65535),
@@ -624,6 +627,32 @@ Config::Config() {
        memory_parser(&Settings::maxmemory, 0),
        int_formatter(&Settings::maxmemory),
        ""});
+  add({"maxmemory-clients",
+       {},
+       false,
+       false,
+       false,
+       [](Settings& s, std::string_view v) -> std::string {
+         // Bytes, or "N%" of maxmemory (stored negated), as Redis's
+         // MEMORY_CONFIG | PERCENT_CONFIG.
+         if (!v.empty() && v.back() == '%') {
+           long long pct = 0;
+           if (!base::string_to_ll(v.substr(0, v.size() - 1), pct) || pct < 0)
+             return "argument must be a memory or percent value";
+           if (pct > 100) return "percentage argument must be less or equal to 100";
+           s.maxmemory_clients = -pct;
+           return "";
+         }
+         auto n = parse_memory(v);
+         if (!n || *n < 0) return "argument must be a memory or percent value";
+         s.maxmemory_clients = *n;
+         return "";
+       },
+       [](const Settings& s) {
+         return s.maxmemory_clients < 0 ? std::to_string(-s.maxmemory_clients) + "%"
+                                        : std::to_string(s.maxmemory_clients);
+       },
+       "0"});
   add({"maxmemory-policy",
        {},
        false,

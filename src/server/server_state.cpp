@@ -91,6 +91,9 @@ ServerState::ServerState(Config config) : config_(std::move(config)) {
             s.maxmemory, used);
       evictor_.perform();
     }
+    // Clients are counted while client eviction is on (Redis's
+    // applyClientMaxMemoryUsage); the next pass evicts.
+    if (name == "maxmemory-clients" || name == "maxmemory") recount_client_memory();
   });
   // A start-up figure for servers that never say when start-up ends (unit
   // tests); main() records it again once the server is set up.
@@ -438,6 +441,15 @@ void ServerState::close_async(Client& c, CloseReason why) {
       break;
     case CloseReason::kUserChanged:
       break;
+    case CloseReason::kClientEviction:
+      ++stats_.evicted_clients;
+      c.out.clear();
+      break;
+  }
+  // Gone from the clients' total at once (Redis frees it now).
+  if (c.memory_counted) {
+    clients_memory_ -= c.counted_memory;
+    c.memory_counted = false;
   }
   if (c.transport) c.transport->close_soon();
 }
@@ -523,11 +535,105 @@ bool ServerState::deletes_when_already_expired(long long when_ms) const {
 
 void ServerState::remove_client(Client& c) {
   if (on_client_removed) on_client_removed(c);
+  if (c.memory_counted) {
+    clients_memory_ -= c.counted_memory;
+    c.memory_counted = false;
+  }
   std::erase(postponed_, &c);
   if (c.monitor) remove_monitor(c);
   drop_subscriptions(c);
   unwatch_all(c);
   clients_.erase(c.id());
+}
+
+size_t ServerState::client_eviction_limit() const {
+  const Settings& s = settings();
+  size_t limit = 0;
+  if (s.maxmemory_clients < 0 && s.maxmemory > 0)
+    limit = static_cast<size_t>(static_cast<double>(s.maxmemory) *
+                                (-static_cast<double>(s.maxmemory_clients) / 100));
+  else if (s.maxmemory_clients > 0)
+    limit = static_cast<size_t>(s.maxmemory_clients);
+  else
+    return 0;
+  // Never so low that no client could talk to the server (Redis's floor).
+  return std::max<size_t>(limit, 128 * 1024);
+}
+
+namespace {
+
+// Redis's client memory buckets: log2 of the memory, from 32 KB (bucket 0)
+// to 8 GB and more (bucket 18).
+int memory_bucket_of(size_t mem) {
+  constexpr int kMinLog = 15;
+  constexpr int kMaxLog = 33;
+  const int log = mem == 0 ? 0 : 63 - __builtin_clzll(mem);
+  return std::clamp(log, kMinLog, kMaxLog) - kMinLog;
+}
+
+// Normal and pub/sub clients count (monitors too; replicas and the master
+// link do not), NO-EVICT ones included: as in Redis, they take room but
+// only the others are evicted.
+bool counted(const Client& c, const Settings& s) {
+  return s.maxmemory_clients != 0 && !c.killed && c.repl_role == ReplRole::kNone &&
+         c.transport != nullptr;
+}
+
+}  // namespace
+
+void ServerState::note_client_memory(Client& c) {
+  if (!counted(c, settings())) {
+    if (c.memory_counted) {
+      clients_memory_ -= c.counted_memory;
+      c.memory_counted = false;
+      c.memory_bucket = -1;
+    }
+    return;
+  }
+  const size_t mem = c.memory_usage();
+  if (c.memory_counted) clients_memory_ -= c.counted_memory;
+  clients_memory_ += mem;
+  c.counted_memory = mem;
+  c.memory_counted = true;
+  const int bucket = memory_bucket_of(mem);
+  if (bucket != c.memory_bucket) {
+    c.memory_bucket = bucket;
+    c.memory_bucket_seq = ++memory_bucket_seq_;
+  }
+  // Grown past the limit outside a command (a subscriber's output, a big
+  // argument arriving): evict from the loop, as Redis's beforeSleep does.
+  const size_t limit = client_eviction_limit();
+  if (limit != 0 && clients_memory_ >= limit && !client_eviction_posted_ && loop != nullptr) {
+    client_eviction_posted_ = true;
+    loop->post([this] {
+      client_eviction_posted_ = false;
+      evict_clients();
+    });
+  }
+}
+
+void ServerState::recount_client_memory() {
+  for (auto& [id, c] : clients_) note_client_memory(*c);
+}
+
+void ServerState::evict_clients() {
+  const size_t limit = client_eviction_limit();
+  if (limit == 0 || clients_memory_ < limit) return;
+  // The biggest first: highest bucket, then the order clients entered it.
+  std::vector<Client*> victims;
+  for (auto& [id, c] : clients_)
+    if (c->memory_counted && !c->no_evict) victims.push_back(c.get());
+  std::sort(victims.begin(), victims.end(), [](const Client* a, const Client* b) {
+    if (a->memory_bucket != b->memory_bucket) return a->memory_bucket > b->memory_bucket;
+    return a->memory_bucket_seq < b->memory_bucket_seq;
+  });
+  for (Client* c : victims) {
+    if (clients_memory_ < limit) return;
+    spdlog::info("Evicting client: {}", describe_client ? describe_client(*c) : c->addr);
+    close_async(*c, CloseReason::kClientEviction);
+  }
+  if (clients_memory_ >= limit)
+    spdlog::warn("Over client maxmemory after evicting all evictable clients");
 }
 
 void ServerState::add_monitor(Client& c) {

@@ -147,9 +147,9 @@ TEST_F(Core, ConfigGetSetRoundTrip) {
   EXPECT_EQ(c.call({"CONFIG", "SET", "maxclients", "abc"}).str,
             "ERR CONFIG SET failed (possibly related to argument 'maxclients') - argument "
             "couldn't be parsed into an integer");
-  EXPECT_EQ(c.call({"CONFIG", "SET", "port", "1"}).str,
-            "ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable "
-            "config");
+  EXPECT_EQ(c.call({"CONFIG", "SET", "databases", "1"}).str,
+            "ERR CONFIG SET failed (possibly related to argument 'databases') - can't set "
+            "immutable config");
   EXPECT_EQ(c.call({"CONFIG", "SET", "nosuch", "1"}).str,
             "ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'");
   EXPECT_EQ(c.call({"CONFIG", "SET", "maxclients", "10000", "timeout", "0"}).str, "OK");

@@ -113,6 +113,9 @@ class Dispatcher final : public server::CommandExecutor {
  private:
   // maxmemory (Redis's processCommand): evicts what the policy allows,
   // then false if the command must be refused with -OOM.
+  // maxmemory-clients before a command: counts the client's memory, evicts
+  // the biggest clients while over the limit; true when `client` was one.
+  bool evicted_before_command(server::Client& client);
   bool evict_or_allow(server::Client& client, const CommandSpec& spec, std::string_view base_name,
                       bool from_master);
   void reject(server::Client& client, const CommandSpec* spec, const std::string& error);

@@ -122,6 +122,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public serve
   // pending output dropped, the socket closed soon, the INFO counter
   // bumped) and true is returned.
   bool enforce_output_limit();
+  // maxmemory-clients: its buffers moved (ServerState::note_client_memory).
+  void note_memory();
 
   boost::asio::ip::tcp::socket socket_;
   std::unique_ptr<Stream> stream_;

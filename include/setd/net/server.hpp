@@ -76,8 +76,17 @@ class Server final : public server::EventLoop, public repl::Connector {
 
  private:
   using Acceptors = std::vector<std::shared_ptr<boost::asio::ip::tcp::acceptor>>;
-  // Listens on `port` at every bind address into `out`: "" or an error.
-  std::string bind_port(int port, Acceptors& out);
+  // Listens on `port` at every address of `bind` into `out`: "" or an
+  // error (none at all is one unless `may_be_none`).
+  std::string bind_port(int port, const std::vector<std::string>& bind, Acceptors& out,
+                        bool may_be_none = false);
+  // CONFIG SET port / bind: new listeners first, then the old ones close
+  // (open connections stay); if the new ones cannot listen, the old stay.
+  void register_listener_appliers();
+  std::string apply_port(const server::Settings& next);
+  std::string apply_bind(const server::Settings& next);
+  // Starts accepting on `fresh` in place of `old`, whose accepts end.
+  void replace_acceptors(Acceptors& old, Acceptors fresh, bool tls);
   void accept(std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor, bool tls);
   // CONFIG SET of tls-*: rebuild the TLS context, move the TLS listener, as
   // Redis's applyTlsCfg and applyTLSPort.

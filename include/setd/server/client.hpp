@@ -184,6 +184,22 @@ class Client final : public pubsub::Subscriber {
   // Total bytes of output not yet written (buffer + in-flight write).
   size_t output_bytes() const { return out.size() + pending_write; }
 
+  // What the client costs, as Redis's getClientMemoryUsage counts it: the
+  // client itself, its buffers, its queued transaction and its
+  // subscriptions' pointers (CLIENT LIST tot-mem, maxmemory-clients).
+  size_t memory_usage() const;
+
+  // maxmemory-clients (server/server_state.hpp, ServerState::note_client_memory):
+  // CLIENT NO-EVICT; the memory last counted for the client in the
+  // clients' total (while `memory_counted`); its Redis bucket
+  // (log2 of that memory, from 32 KB) and when it entered it, which order
+  // the victims.
+  bool no_evict = false;
+  bool memory_counted = false;
+  size_t counted_memory = 0;
+  int memory_bucket = -1;
+  uint64_t memory_bucket_seq = 0;
+
   // pubsub::Subscriber: appends a "message"/"pmessage" (RESP3 push) to the
   // reply buffer and wakes the connection. Nothing once the client is killed.
   void deliver(std::string_view pattern, std::string_view channel,

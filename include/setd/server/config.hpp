@@ -126,6 +126,7 @@ struct Settings {
   // 0 = no limit. maxmemory_clients: bytes, or a percentage of maxmemory
   // stored negated (-10 = "10%"); 0 = no client eviction.
   long long maxmemory = 0;
+  long long maxmemory_clients = 0;
   MaxmemoryPolicy maxmemory_policy = MaxmemoryPolicy::kNoEviction;
   long long maxmemory_samples = 5;
   long long maxmemory_eviction_tenacity = 10;

@@ -63,6 +63,7 @@ enum class CloseReason : uint8_t {
   kQueryBufferLimit,   // client-query-buffer-limit
   kIdleTimeout,        // timeout
   kUserChanged,        // its ACL user was deleted or lost a channel it uses
+  kClientEviction,     // maxmemory-clients
 };
 
 class ServerState {
@@ -223,6 +224,24 @@ class ServerState {
   Client* find_client(uint64_t id);
   const std::map<uint64_t, std::unique_ptr<Client>>& clients() const { return clients_; }
 
+  // maxmemory-clients (Redis 7.0's client eviction). The memory of normal
+  // and pub/sub clients (Client::memory_usage) is summed as it changes: the
+  // network layer and the dispatcher call note_client_memory() when buffers
+  // move. Once the sum reaches the limit, the biggest clients without
+  // CLIENT NO-EVICT (by Redis's power-of-two buckets, in the order they
+  // entered them) are closed until it is below, or none is left:
+  // evict_clients() runs before each command, and note_client_memory()
+  // schedules it when a client's growth crossed the limit outside one.
+  size_t client_eviction_limit() const;  // 0: no client eviction
+  void note_client_memory(Client& c);
+  void evict_clients();
+  // All clients counted again (maxmemory-clients or maxmemory changed).
+  void recount_client_memory();
+  size_t counted_clients_memory() const { return clients_memory_; }
+  // Describes a client for the eviction log line (CLIENT LIST's line; set
+  // by the command layer).
+  std::function<std::string(const Client&)> describe_client;
+
   // Closes `c` as soon as possible, whatever it is doing: marks it killed
   // (it runs nothing more), drops its pending output when it went over an
   // output limit, counts and logs the reason as Redis does, and asks its
@@ -307,6 +326,11 @@ class ServerState {
   LatencyMonitor latency_;
   std::vector<Client*> monitors_;
   std::map<uint64_t, std::unique_ptr<Client>> clients_;
+  // maxmemory-clients: the normal and pub/sub clients' memory, the bucket
+  // entry stamp, and whether an eviction pass is already posted.
+  size_t clients_memory_ = 0;
+  uint64_t memory_bucket_seq_ = 0;
+  bool client_eviction_posted_ = false;
   uint64_t next_client_id_ = 1;
   int64_t last_trim_ms_ = 0;
   std::vector<PropagatedOp> pending_ops_;
