@@ -1,9 +1,13 @@
 #include "setd/net/connection.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 
 #include "setd/base/memory.hpp"
 #include "setd/net/server.hpp"
@@ -70,8 +74,18 @@ void Connection::start(bool outbound) {
   client_->addr = endpoint_string(socket_.remote_endpoint(ec));
   client_->laddr = endpoint_string(socket_.local_endpoint(ec));
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  if (state.settings().tcp_keepalive > 0)
+  if (const long long interval = state.settings().tcp_keepalive; interval > 0) {
+    // As Redis's anetKeepAlive: the first probe after `interval` seconds
+    // of silence, then every interval / 3, and the peer is dead after 3.
     socket_.set_option(asio::socket_base::keep_alive(true), ec);
+    const int fd = socket_.native_handle();
+    const int idle = static_cast<int>(std::min<long long>(interval, INT_MAX));
+    const int probe_every = std::max(1, idle / 3);
+    const int probes = 3;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &probe_every, sizeof(probe_every));
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof(probes));
+  }
   if (!outbound_) {
     ++state.stats().connections_received;
     spdlog::debug("Accepted {}", client_->addr);

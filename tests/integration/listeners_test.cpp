@@ -3,6 +3,8 @@
 // with Redis's texts while the old listener goes on.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -84,6 +86,26 @@ TEST(ListenersVsRedis, BindMovesAtRunTime) {
   ServerProcess redis("redis-server", {});
   move_bind(setd, "setd");
   move_bind(redis, "redis");
+}
+
+// tcp-keepalive sets the probe timer of accepted sockets to its value (as
+// Redis's anetKeepAlive), seen from outside with ss(8).
+TEST(Listeners, TcpKeepaliveArmsTheProbeTimer) {
+  if (std::system("command -v ss >/dev/null 2>&1") != 0) GTEST_SKIP() << "no ss(8)";
+  ServerProcess setd(setd_binary(), {"--tcp-keepalive", "100"});
+  Client c(setd.port());
+  ASSERT_EQ(c.call({"PING"}).str, "PONG");
+  const std::string cmd =
+      "ss -tnoH state established '( sport = :" + std::to_string(setd.port()) + " )' 2>&1";
+  std::string out;
+  if (FILE* p = ::popen(cmd.c_str(), "r")) {
+    char buf[512];
+    while (std::fgets(buf, sizeof(buf), p) != nullptr) out += buf;
+    ::pclose(p);
+  }
+  // 100 s: "keepalive,1min39sec" or "keepalive,1min40sec" (not the
+  // kernel's default two hours).
+  EXPECT_NE(out.find("timer:(keepalive,1min"), std::string::npos) << out;
 }
 
 }  // namespace
