@@ -673,17 +673,6 @@ void register_connection_commands(Registry& r) {
                        "Replaced `slave` `TYPE` with `replica`. `slave` still supported for "
                        "backward compatibility."},
                       {"6.2.0", "`LADDR` option."}};
-  CommandSpec tracking = client_sub(
-      "tracking", -3, "noscript loading stale", client_tracking,
-      "Enable or disable server assisted client side caching support", "6.0.0",
-      "(status= ON | OFF) [REDIRECT client-id:integer] [PREFIX prefix]... [BCAST] [OPTIN] "
-      "[OPTOUT] [NOLOOP]",
-      "O(1). Some options may introduce additional complexity.");
-  // Redis names these pure tokens in upper case, unlike ON and OFF.
-  tracking.adjust_docs = [](std::vector<ArgDoc>& args) {
-    for (ArgDoc& a : args)
-      if (a.type == "pure-token") a.name = a.token;
-  };
   client.subcommands = {
       client_sub("id", 2, "noscript loading stale", client_id,
                  "Returns the client ID for the current connection", "5.0.0", ""),
@@ -707,7 +696,12 @@ void register_connection_commands(Registry& r) {
       client_sub("no-evict", 3, "admin noscript loading stale", client_no_evict,
                  "Set client eviction mode for the current connection", "7.0.0",
                  "(enabled= ON | OFF)"),
-      std::move(tracking),
+      client_sub(
+          "tracking", -3, "noscript loading stale", client_tracking,
+          "Enable or disable server assisted client side caching support", "6.0.0",
+          "(status= ON | OFF) [REDIRECT client-id:integer] [PREFIX prefix]... [BCAST] [OPTIN] "
+          "[OPTOUT] [NOLOOP]",
+          "O(1). Some options may introduce additional complexity."),
       client_sub("getredir", 2, "noscript loading stale", client_getredir,
                  "Get tracking notifications redirection client ID if any", "6.0.0", ""),
       client_sub("trackinginfo", 2, "noscript loading stale", client_trackinginfo,
