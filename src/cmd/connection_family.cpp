@@ -49,6 +49,7 @@ void reset(Context& ctx) {
   c.multi_queue.clear();
   ctx.server.unwatch_all(c);
   ctx.server.drop_subscriptions(c);
+  ctx.server.tracking().disable(c);
   c.set_resp(2);
   c.db = 0;
   c.name.clear();
@@ -387,30 +388,128 @@ void client_no_evict(Context& ctx) {
   ctx.rb.ok();
 }
 
-// Client-side caching (CLIENT TRACKING) is not implemented, so tracking is
-// always off; these answer as Redis 7.0 does for a client without it.
+// --- Client-side caching (Redis's networking.c and tracking.c) ------------
 
-// CLIENT GETREDIR: -1, "not tracking".
-void client_getredir(Context& ctx) { ctx.rb.integer(-1); }
-
-// CLIENT TRACKINGINFO: flags {off}, redirect -1, no prefixes.
-void client_trackinginfo(Context& ctx) {
-  ctx.rb.map(3);
-  ctx.rb.bulk("flags");
-  ctx.rb.set(1);
-  ctx.rb.bulk("off");
-  ctx.rb.bulk("redirect");
-  ctx.rb.integer(-1);
-  ctx.rb.bulk("prefixes");
-  ctx.rb.array(0);
+// CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p]... [BCAST] [OPTIN] [OPTOUT]
+// [NOLOOP]: the options are parsed first (REDIRECT's client must exist
+// now), then checked against each other and against the client's mode.
+void client_tracking(Context& ctx) {
+  auto& c = ctx.client;
+  auto& tracking = ctx.server.tracking();
+  server::Tracking::Options o;
+  long long redirect = 0;
+  for (size_t j = 3; j < ctx.argc(); ++j) {
+    const bool more = j + 1 < ctx.argc();
+    const std::string_view a = ctx.arg(j);
+    if (is(a, "redirect") && more) {
+      ++j;
+      if (redirect != 0)
+        return ctx.rb.error("ERR A client can only redirect to a single other client");
+      if (!parse_ll(ctx, ctx.arg(j), redirect)) return;
+      if (redirect <= 0 || ctx.server.find_client(static_cast<uint64_t>(redirect)) == nullptr)
+        return ctx.rb.error("ERR The client ID you want redirect to does not exist");
+    } else if (is(a, "bcast")) {
+      o.bcast = true;
+    } else if (is(a, "optin")) {
+      o.optin = true;
+    } else if (is(a, "optout")) {
+      o.optout = true;
+    } else if (is(a, "noloop")) {
+      o.noloop = true;
+    } else if (is(a, "prefix") && more) {
+      o.prefixes.push_back(ctx.arg(++j));
+    } else {
+      return ctx.syntax_error();
+    }
+  }
+  o.redirect = static_cast<uint64_t>(redirect);
+  if (is(ctx.arg(2), "off")) {
+    tracking.disable(c);
+    return ctx.rb.ok();
+  }
+  if (!is(ctx.arg(2), "on")) return ctx.syntax_error();
+  if (!o.bcast && !o.prefixes.empty())
+    return ctx.rb.error("ERR PREFIX option requires BCAST mode to be enabled");
+  if (c.tracking.on && c.tracking.bcast != o.bcast)
+    return ctx.rb.error(
+        "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and "
+        "then re-enabling it with a different mode.");
+  if (o.bcast && (o.optin || o.optout))
+    return ctx.rb.error("ERR OPTIN and OPTOUT are not compatible with BCAST");
+  if (o.optin && o.optout)
+    return ctx.rb.error("ERR You can't specify both OPTIN mode and OPTOUT mode");
+  if ((o.optin && c.tracking.optout) || (o.optout && c.tracking.optin))
+    return ctx.rb.error(
+        "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and "
+        "then re-enabling it with a different mode.");
+  if (o.bcast) {
+    bool enable_anyway = false;
+    if (auto err = tracking.prefix_collision(c, o.prefixes, enable_anyway)) {
+      ctx.rb.error(*err);
+      // Redis 7.0 goes on when the overlap is between two given prefixes
+      // past the first: tracking is enabled and +OK follows the error.
+      if (!enable_anyway) return;
+    }
+  }
+  tracking.enable(c, o);
+  ctx.rb.ok();
 }
 
-// CLIENT CACHING YES|NO: only valid while tracking, so always refused (the
-// argument is not even looked at, as in Redis).
+// CLIENT CACHING YES|NO: the next command is (OPTIN) or is not (OPTOUT)
+// tracked.
 void client_caching(Context& ctx) {
-  ctx.rb.error(
-      "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or "
-      "OPTOUT mode enabled");
+  auto& t = ctx.client.tracking;
+  if (!t.on)
+    return ctx.rb.error(
+        "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or "
+        "OPTOUT mode enabled");
+  if (is(ctx.arg(2), "yes")) {
+    if (!t.optin)
+      return ctx.rb.error(
+          "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.");
+  } else if (is(ctx.arg(2), "no")) {
+    if (!t.optout)
+      return ctx.rb.error(
+          "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.");
+  } else {
+    return ctx.syntax_error();
+  }
+  t.caching = true;
+  ctx.rb.ok();
+}
+
+// CLIENT GETREDIR: the redirect client's id, 0 without one, -1 when not
+// tracking.
+void client_getredir(Context& ctx) {
+  const auto& t = ctx.client.tracking;
+  ctx.rb.integer(t.on ? static_cast<long long>(t.redirect) : -1);
+}
+
+// CLIENT TRACKINGINFO: flags (a set), redirect, prefixes.
+void client_trackinginfo(Context& ctx) {
+  const auto& t = ctx.client.tracking;
+  auto& rb = ctx.rb;
+  rb.map(3);
+  rb.bulk("flags");
+  std::vector<std::string_view> flags{t.on ? "on" : "off"};
+  if (t.bcast) flags.push_back("bcast");
+  if (t.optin) {
+    flags.push_back("optin");
+    if (t.caching) flags.push_back("caching-yes");
+  }
+  if (t.optout) {
+    flags.push_back("optout");
+    if (t.caching) flags.push_back("caching-no");
+  }
+  if (t.noloop) flags.push_back("noloop");
+  if (t.broken_redirect) flags.push_back("broken_redirect");
+  rb.set(flags.size());
+  for (const std::string_view f : flags) rb.bulk(f);
+  rb.bulk("redirect");
+  rb.integer(t.on ? static_cast<long long>(t.redirect) : -1);
+  rb.bulk("prefixes");
+  rb.array(t.prefixes.size());
+  for (const std::string& p : t.prefixes) rb.bulk(p);
 }
 
 // CLIENT UNBLOCK id [TIMEOUT|ERROR]: setd has no blocking commands, so no
@@ -472,6 +571,9 @@ void client_help(Context& ctx) {
               "    Set client meta attributes (library name and version).",
               "UNBLOCK <clientid> [TIMEOUT|ERROR]",
               "    Unblock the specified blocked client.",
+              "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+              "         [OPTIN] [OPTOUT] [NOLOOP]",
+              "    Control server assisted client side caching.",
               "TRACKINGINFO",
               "    Report tracking status for the current connection.",
               "NO-EVICT (ON|OFF)",
@@ -602,6 +704,12 @@ void register_connection_commands(Registry& r) {
       client_sub("no-evict", 3, "admin noscript loading stale", client_no_evict,
                  "Set client eviction mode for the current connection", "7.0.0",
                  "(enabled= ON | OFF)"),
+      client_sub(
+          "tracking", -3, "noscript loading stale", client_tracking,
+          "Enable or disable server assisted client side caching support", "6.0.0",
+          "(status= ON | OFF) [REDIRECT client-id:integer] [PREFIX prefix]... [BCAST] [OPTIN] "
+          "[OPTOUT] [NOLOOP]",
+          "O(1). Some options may introduce additional complexity."),
       client_sub("getredir", 2, "noscript loading stale", client_getredir,
                  "Get tracking notifications redirection client ID if any", "6.0.0", ""),
       client_sub("trackinginfo", 2, "noscript loading stale", client_trackinginfo,

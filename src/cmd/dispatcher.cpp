@@ -218,9 +218,23 @@ void Dispatcher::dispatch(server::Client& client, std::span<const std::string_vi
   // Pushes written by a command whose replies get dropped are kept.
   client.keep_pushes = client.reply_mode == server::ReplyMode::kOff ||
                        client.reply_mode == server::ReplyMode::kSkipThis;
+  // The client whose request runs (Redis's server.current_client); another
+  // client may run meanwhile only while a script lets others in.
+  auto& tracking = state_.tracking();
+  server::Client* const outer_current = tracking.current();
+  tracking.set_current(&client);
+  struct RestoreCurrent {
+    server::Tracking& t;
+    server::Client* c;
+    ~RestoreCurrent() { t.set_current(c); }
+  } restore_current{tracking, outer_current};
 
   const CommandSpec* spec = resolve(client, args);
   bool ran_exec = false;
+  // The tracking table stays within tracking-table-max-keys (Redis's
+  // processCommand, before each command).
+  if (spec && tracking.clients() > 0)
+    tracking.limit_used_slots(static_cast<size_t>(state_.settings().tracking_table_max_keys));
   if (spec) {
     client.last_cmd = spec->name;
     const std::string_view base_name =
@@ -349,6 +363,12 @@ void Dispatcher::dispatch(server::Client& client, std::span<const std::string_vi
   }
   client.keep_pushes = false;
   client.kept_pushes.clear();
+  // CLIENT CACHING yes|no applies to the next command (or transaction)
+  // only: a CLIENT subcommand leaves it for the one after (Redis's
+  // resetClient).
+  if (client.tracking.caching && !client.in_multi &&
+      !(spec != nullptr && spec->container == "client"))
+    client.tracking.caching = false;
   if (client.reply_mode == server::ReplyMode::kSkipThis)
     client.reply_mode = server::ReplyMode::kOn;
   else if (client.reply_mode == server::ReplyMode::kSkipNext)
@@ -459,9 +479,19 @@ void Dispatcher::call(server::Client& client, const CommandSpec& spec,
     }
   }
   Context ctx(*this, state_, client, args, spec);
+  // Client-side caching: who changes keys now; at the top level, the
+  // current client's invalidations wait for its reply.
+  server::Client* const outer_modifier = state_.modifier;
+  state_.modifier = &client;
+  const Frame outer_frame = frame_;
+  if (!client.script_client) frame_ = {&client, &spec, args};
+  if (call_depth_ == 0) state_.tracking().set_executing(true);
   ++call_depth_;
   spec.handler(ctx);
   --call_depth_;
+  state_.modifier = outer_modifier;
+  if (spec.has(kReadonly) && state_.tracking().clients() > 0) track_keys_read(client, spec, args);
+  frame_ = outer_frame;
   const int64_t elapsed = base::monotonic_us() - start;
   // The one place effects are propagated (Redis's call()): a command that
   // changed something propagates its arguments, or what it rewrote them to.
@@ -488,6 +518,12 @@ void Dispatcher::call(server::Client& client, const CommandSpec& spec,
     state_.propagate_pending(!(n == "keys" || n == "scan" || n == "randomkey"));
     client.woff = replication_->master_repl_offset();  // what WAIT waits for
   }
+  // Then the invalidations the command caused for its own client, after
+  // its reply (Redis's afterCommand).
+  if (call_depth_ == 0) {
+    state_.tracking().set_executing(false);
+    state_.tracking().flush_pending();
+  }
   ++spec.stats.calls;
   spec.stats.usec += static_cast<uint64_t>(elapsed);
   ++stats.commands_processed;
@@ -505,6 +541,31 @@ void Dispatcher::call(server::Client& client, const CommandSpec& spec,
     failed_client_ = outer_client;
     failed_mark_ = outer_mark;
   }
+}
+
+void Dispatcher::track_keys_read(server::Client& client, const CommandSpec& spec,
+                                 std::span<const std::string_view> args) {
+  // The read-only script commands leave it to the commands their scripts
+  // run.
+  const std::string_view n = spec.name;
+  if (n == "eval_ro" || n == "evalsha_ro" || n == "fcall_ro") return;
+  server::Client* caller = &client;
+  const CommandSpec* cmd = &spec;
+  if (client.script_client) {
+    // Inside a script: the keys the script declared, for its caller.
+    if (frame_.client == nullptr) return;
+    caller = frame_.client;
+    cmd = frame_.spec;
+    args = frame_.args;
+  }
+  if (!caller->tracking.on || caller->tracking.bcast) return;
+  // Shard channels have key specs, but are not keys to cache.
+  if (cmd->has(kPubSub)) return;
+  key_positions_.clear();
+  if (!cmd->extract_keys(args, key_positions_) || key_positions_.empty()) return;
+  tracked_keys_.clear();
+  for (const size_t pos : key_positions_) tracked_keys_.push_back(args[pos]);
+  state_.tracking().remember_keys(*caller, tracked_keys_);
 }
 
 void Context::redact(size_t i) { dispatcher.redact(i); }

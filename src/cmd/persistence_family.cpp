@@ -387,7 +387,7 @@ void debug_cmd(Context& ctx) {
     if (ctx.server.loading) return ctx.rb.error("ERR DEBUG RELOAD while loading");
     if (flush) {
       // As Redis's emptyData(): the function libraries go too.
-      for (int i = 0; i < ctx.server.db_count(); ++i) ctx.server.flush_db(i);
+      ctx.server.flush_all();
       if (ctx.server.scripts != nullptr) ctx.server.scripts->flush_functions();
     }
     const std::string err = p.load_rdb_file(ctx.server.settings().dbfilename, merge);

@@ -92,7 +92,7 @@ void section_clients(std::string& o, server::ServerState& s) {
   field(o, "client_recent_max_input_buffer", max_in);
   field(o, "client_recent_max_output_buffer", max_out);
   field(o, "blocked_clients", 0);
-  field(o, "tracking_clients", 0);
+  field(o, "tracking_clients", s.tracking().clients());
   field(o, "pubsub_clients", pubsub);
   field(o, "clients_in_timeout_table", 0);
 }
@@ -125,6 +125,9 @@ void section_stats(std::string& o, server::ServerState& s, const repl::Replicati
   field(o, "pubsub_channels", s.hub().channel_count());
   field(o, "pubsub_patterns", s.hub().numpat());
   field(o, "pubsubshard_channels", s.shard_hub().channel_count());
+  field(o, "tracking_total_keys", s.tracking().total_keys());
+  field(o, "tracking_total_items", s.tracking().total_items());
+  field(o, "tracking_total_prefixes", s.tracking().total_prefixes());
   field(o, "total_error_replies", st.total_error_replies);
   field(o, "client_query_buffer_limit_disconnections", st.client_query_buffer_limit_disconnections);
   field(o, "client_output_buffer_limit_disconnections", st.client_output_limit_disconnections);
@@ -283,10 +286,8 @@ void flushdb(Context& ctx) {
 void flushall(Context& ctx) {
   const auto async = parse_flush_mode(ctx);
   if (!async) return;
-  for (int i = 0; i < ctx.server.db_count(); ++i) {
-    ctx.dirty(ctx.server.db(i).size());
-    ctx.server.flush_db(i, *async);
-  }
+  for (int i = 0; i < ctx.server.db_count(); ++i) ctx.dirty(ctx.server.db(i).size());
+  ctx.server.flush_all(*async);
   // A running BGSAVE is dropped; with save points an empty dump is written.
   ctx.server.persistence().after_flushall();
   ctx.force_propagation(server::kToAll);

@@ -90,6 +90,9 @@ std::string client_info_line(const server::Client& c, int64_t now_ms) {
   if (c.subscriptions() > 0) flags += 'P';
   if (c.in_multi) flags += 'x';
   if (c.blocked) flags += 'b';
+  if (c.tracking.on) flags += 't';
+  if (c.tracking.broken_redirect) flags += 'R';
+  if (c.tracking.bcast) flags += 'B';
   if (c.dirty_cas) flags += 'd';
   if (c.close_after_reply) flags += 'c';
   if (c.killed) flags += 'A';
@@ -126,7 +129,8 @@ std::string client_info_line(const server::Client& c, int64_t now_ms) {
   line += " cmd=" + c.last_cmd;
   line += " user=";
   line += c.user ? c.user->name() : std::string("default");
-  line += " redir=-1";
+  line += " redir=";
+  line += c.tracking.on ? std::to_string(c.tracking.redirect) : std::string("-1");
   line += " resp=" + std::to_string(c.resp());
   line += " lib-name=" + c.lib_name;
   line += " lib-ver=" + c.lib_ver;

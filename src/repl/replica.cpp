@@ -497,7 +497,7 @@ void Replication::image_received(const std::string& temp_path) {
         "Failed trying to load the MASTER synchronization DB from disk, check server "
         "logs. ({})",
         err);
-    for (int i = 0; i < state_.db_count(); ++i) state_.flush_db(i);
+    state_.flush_all();
     if (state_.scripts != nullptr) state_.scripts->flush_functions();
     have_cached_ = false;
     state_.close_async(c, server::CloseReason::kKilled);
@@ -524,7 +524,7 @@ std::string Replication::load_image(const std::string& path) {
   auto& p = state_.persistence();
   p.abort_bgsave();  // the data it is saving is about to go
   spdlog::info("MASTER <-> REPLICA sync: Flushing old data");
-  for (int i = 0; i < state_.db_count(); ++i) state_.flush_db(i);
+  state_.flush_all();
   // The master's image carries its function libraries (all of them).
   if (state_.scripts != nullptr) state_.scripts->flush_functions();
   spdlog::info("MASTER <-> REPLICA sync: Loading DB in memory");

@@ -664,7 +664,7 @@ std::string Persistence::reload_aof() {
   flush_aof(true);
   if (aof_fd_ >= 0) ::close(aof_fd_);
   aof_fd_ = -1;
-  for (int i = 0; i < state_.db_count(); ++i) state_.flush_db(i);
+  state_.flush_all();
   if (state_.scripts != nullptr) state_.scripts->flush_functions();
   return load_aof();
 }

@@ -921,6 +921,7 @@ Config::Config() {
   // Instruments: SLOWLOG, LATENCY, INFO latencystats.
   add_int("slowlog-log-slower-than", &Settings::slowlog_log_slower_than, -1, LLONG_MAX);
   add_int("slowlog-max-len", &Settings::slowlog_max_len, 0, LONG_MAX);
+  add_int("tracking-table-max-keys", &Settings::tracking_table_max_keys, 0, LONG_MAX);
   add_int("latency-monitor-threshold", &Settings::latency_monitor_threshold, 0, LLONG_MAX);
   add_bool("latency-tracking", &Settings::latency_tracking);
   add({"latency-tracking-info-percentiles",

@@ -211,7 +211,7 @@ void Evictor::evict(int db, const std::string& key) {
     return;
   }
   ++s_.stats().evicted_keys;
-  s_.signal_modified_key(db, key);
+  s_.signal_modified_key(db, key, false);
   s_.notify_keyspace_event(notify::kEvicted, "evicted", key, db);
   // Replicas and the AOF learn of it as a DEL, or an UNLINK when evictions
   // free lazily (Redis's propagateDeletion).

@@ -38,10 +38,15 @@ ServerState::ServerState(Config config) : config_(std::move(config)) {
       // met the expired key.
       also_propagate(d.id(), {"DEL", std::string(key)});
       notify_keyspace_event(notify::kExpired, "expired", key, d.id());
-      signal_modified_key(d.id(), key);
+      signal_modified_key(d.id(), key, false);
     };
   }
   persistence_ = std::make_unique<Persistence>(*this);
+  // BCAST invalidations go out once the ready I/O has been served (Redis
+  // sends them in beforeSleep).
+  tracking_.on_broadcast_queued = [this] {
+    if (loop != nullptr) loop->post([this] { tracking_.broadcast(); });
+  };
   // ACL settings follow the configuration (CONFIG SET included).
   const Settings& st = config_.settings();
   users_.all_channels_default = st.acl_pubsub_default_all;
@@ -320,6 +325,16 @@ void ServerState::swap_dbs(int a, int b) {
 }
 
 void ServerState::flush_db(int index, bool async) {
+  tracking_.invalidate_on_flush();
+  empty_db(index, async);
+}
+
+void ServerState::flush_all(bool async) {
+  tracking_.invalidate_on_flush();
+  for (int i = 0; i < db_count(); ++i) empty_db(i, async);
+}
+
+void ServerState::empty_db(int index, bool async) {
   touch_watched_keys_in_db(index);
   db::Database& d = db(index);
   // A running snapshot takes the table over itself (before_clear).
@@ -392,6 +407,10 @@ void ServerState::cron() {
   if (active_expire_enabled) latency_sample("expire-cycle", (base::monotonic_us() - start) / 1000);
   persistence_->cron();
   propagate_pending(false);  // anything met outside a command (expiry)
+  // The tracking table's limit applies even to an idle server (after a
+  // CONFIG SET), as Redis's serverCron.
+  if (tracking_.clients() > 0)
+    tracking_.limit_used_slots(static_cast<size_t>(settings().tracking_table_max_keys));
   memory_.cron(now);
   // Idle clients (timeout), soft output-buffer limits, and buffer memory of
   // clients idle for 2 s or more (once a second, as Redis's clientsCron
@@ -543,6 +562,7 @@ void ServerState::remove_client(Client& c) {
   if (c.monitor) remove_monitor(c);
   drop_subscriptions(c);
   unwatch_all(c);
+  tracking_.client_removed(c);
   clients_.erase(c.id());
 }
 

@@ -208,11 +208,59 @@ async function aclChecks() {
   admin.disconnect();
 }
 
+// Client-side caching in node-redis 5 (RESP3, clientSideCache): its cache
+// must see invalidations from setd, for strings, sets and flushes.
+async function clientSideCacheChecks() {
+  const { createClient: createClient5, BasicClientSideCache } = require('redis5');
+  const cache = new BasicClientSideCache({ ttl: 0, maxEntries: 0 });
+  const opts = { ...nodeRedisOptions(), RESP: 3, maintNotifications: 'disabled' };
+  const c = createClient5({ ...opts, clientSideCache: cache });
+  const w = createClient5(opts);
+  await c.connect();
+  await w.connect();
+  const invalidated = (want) => new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), 3000);
+    const on = (key) => {
+      if ((key === null && want === null) || (key !== null && String(key) === want)) {
+        clearTimeout(timer);
+        cache.off('invalidate', on);
+        resolve(true);
+      }
+    };
+    cache.on('invalidate', on);
+  });
+  await w.set('nr5:k', 'v1');
+  await w.sAdd('nr5:s', ['a', 'b']);
+  assert(await c.get('nr5:k') === 'v1', 'node-redis 5 get');
+  assert(await c.get('nr5:k') === 'v1', 'node-redis 5 cached get');
+  assert(cache.stats().hitCount >= 1, `cache hit ${JSON.stringify(cache.stats())}`);
+  assert((await c.sMembers('nr5:s')).sort().join() === 'a,b', 'node-redis 5 smembers');
+  assert(cache.size() === 2, `cache size ${cache.size()}`);
+  let got = invalidated('nr5:k');
+  await w.set('nr5:k', 'v2');
+  assert(await got, 'invalidation of nr5:k');
+  assert(await c.get('nr5:k') === 'v2', 'fresh value after invalidation');
+  got = invalidated('nr5:s');
+  await w.sAdd('nr5:s', 'c');
+  assert(await got, 'invalidation of nr5:s');
+  assert((await c.sMembers('nr5:s')).sort().join() === 'a,b,c', 'fresh members');
+  const info = await c.sendCommand(['CLIENT', 'TRACKINGINFO']);
+  assert(JSON.stringify(info).includes('"on"'), `trackinginfo ${JSON.stringify(info)}`);
+  got = invalidated(null);
+  await w.flushAll();
+  assert(await got, 'flush invalidates everything');
+  assert(cache.size() === 0, 'cache empty after flush');
+  assert(await c.get('nr5:k') === null, 'flushed key');
+  await c.quit();
+  await w.quit();
+}
+
 (async () => {
   await ioredisChecks();
   await nodeRedisChecks();
   await scriptChecks();
   await aclChecks();
+  await clientSideCacheChecks();
   console.log('ioredis and node-redis checks passed');
   process.exit(0);
 })().catch((e) => { console.log('FAILED:', e); process.exit(1); });

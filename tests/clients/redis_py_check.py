@@ -265,4 +265,79 @@ sc.set("py:lock", "someone-else")
 fails_with("Unable to acquire lock", lambda: sc.lock("py:lock", blocking_timeout=0.2).__enter__(),
            "context manager on a held lock", LockError)
 
+# Client-side caching. redis-py 4.3 (Debian 12's) speaks RESP2 only and has
+# no cache of its own, so the app keeps one as Redis documents for RESP2:
+# tracking redirected to a connection subscribed to __redis__:invalidate,
+# whose messages evict keys from the local cache.
+listener = redis.Redis(**conn, decode_responses=True, client_name="py-csc-listener")
+inval = listener.pubsub()
+inval.subscribe("__redis__:invalidate")
+check(inval.get_message(timeout=2)["type"] == "subscribe", "subscribed to __redis__:invalidate")
+sc.set("py:probe", "1")  # the listener is connected (its name is set) now
+lid = next(int(c["id"]) for c in sc.client_list() if c["name"] == "py-csc-listener")
+tracked = redis.Redis(**conn, decode_responses=True, single_connection_client=True)
+# (redis-py 4.3 returns the raw "OK", later versions True.)
+check(tracked.client_tracking_on(clientid=lid) in (True, "OK"), "client_tracking_on")
+check(tracked.client_getredir() == lid, "client_getredir")
+info = tracked.client_trackinginfo()
+check(info[0] == "flags" and info[1] == ["on"] and info[3] == lid, f"client_trackinginfo {info}")
+cache = {}
+
+
+def cached_get(key):
+    if key not in cache:
+        cache[key] = tracked.get(key)
+    return cache[key]
+
+
+def drain_invalidations(expect, wait=3.0):
+    """Applies invalidation messages until `expect` (a key, or None for a
+    flush) was seen; False if it never came."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        m = inval.get_message(timeout=0.1)
+        if not m or m["type"] != "message":
+            continue
+        check(m["channel"] == "__redis__:invalidate", f"invalidation channel {m}")
+        if m["data"] is None:
+            cache.clear()
+            if expect is None:
+                return True
+            continue
+        for k in m["data"]:
+            cache.pop(k, None)
+        if expect in m["data"]:
+            return True
+    return False
+
+
+sc.set("py:csc:a", "1")
+sc.sadd("py:csc:s", "x")
+check(cached_get("py:csc:a") == "1" and cached_get("py:csc:a") == "1", "cached read")
+sc.set("py:csc:a", "2")
+check(drain_invalidations("py:csc:a"), "invalidation after SET")
+check(cached_get("py:csc:a") == "2", "fresh value after invalidation")
+check(tracked.smembers("py:csc:s") == {"x"}, "tracked smembers")
+sc.sadd("py:csc:s", "y")
+check(drain_invalidations("py:csc:s"), "invalidation after SADD")
+cached_get("py:csc:a")
+sc.flushall()
+check(drain_invalidations(None), "flush invalidates everything")
+check(cached_get("py:csc:a") is None, "flushed key reads as missing")
+# BCAST with a prefix: changes to any key under it, unread.
+tracked.client_tracking_off()
+check(tracked.client_tracking_on(clientid=lid, bcast=True, prefix=["py:bc:"]) in (True, "OK"),
+      "bcast on")
+sc.set("py:bc:1", "v")
+sc.set("py:other", "v")
+check(drain_invalidations("py:bc:1"), "bcast invalidation")
+check(tracked.client_trackinginfo()[5] == ["py:bc:"], "trackinginfo prefixes")
+info_stats = sc.info("stats")
+check(info_stats["tracking_total_prefixes"] == 1, f"tracking_total_prefixes {info_stats}")
+check(sc.info("clients")["tracking_clients"] == 1, "tracking_clients")
+tracked.client_tracking_off()
+inval.close()
+listener.close()
+tracked.close()
+
 print("redis-py checks passed")

@@ -29,7 +29,8 @@ case $kind in
     ;;
   node)
     command -v node >/dev/null && command -v npm >/dev/null || { echo "node/npm missing: skipped"; exit 77; }
-    if [[ ! -d $work/node_modules/ioredis || ! -d $work/node_modules/redis ]]; then
+    if [[ ! -d $work/node_modules/ioredis || ! -d $work/node_modules/redis ||
+      ! -d $work/node_modules/redis5 ]]; then
       cp "$here/package.json" "$work/"
       (cd "$work" && timeout 300 npm install --no-audit --no-fund --silent >/dev/null 2>&1) ||
         { echo "npm install failed (no registry?): skipped"; exit 77; }

@@ -184,8 +184,8 @@ TEST(CoreCommands, ConfigSetSaveValidatesLikeRedis) {
   EXPECT_EQ(set_get(""), "");
 }
 
-// Client-side caching is not implemented: the subcommands answer as Redis
-// 7.0.15 does with tracking off and no client blocked.
+// The tracking subcommands of a client that does not track, and CLIENT
+// UNBLOCK with no client blocked, as Redis 7.0.15 answers them.
 TEST(CoreCommands, ClientTrackingRelatedSubcommands) {
   Runner r;
   EXPECT_EQ(raw_reply(r, {"CLIENT", "GETREDIR"}), ":-1\r\n");

@@ -132,6 +132,11 @@ class Dispatcher final : public server::CommandExecutor {
                                                size_t redact_from);
   // Adds the error replies written since `before` to errorstats.
   uint64_t account_errors(server::Client& client, uint64_t before);
+  // Client-side caching after a read-only command (Redis's call()):
+  // remembers the keys `client` read, or inside a script the keys the
+  // script declared, for its caller.
+  void track_keys_read(server::Client& client, const CommandSpec& spec,
+                       std::span<const std::string_view> args);
 
   server::ServerState& state_;
   std::unique_ptr<repl::Replication> replication_;
@@ -145,10 +150,19 @@ class Dispatcher final : public server::CommandExecutor {
   // script's redis.call) leaves the outer command's mark as it was.
   uint64_t failed_mark_ = 0;
   const server::Client* failed_client_ = nullptr;
-  int call_depth_ = 0;                 // call() nesting: EXEC runs its commands through call()
-  std::vector<size_t> key_positions_;  // scratch for extract_keys()
-  std::vector<size_t> key_specs_;      // scratch for extract_keys()
-  std::vector<acl::KeyRef> acl_keys_;  // scratch for acl_check()
+  int call_depth_ = 0;  // call() nesting: EXEC runs its commands through call()
+  // The innermost command a client (not a script's own client) runs: a
+  // script's caller and its EVAL / FCALL (client-side caching).
+  struct Frame {
+    server::Client* client = nullptr;
+    const CommandSpec* spec = nullptr;
+    std::span<const std::string_view> args;
+  };
+  Frame frame_;
+  std::vector<size_t> key_positions_;           // scratch for extract_keys()
+  std::vector<size_t> key_specs_;               // scratch for extract_keys()
+  std::vector<std::string_view> tracked_keys_;  // scratch for track_keys_read()
+  std::vector<acl::KeyRef> acl_keys_;           // scratch for acl_check()
   std::vector<acl::ChannelRef> acl_channels_;
   std::vector<size_t> redacted_;              // Context::redact() positions, per call() level
   std::vector<std::string_view> shown_args_;  // scratch for shown_args()

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_set>
 #include <utility>
@@ -159,6 +160,21 @@ class Client final : public pubsub::Subscriber {
   bool in_pubsub_mode() const { return resp() < 3 && subscriptions() > 0; }
   // The subscriber the shard hub delivers to: writes "smessage" pushes.
   pubsub::Subscriber* shard_subscriber() { return &shard_endpoint_; }
+
+  // Client-side caching (CLIENT TRACKING): this client's mode, as Redis's
+  // CLIENT_TRACKING* flags. The tables live in ServerState::tracking().
+  struct TrackingMode {
+    bool on = false;
+    bool bcast = false;
+    bool optin = false;
+    bool optout = false;
+    bool caching = false;  // CLIENT CACHING yes|no for the next command
+    bool noloop = false;
+    bool broken_redirect = false;    // the redirect client went away
+    uint64_t redirect = 0;           // 0: none
+    std::set<std::string> prefixes;  // BCAST prefixes, in byte order
+  };
+  TrackingMode tracking;
 
   // Pushes (pub/sub confirmations and messages) reach the client even while
   // CLIENT REPLY OFF|SKIP drops its replies, as in Redis 7.0. While the

@@ -192,6 +192,9 @@ struct Settings {
   // per-command histograms INFO latencystats reports at these percentiles.
   long long slowlog_log_slower_than = 10000;
   long long slowlog_max_len = 128;
+  // Client-side caching: the most keys the tracking table remembers (0: no
+  // limit); past it random keys are dropped, with invalidations.
+  long long tracking_table_max_keys = 1000000;
   long long latency_monitor_threshold = 0;
   bool latency_tracking = true;
   std::vector<double> latency_tracking_info_percentiles{50.0, 99.0, 99.9};

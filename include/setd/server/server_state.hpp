@@ -30,6 +30,7 @@
 #include "setd/server/set_events.hpp"
 #include "setd/server/slowlog.hpp"
 #include "setd/server/stats.hpp"
+#include "setd/server/tracking.hpp"
 
 namespace setd::server {
 
@@ -77,9 +78,12 @@ class ServerState {
   db::Database& db(int index) { return *dbs_[static_cast<size_t>(index)]; }
   int db_count() const { return static_cast<int>(dbs_.size()); }
   void swap_dbs(int a, int b);
-  // Empties database `index` (FLUSHDB / FLUSHALL); with `async` its table
-  // is freed by the lazyfree thread (unless a snapshot is walking it).
+  // Empties database `index` (FLUSHDB); with `async` its table is freed by
+  // the lazyfree thread (unless a snapshot is walking it). flush_all()
+  // empties every database (FLUSHALL, a full resync, DEBUG RELOAD: Redis's
+  // emptyData(-1)). Both count as one flush for client-side caching.
   void flush_db(int index, bool async = false);
+  void flush_all(bool async = false);
   // Deletes `key` from `db` as UNLINK does: a big value is freed by the
   // lazyfree thread (Redis's dbAsyncDelete); false if absent.
   bool unlink_key(int db, std::string_view key);
@@ -99,6 +103,8 @@ class ServerState {
   // Redis 7.0; its subscribers are Client::shard_subscriber().
   pubsub::Hub& shard_hub() { return shard_hub_; }
   SetEventPublisher& set_events() { return set_events_; }
+  // Client-side caching (CLIENT TRACKING).
+  Tracking& tracking() { return tracking_; }
 
   // Redis keyspace notifications (notify-keyspace-events): publishes
   // `event` about `key` on __keyspace@<db>__:<key> and/or
@@ -116,11 +122,16 @@ class ServerState {
   // logically expired when watched is remembered as such: its deletion (by
   // expiry or a flush) is not a change.
   void watch_key(Client& c, int db, std::string_view key);
-  // Signals that `key` in `db` changed (Redis's signalModifiedKey).
-  void signal_modified_key(int db, std::string_view key) {
-    if (watched_count_ == 0) return;
-    touch_watched_key(db, key);
+  // Signals that `key` in `db` changed (Redis's signalModifiedKey): WATCH
+  // and client-side caching invalidation. `by_command`: false when no
+  // client's command changed it (expiry, eviction), for BCAST's NOLOOP.
+  void signal_modified_key(int db, std::string_view key, bool by_command = true) {
+    if (watched_count_ != 0) touch_watched_key(db, key);
+    if (tracking_.active()) tracking_.invalidate_key(key, by_command ? modifier : nullptr);
   }
+  // The client whose command runs now (a script's own client inside a
+  // script; set by the dispatcher): the "modifier" of the keys it changes.
+  Client* modifier = nullptr;
   // FLUSHDB/FLUSHALL (also_db < 0) and SWAPDB (also_db = the other database,
   // whose contents replace db's): every watched key of `db` that exists in
   // `db` or in `also_db` counts as modified, except that an expired key
@@ -298,12 +309,15 @@ class ServerState {
   std::vector<Client*> postponed_;
   void publish_keyspace_event(int flags, std::string_view event, std::string_view key, int db);
   void touch_watched_key(int db, std::string_view key);
+  // Empties one database (WATCH included), without the tracking flush.
+  void empty_db(int index, bool async);
 
   Config config_;
   acl::Users users_;
   pubsub::Hub hub_;
   pubsub::Hub shard_hub_;
   SetEventPublisher set_events_{hub_, config_.settings()};
+  Tracking tracking_{[this](uint64_t id) { return find_client(id); }};
   // One client watching one key; `expired`: the key was logically expired
   // (but not yet deleted) when watched.
   struct Watcher {
