@@ -18,6 +18,7 @@
 
 #include "setd/base/allocator.hpp"
 #include "setd/cmd/dispatcher.hpp"
+#include "setd/cmd/metrics.hpp"
 #include "setd/cmd/util.hpp"
 
 namespace setd::cmd {
@@ -369,6 +370,24 @@ CommandSpec memory_sub(std::string name, int arity, std::string flags, Handler h
 }
 
 }  // namespace
+
+MemoryFigures memory_figures(server::ServerState& s, const repl::Replication& r) {
+  const Overhead mh = overhead(s, r);
+  MemoryFigures f;
+  f.used = mh.total_allocated;
+  f.rss = mh.sample.process_rss;
+  f.peak = mh.peak_allocated;
+  f.startup = mh.startup_allocated;
+  f.overhead = mh.overhead_total;
+  f.dataset = mh.dataset;
+  f.replication_backlog = mh.repl_backlog;
+  f.clients_normal = mh.clients_normal;
+  f.clients_replicas = mh.clients_slaves;
+  f.aof_buffer = mh.aof_buffer;
+  f.scripts = mh.lua_caches + mh.functions_caches;
+  f.fragmentation_ratio = static_cast<double>(mh.total_frag);
+  return f;
+}
 
 void info_memory_section(std::string& o, server::ServerState& s, const repl::Replication& r) {
   const Overhead mh = overhead(s, r);

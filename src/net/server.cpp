@@ -5,6 +5,7 @@
 
 #include <csignal>
 
+#include "setd/cmd/metrics.hpp"
 #include "setd/net/connection.hpp"
 
 namespace setd::net {
@@ -14,7 +15,16 @@ using asio::ip::tcp;
 using boost::system::error_code;
 
 Server::Server(asio::io_context& io, server::ServerState& state, cmd::Dispatcher& dispatcher)
-    : io_(io), state_(state), dispatcher_(dispatcher), cron_timer_(io), signals_(io) {
+    : io_(io),
+      state_(state),
+      dispatcher_(dispatcher),
+      metrics_(io,
+               [this] {
+                 return cmd::render_metrics(state_, dispatcher_.registry(),
+                                            dispatcher_.replication());
+               }),
+      cron_timer_(io),
+      signals_(io) {
   state_.request_shutdown = [this] {
     // Never tear connections down from inside a command: post it.
     asio::post(io_, [this] { stop(); });
@@ -144,6 +154,13 @@ std::string Server::listen() {
   }
   if (acceptors_.empty() && tls_acceptors_.empty())
     return "Configured to not listen anywhere, exiting.";
+  if (s.metrics_port != 0) {
+    if (std::string err = bind_port(s.metrics_port, s.metrics_bind, metrics_acceptors_);
+        !err.empty())
+      return "metrics-port: " + err;
+  }
+  metrics_port_ = s.metrics_port;
+  metrics_bind_ = s.metrics_bind;
   // INFO's tcp_port: the TLS port when there is no plain one, as in Redis.
   state_.tcp_port = (acceptors_.empty() ? tls_acceptors_ : acceptors_)[0]->local_endpoint().port();
   return "";
@@ -186,6 +203,36 @@ void Server::register_tls_appliers() {
   });
 }
 
+std::string Server::apply_metrics(const server::Settings& next) {
+  if (next.metrics_port == metrics_port_ && next.metrics_bind == metrics_bind_) return "";
+  // The new listeners first: if they cannot be had, the old ones stay and
+  // CONFIG SET fails.
+  Acceptors fresh;
+  if (next.metrics_port != 0) {
+    std::string err = bind_port(next.metrics_port, next.metrics_bind, fresh);
+    if (!err.empty() && next.metrics_port == metrics_port_) {
+      // Same port, overlapping addresses (0.0.0.0 then 127.0.0.1 cannot
+      // both listen): the old listeners close first, and come back if the
+      // new ones still cannot listen.
+      metrics_.serve({});
+      fresh.clear();
+      err = bind_port(next.metrics_port, next.metrics_bind, fresh);
+      if (!err.empty()) {
+        Acceptors old;
+        if (bind_port(metrics_port_, metrics_bind_, old).empty()) metrics_.serve(std::move(old));
+      }
+    }
+    if (!err.empty()) {
+      spdlog::warn("metrics-port: {}", err);
+      return "Unable to listen on this port. Check server logs.";
+    }
+  }
+  metrics_.serve(std::move(fresh));
+  metrics_port_ = next.metrics_port;
+  metrics_bind_ = next.metrics_bind;
+  return "";
+}
+
 std::string Server::apply_tls_port(const server::Settings& next) {
   // Redis's applyTLSPort: TLS is configured if it was not yet, then the
   // listener moves to the new port (0: no TLS listener). Connections that
@@ -225,6 +272,10 @@ void Server::register_listener_appliers() {
     if (next.bind == state_.settings().bind) return std::string();
     return apply_bind(next);
   });
+  config.set_applier("metrics-port",
+                     [this](const server::Settings& next) { return apply_metrics(next); });
+  config.set_applier("metrics-bind",
+                     [this](const server::Settings& next) { return apply_metrics(next); });
 }
 
 std::string Server::apply_port(const server::Settings& next) {
@@ -272,6 +323,7 @@ std::string Server::apply_bind(const server::Settings& next) {
 void Server::start() {
   for (auto& acc : acceptors_) accept(acc, false);
   for (auto& acc : tls_acceptors_) accept(acc, true);
+  if (!metrics_acceptors_.empty()) metrics_.serve(std::move(metrics_acceptors_));
   signals_.add(SIGINT);
   signals_.add(SIGTERM);
   wait_for_signals();
@@ -408,6 +460,7 @@ void Server::stop() {
   error_code ec;
   for (auto& acc : acceptors_) acc->close(ec);
   for (auto& acc : tls_acceptors_) acc->close(ec);
+  metrics_.stop();
   cron_timer_.cancel();
   signals_.cancel();
   std::vector<std::shared_ptr<Connection>> open;

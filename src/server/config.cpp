@@ -495,6 +495,29 @@ Config::Config() {
        int_parser(&Settings::tls_port, 0, 65535),
        int_formatter(&Settings::tls_port),
        ""});
+  // The metrics endpoint (setd's own; net/metrics_http.hpp binds it).
+  add({"metrics-port",
+       {},
+       false,
+       false,
+       false,
+       int_parser(&Settings::metrics_port, 0, 65535),
+       int_formatter(&Settings::metrics_port),
+       ""});
+  add({"metrics-bind",
+       {},
+       false,
+       false,
+       false,
+       [](Settings& s, std::string_view v) -> std::string {
+         auto words = base::split_args(v);
+         if (!words || words->empty()) return "metrics-bind needs at least one address";
+         if (words->size() > 16) return "Too many bind addresses specified.";
+         s.metrics_bind = *words;
+         return "";
+       },
+       [](const Settings& s) { return join(s.metrics_bind); },
+       ""});
   add_string("tls-cert-file", &Settings::tls_cert_file, false);
   add_string("tls-key-file", &Settings::tls_key_file, false);
   add_string("tls-key-file-pass", &Settings::tls_key_file_pass, false);

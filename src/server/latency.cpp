@@ -69,6 +69,25 @@ int64_t LatencyHistogram::value_at_percentile(double percentile) const {
   return percentile == 0.0 ? lowest_equivalent(value) : highest_equivalent(value);
 }
 
+void LatencyHistogram::cumulative_counts(const int64_t* limits, size_t n, uint64_t* out) const {
+  // One walk over the counts: each limit's count is the running sum up to
+  // the cell it falls in (a cell's values are within 1% of each other).
+  uint64_t cumulative = 0;
+  int next = 0;  // the first cell not yet added
+  for (size_t j = 0; j < n; ++j) {
+    int64_t limit = limits[j];
+    if (limit < kLowest) {
+      out[j] = 0;
+      continue;
+    }
+    if (limit > kHighest) limit = kHighest;
+    const int last = index_for(limit);
+    for (; next <= last && next < kCountsLen; ++next)
+      cumulative += counts_[static_cast<size_t>(next)];
+    out[j] = cumulative;
+  }
+}
+
 std::vector<std::pair<int64_t, uint64_t>> LatencyHistogram::log2_buckets() const {
   // hdr's logarithmic iteration from 1024 ns, base 2: each step walks the
   // counts until it reaches the first slot at or past the reporting level,

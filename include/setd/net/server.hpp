@@ -23,6 +23,7 @@
 
 #include "setd/cmd/dispatcher.hpp"
 #include "setd/net/busy_poll.hpp"
+#include "setd/net/metrics_http.hpp"
 #include "setd/net/tls.hpp"
 #include "setd/server/server_state.hpp"
 
@@ -46,7 +47,8 @@ class Server final : public server::EventLoop, public repl::Connector {
 
   // Binds every address in `bind` on `port` (unless 0) and, after building
   // the TLS context, on `tls-port` (unless 0); a leading '-' makes an
-  // address optional. Returns "" or an error message.
+  // address optional. Then every address in `metrics-bind` on
+  // `metrics-port` (unless 0). Returns "" or an error message.
   std::string listen();
   // Starts accepting, the cron timer and the signal handler.
   void start();
@@ -87,6 +89,8 @@ class Server final : public server::EventLoop, public repl::Connector {
   std::string apply_bind(const server::Settings& next);
   // Starts accepting on `fresh` in place of `old`, whose accepts end.
   void replace_acceptors(Acceptors& old, Acceptors fresh, bool tls);
+  // CONFIG SET metrics-port / metrics-bind: the endpoint's listeners move.
+  std::string apply_metrics(const server::Settings& next);
   void accept(std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor, bool tls);
   // CONFIG SET of tls-*: rebuild the TLS context, move the TLS listener, as
   // Redis's applyTlsCfg and applyTLSPort.
@@ -102,8 +106,13 @@ class Server final : public server::EventLoop, public repl::Connector {
   boost::asio::io_context& io_;
   server::ServerState& state_;
   cmd::Dispatcher& dispatcher_;
-  Acceptors acceptors_;      // port
-  Acceptors tls_acceptors_;  // tls-port
+  Acceptors acceptors_;          // port
+  Acceptors tls_acceptors_;      // tls-port
+  MetricsHttp metrics_;          // metrics-port
+  Acceptors metrics_acceptors_;  // bound by listen(), served from start()
+  // What the endpoint listens on (one CONFIG SET may call both appliers).
+  int metrics_port_ = 0;
+  std::vector<std::string> metrics_bind_;
   TlsContext tls_;
   boost::asio::steady_timer cron_timer_;
   boost::asio::signal_set signals_;

@@ -147,6 +147,8 @@ class Replication final : public server::PropagationSink {
   void debug_change_replid();
 
   uint64_t sync_full() const { return stat_sync_full_; }
+  // INFO's connected_slaves: replicas past the handshake.
+  int replica_count() const;
   uint64_t sync_partial_ok() const { return stat_sync_partial_ok_; }
   uint64_t sync_partial_err() const { return stat_sync_partial_err_; }
 
@@ -171,7 +173,6 @@ class Replication final : public server::PropagationSink {
   // --- master side
   ReplicaLink* find_link(const server::Client& c);
   ReplicaLink& link_of(server::Client& c);
-  int replica_count() const;
   bool try_partial(server::Client& c, ReplicaLink& link, std::string_view replid, int64_t offset);
   void start_full_sync(ReplicaLink& link);
   void begin_full_resync(ReplicaLink& link, int64_t offset);

@@ -116,6 +116,11 @@ struct Settings {
   long long tls_session_cache_timeout = 300;
   // setd's own: a TLS handshake not done after this many ms is cut off.
   long long tls_handshake_timeout = 10000;
+  // setd's own: the Prometheus endpoint (GET /metrics over HTTP), on
+  // metrics_port (0 = none) at every metrics_bind address ('-' prefix:
+  // optional, as in bind). Both may change at run time (the listener moves).
+  int metrics_port = 0;
+  std::vector<std::string> metrics_bind{"127.0.0.1"};
   int databases = 16;
   long long maxclients = 10000;
   std::string loglevel = "notice";

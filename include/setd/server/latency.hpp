@@ -44,8 +44,18 @@ class LatencyHistogram {
     if (ns > kHighest) ns = kHighest;
     ++counts_[static_cast<size_t>(index_for(ns))];
     ++total_;
+    sum_ += static_cast<uint64_t>(ns);
   }
   uint64_t total() const { return total_; }
+  // The recorded durations added up (ns, after clamping): a Prometheus
+  // histogram's _sum.
+  uint64_t sum() const { return sum_; }
+
+  // For each of `limits` (ns, ascending), how many recorded values are at
+  // most that limit, at the histogram's resolution: the counts of every
+  // cell up to and including the one `limit` falls in (a Prometheus
+  // histogram's cumulative buckets). `out` gets limits.size() counts.
+  void cumulative_counts(const int64_t* limits, size_t n, uint64_t* out) const;
 
   // The value at `percentile` (0..100), as hdr_value_at_percentile: the
   // highest value equivalent to the one where the cumulative count reaches
@@ -66,6 +76,7 @@ class LatencyHistogram {
  private:
   std::array<uint64_t, kCountsLen> counts_{};
   uint64_t total_ = 0;
+  uint64_t sum_ = 0;
 };
 
 // A command's histogram, allocated on its first record. Copies start empty

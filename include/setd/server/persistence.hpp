@@ -69,6 +69,13 @@ class Persistence final : public PropagationSink {
   // BGSAVE inside EXEC: runs when the cron next looks.
   void schedule_bgsave() { bgsave_scheduled_ = true; }
   int64_t lastsave() const { return lastsave_; }
+  // INFO persistence's figures (the metrics endpoint reads them too).
+  bool last_bgsave_ok() const { return lastbgsave_ok_; }
+  uint64_t rdb_saves() const { return rdb_saves_; }
+  uint64_t aof_rewrites() const { return aof_rewrites_; }
+  bool aof_last_write_ok() const { return aof_last_write_ok_ && fsync_ok(); }
+  bool aof_last_rewrite_ok() const { return aof_lastbgrewrite_ok_; }
+  uint64_t aof_current_size() const { return aof_current_size_; }
   // Loads an RDB file into the databases (start-up, DEBUG RELOAD); a key
   // already present is an error unless `replace`. Keys whose time has
   // passed are dropped unless `keep_expired` (a replica keeps them: its
