@@ -18,6 +18,7 @@
 #include "setd/base/glob.hpp"
 #include "setd/base/split_args.hpp"
 #include "setd/base/strconv.hpp"
+#include "setd/server/process.hpp"
 
 namespace setd::server {
 
@@ -192,6 +193,32 @@ std::string parse_percentiles(Settings& s, std::string_view v) {
   }
   s.latency_tracking_info_percentiles = std::move(out);
   return "";
+}
+
+// An enum directive's parser and formatter from (name, value) pairs, as
+// Redis's createEnumConfig: names case-insensitive; a value with several
+// names prints as the first.
+std::function<std::string(Settings&, std::string_view)> enum_parser(
+    int Settings::*field, std::vector<std::pair<std::string, int>> names) {
+  return [field, names](Settings& s, std::string_view v) -> std::string {
+    const std::string l = lower(v);
+    for (const auto& [n, val] : names)
+      if (n == l) {
+        s.*field = val;
+        return "";
+      }
+    std::string err = "argument(s) must be one of the following: ";
+    for (size_t i = 0; i < names.size(); ++i) err += (i ? ", " : "") + names[i].first;
+    return err;
+  };
+}
+std::function<std::string(const Settings&)> enum_formatter(
+    int Settings::*field, std::vector<std::pair<std::string, int>> names) {
+  return [field, names](const Settings& s) -> std::string {
+    for (const auto& [n, val] : names)
+      if (val == s.*field) return n;
+    return "";
+  };
 }
 
 }  // namespace
@@ -616,6 +643,105 @@ Config::Config() {
        },
        int_formatter(&Settings::hz),
        ""});
+  // The process: its title, OOM score, huge pages, start-up.
+  add_bool("set-proc-title", &Settings::set_proc_title, true);
+  add({"proc-title-template",
+       {},
+       false,
+       false,
+       false,
+       [](Settings& s, std::string_view v) -> std::string {
+         // Valid when it expands (known variables, balanced braces) to
+         // something, as Redis's validateProcTitleTemplate.
+         std::string out;
+         if (!expand_proc_title(v, ProcTitleVars{}, out) || out.empty())
+           return "template format is invalid or contains unknown variables";
+         s.proc_title_template = std::string(v);
+         return "";
+       },
+       [](const Settings& s) { return s.proc_title_template; },
+       ""});
+  {
+    const std::vector<std::pair<std::string, int>> names = {
+        {"no", 0}, {"yes", 1}, {"relative", 1}, {"absolute", 2}};
+    add({"oom-score-adj",
+         {},
+         false,
+         false,
+         false,
+         enum_parser(&Settings::oom_score_adj, names),
+         enum_formatter(&Settings::oom_score_adj, names),
+         ""});
+  }
+  add({"oom-score-adj-values",
+       {},
+       false,
+       false,
+       false,
+       [](Settings& s, std::string_view v) -> std::string {
+         // Redis's setConfigOOMScoreAdjValuesOption: three values split on
+         // single spaces, each a whole strtoll within [-2000, 2000].
+         std::vector<std::string> parts;
+         size_t start = 0;
+         for (;;) {
+           const size_t sp = v.find(' ', start);
+           parts.emplace_back(v.substr(start, sp == std::string_view::npos ? sp : sp - start));
+           if (sp == std::string_view::npos) break;
+           start = sp + 1;
+         }
+         if (parts.size() != 3) return "wrong number of arguments";
+         std::vector<int> values;
+         for (const auto& p : parts) {
+           auto n = c_strtoll(p);
+           if (!n || *n < -2000 || *n > 2000)
+             return "Invalid oom-score-adj-values, elements must be between -2000 and 2000.";
+           values.push_back(static_cast<int>(*n));
+         }
+         s.oom_score_adj_values = values;
+         return "";
+       },
+       [](const Settings& s) {
+         std::string out;
+         for (const int v : s.oom_score_adj_values) {
+           if (!out.empty()) out += ' ';
+           out += std::to_string(v);
+         }
+         return out;
+       },
+       ""});
+  add_bool("disable-thp", &Settings::disable_thp, true);
+  add_bool("daemonize", &Settings::daemonize, true);
+  {
+    const std::vector<std::pair<std::string, int>> names = {
+        {"upstart", 1}, {"systemd", 2}, {"auto", 3}, {"no", 0}};
+    add({"supervised",
+         {},
+         true,
+         false,
+         false,
+         enum_parser(&Settings::supervised, names),
+         enum_formatter(&Settings::supervised, names),
+         ""});
+  }
+  add_bool("always-show-logo", &Settings::always_show_logo, true);
+  // setd serves every client on its one thread: io-threads 1 only (as
+  // Redis with io-threads 1, io-threads-do-reads then changes nothing).
+  add({"io-threads",
+       {},
+       true,
+       false,
+       false,
+       [](Settings& s, std::string_view v) -> std::string {
+         long long n = 0;
+         if (!base::string_to_ll(v, n)) return "argument couldn't be parsed into an integer";
+         if (n < 1 || n > 128) return int_range_error(1, 128);
+         if (n != 1) return "setd serves all clients on one thread: io-threads must be 1";
+         s.io_threads = n;
+         return "";
+       },
+       int_formatter(&Settings::io_threads),
+       ""});
+  add_bool("io-threads-do-reads", &Settings::io_threads_do_reads, true);
   add({"maxmemory",
        {},
        false,
@@ -653,6 +779,11 @@ Config::Config() {
   add_bool("lazyfree-lazy-user-del", &Settings::lazyfree_lazy_user_del);
   add_bool("lazyfree-lazy-user-flush", &Settings::lazyfree_lazy_user_flush);
   add_bool("lazyfree-lazy-eviction", &Settings::lazyfree_lazy_eviction);
+  add_bool("lazyfree-lazy-expire", &Settings::lazyfree_lazy_expire);
+  add_bool("lazyfree-lazy-server-del", &Settings::lazyfree_lazy_server_del);
+  add_bool("replica-lazy-flush", &Settings::replica_lazy_flush, false, {"slave-lazy-flush"});
+  add_bool("activerehashing", &Settings::activerehashing);
+  add_int("active-expire-effort", &Settings::active_expire_effort, 1, 10);
   add({"proto-max-bulk-len",
        {},
        false,
@@ -803,7 +934,8 @@ Config::Config() {
        false,
        int_parser(&Settings::rdb_key_save_delay, INT_MIN, INT_MAX),
        int_formatter(&Settings::rdb_key_save_delay),
-       ""});
+       "",
+       true});
   add_bool("rdb-skip-unsupported-types", &Settings::rdb_skip_unsupported_types);
   add_bool("appendonly", &Settings::appendonly);
   add_string("appendfilename", &Settings::appendfilename, true, false, true);
@@ -1013,9 +1145,17 @@ std::string Config::set(std::string_view name, std::string_view value, bool runt
 }
 
 std::string Config::set_many(std::span<const std::string_view> pairs, bool allow_protected) {
-  // Validate everything on a copy first, so a failure changes nothing.
-  std::set<const Directive*> seen;
-  Settings trial = settings_;
+  // As Redis 7.0's configSetCommand: first every name is checked (unknown,
+  // immutable, protected, given twice: an alias and its directive count as
+  // two names), the first problem answering; then the values are parsed on
+  // a copy, so that a failure changes nothing; then the side effects run.
+  struct Item {
+    const Directive* d;
+    std::string name;  // the name given, lower-cased (directive or alias)
+    std::string_view value;
+  };
+  std::vector<Item> items;
+  std::set<std::string> seen;
   for (size_t i = 0; i + 1 < pairs.size(); i += 2) {
     const Directive* d = find(pairs[i]);
     if (!d)
@@ -1023,24 +1163,30 @@ std::string Config::set_many(std::span<const std::string_view> pairs, bool allow
              std::string(pairs[i]) + "'";
     const std::string prefix =
         "ERR CONFIG SET failed (possibly related to argument '" + std::string(pairs[i]) + "') - ";
-    if (!seen.insert(d).second) return prefix + "duplicate parameter";
     if (d->immutable) return prefix + "can't set immutable config";
     if (d->is_protected && !allow_protected) return prefix + "can't set protected config";
-    std::string err = d->parse(trial, pairs[i + 1]);
-    if (!err.empty()) return prefix + err;
+    std::string name = lower(pairs[i]);
+    if (!seen.insert(name).second) return prefix + "duplicate parameter";
+    items.push_back({d, std::move(name), pairs[i + 1]});
   }
-  for (size_t i = 0; i + 1 < pairs.size(); i += 2) {
-    const Directive* d = find(pairs[i]);
-    auto it = appliers_.find(d->name);
-    if (it == appliers_.end()) continue;
-    std::string err = it->second(trial);
-    if (!err.empty())
-      return "ERR CONFIG SET failed (possibly related to argument '" + std::string(pairs[i]) +
-             "') - " + err;
+  // Errors name the parameter as Redis's table does (lower case).
+  auto failed = [](const std::string& name, const std::string& err) {
+    return "ERR CONFIG SET failed (possibly related to argument '" + name + "') - " + err;
+  };
+  Settings trial = settings_;
+  for (const Item& it : items)
+    if (std::string err = it.d->parse(trial, it.value); !err.empty()) return failed(it.name, err);
+  std::set<std::string> applied;
+  for (const Item& it : items) {
+    auto ap = appliers_.find(it.d->name);
+    if (ap == appliers_.end() || !applied.insert(it.d->name).second) continue;
+    if (std::string err = ap->second(trial); !err.empty()) return failed(it.name, err);
   }
   settings_ = trial;
-  for (const Directive* d : seen)
-    for (const auto& fn : listeners_) fn(d->name);
+  std::set<std::string> told;
+  for (const Item& it : items)
+    if (told.insert(it.d->name).second)
+      for (const auto& fn : listeners_) fn(it.d->name);
   return "";
 }
 
@@ -1048,7 +1194,8 @@ std::vector<std::pair<std::string, std::string>> Config::get(
     std::span<const std::string_view> patterns) const {
   // As Redis 7.0's configGetCommand: a name without glob characters is looked
   // up directly and echoed as the client wrote it; a pattern is matched
-  // against every name (directives and aliases) and yields the table's name.
+  // against every name (directives and aliases) and yields each name that
+  // matches (`*` lists "replicaof" and "slaveof", both with the value).
   // Matches are kept in a case-insensitive dict, so the first spelling of a
   // name wins. Pairs come out in table order (Redis's is its dict order).
   struct Match {
@@ -1076,8 +1223,11 @@ std::vector<std::pair<std::string, std::string>> Config::get(
       continue;
     }
     for (const auto& d : directives_) {
+      if (d.hidden) continue;  // exact names only, as Redis's HIDDEN_CONFIG
+      // Each name (a directive's or an alias's) once: an alias is listed
+      // beside its directive, as Redis 7.0's config dict holds both.
       auto consider = [&](const std::string& key) {
-        if (has(d.name)) return;
+        if (has(key)) return;
         if (base::glob_match(p, key, true)) found.push_back({&d, rank_of(&d, key), key});
       };
       consider(d.name);
