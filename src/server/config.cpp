@@ -655,9 +655,10 @@ Config::Config() {
        false,
        [](Settings& s, std::string_view v) -> std::string {
          // Valid when it expands (known variables, balanced braces) to
-         // something, as Redis's validateProcTitleTemplate.
+         // something with an empty {title}, as Redis's
+         // validateProcTitleTemplate.
          std::string out;
-         if (!expand_proc_title(v, ProcTitleVars{}, out) || out.empty())
+         if (!expand_proc_title(v, proc_title_vars(s, "", ""), out) || out.empty())
            return "template format is invalid or contains unknown variables";
          s.proc_title_template = std::string(v);
          return "";

@@ -303,12 +303,12 @@ TEST_F(ConfigVsRedis, RewriteAsRedis) {
   }
   // (Its command line's `save ""` replaces the save points: save lines and
   // the blank lines they leave are not compared.)
-  auto without_save = [](std::string text) {
+  auto without_save = [](const std::string& content) {
     std::string out;
-    for (size_t at = 0; at < text.size();) {
-      const size_t nl = text.find('\n', at);
-      const std::string line = text.substr(at, nl - at + 1);
-      at = nl == std::string::npos ? text.size() : nl + 1;
+    for (size_t at = 0; at < content.size();) {
+      const size_t nl = content.find('\n', at);
+      const std::string line = content.substr(at, nl - at + 1);
+      at = nl == std::string::npos ? content.size() : nl + 1;
       if (line.rfind("save ", 0) != 0 && line != "\n") out += line;
     }
     return out;
