@@ -746,6 +746,22 @@ Config::Config() {
        int_formatter(&Settings::io_threads),
        ""});
   add_bool("io-threads-do-reads", &Settings::io_threads_do_reads, true);
+  // setd loads no modules and has no MODULE command: enable-module-command
+  // stays "no" (Redis's default, which refuses MODULE).
+  add({"enable-module-command",
+       {},
+       true,
+       false,
+       false,
+       [](Settings&, std::string_view v) -> std::string {
+         const std::string l = lower(v);
+         if (l == "no") return "";
+         if (l == "yes" || l == "local")
+           return "setd has no modules (no MODULE command): enable-module-command must be no";
+         return "argument(s) must be one of the following: no, yes, local";
+       },
+       [](const Settings&) { return std::string("no"); },
+       ""});
   add({"maxmemory",
        {},
        false,

@@ -39,8 +39,6 @@ const std::set<std::string> kRefused = {
     "cluster-preferred-endpoint-type", "cluster-replica-no-failover",
     "cluster-replica-validity-factor", "cluster-require-full-coverage", "cluster-slave-no-failover",
     "cluster-slave-validity-factor", "tls-cluster",
-    // No modules.
-    "enable-module-command",
     // No active defragmentation (setd's allocator has no defrag hints).
     "activedefrag", "active-defrag-cycle-max", "active-defrag-cycle-min",
     "active-defrag-ignore-bytes", "active-defrag-max-scan-fields", "active-defrag-threshold-lower",

@@ -55,6 +55,8 @@ TEST(ProcessDirectives, ConfigAsRedis) {
            {"CONFIG", "GET", "always-show-logo"},
            {"CONFIG", "GET", "io-threads"},
            {"CONFIG", "GET", "io-threads-do-reads"},
+           {"CONFIG", "GET", "enable-module-command"},
+           {"CONFIG", "SET", "enable-module-command", "no"},
            {"CONFIG", "SET", "set-proc-title", "no"},
            {"CONFIG", "SET", "disable-thp", "no"},
            {"CONFIG", "SET", "daemonize", "yes"},
@@ -271,6 +273,24 @@ TEST(ProcessDirectives, IoThreadsOneOnly) {
   const ServerRun one = run_server(
       setd_binary(), {"--dir", dir.path(), "--io-threads", "1", "--io-threads-do-reads", "yes"});
   EXPECT_TRUE(one.answered) << one.describe();
+}
+
+// No modules: enable-module-command no only (yes and local would promise a
+// MODULE command).
+TEST(ProcessDirectives, EnableModuleCommandNoOnly) {
+  TempDir dir;
+  const ServerRun yes =
+      run_server(setd_binary(), {"--dir", dir.path(), "--enable-module-command", "yes"});
+  EXPECT_TRUE(yes.refused()) << yes.describe();
+  EXPECT_NE(yes.output.find("setd has no modules"), std::string::npos) << yes.output;
+  const ServerRun bad =
+      run_server(setd_binary(), {"--dir", dir.path(), "--enable-module-command", "maybe"});
+  EXPECT_NE(bad.output.find("argument(s) must be one of the following: no, yes, local"),
+            std::string::npos)
+      << bad.output;
+  const ServerRun no =
+      run_server(setd_binary(), {"--dir", dir.path(), "--enable-module-command", "no"});
+  EXPECT_TRUE(no.answered) << no.describe();
 }
 
 }  // namespace
