@@ -1,8 +1,11 @@
 // setd entry point: `setd [config-file] [--directive value ...]`, exactly
 // like redis-server's command line.
+#include <fcntl.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 // clang-format off
@@ -11,7 +14,10 @@
 // clang-format on
 #include <clocale>
 #include <csignal>
+#include <cstddef>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -25,6 +31,7 @@
 #include "setd/ds/hash.hpp"
 #include "setd/net/server.hpp"
 #include "setd/script/engine.hpp"
+#include "setd/server/process.hpp"
 #include "setd/server/server_state.hpp"
 
 namespace {
@@ -67,12 +74,114 @@ bool setup_logging(const setd::server::Settings& s) {
   return true;
 }
 
+// Sends `state` to systemd over $NOTIFY_SOCKET (sd_notify's protocol: one
+// datagram on a unix socket; '@' names an abstract socket). Returns the
+// bytes sent, 0 without a socket, -1 on error (Redis's
+// redisCommunicateSystemd).
+int notify_systemd(const std::string& state) {
+  const char* path = std::getenv("NOTIFY_SOCKET");
+  if (path == nullptr || path[0] == '\0') return 0;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const size_t len = std::strlen(path);
+  if ((path[0] != '/' && path[0] != '@') || len >= sizeof(addr.sun_path)) return -1;
+  std::memcpy(addr.sun_path, path, len);
+  if (path[0] == '@') addr.sun_path[0] = '\0';
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  const auto addr_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len);
+  const ssize_t n = ::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL,
+                             reinterpret_cast<sockaddr*>(&addr), addr_len);
+  ::close(fd);
+  if (n < 0) spdlog::warn("Can't send notification to systemd: {}", std::strerror(errno));
+  return static_cast<int>(n);
+}
+
+// supervised: which supervisor setd talks to (0 none, 1 upstart, 2
+// systemd), as Redis's redisIsSupervised: auto looks at UPSTART_JOB, then
+// NOTIFY_SOCKET. Upstart learns of readiness by a SIGSTOP; systemd by
+// datagrams (STATUS=..., READY=1, STOPPING=1).
+int start_supervision(int mode) {
+  if (mode == 3) {
+    if (std::getenv("UPSTART_JOB") != nullptr)
+      mode = 1;
+    else if (std::getenv("NOTIFY_SOCKET") != nullptr)
+      mode = 2;
+    else
+      mode = 0;
+  }
+  if (mode == 1) {
+    if (std::getenv("UPSTART_JOB") == nullptr) {
+      spdlog::warn("upstart supervision requested, but UPSTART_JOB not found!");
+      return 0;
+    }
+    spdlog::info("supervised by upstart, will stop to signal readiness.");
+    std::raise(SIGSTOP);
+    ::unsetenv("UPSTART_JOB");
+    return 1;
+  }
+  if (mode == 2) {
+    if (notify_systemd("STATUS=setd is loading...\n") <= 0) {
+      spdlog::warn(
+          "systemd supervision requested or auto-detected, but NOTIFY_SOCKET is not usable");
+      return 0;
+    }
+    spdlog::info(
+        "Supervised by systemd. Please make sure you set appropriate values for TimeoutStartSec "
+        "and TimeoutStopSec in your service unit.");
+    return 2;
+  }
+  return 0;
+}
+
+// daemonize: the parent exits, the child leaves the terminal's session and
+// its standard streams go to /dev/null (Redis's daemonize()).
+void daemonize() {
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    std::perror("fork");
+    std::exit(1);
+  }
+  if (pid > 0) ::_exit(0);
+  ::setsid();
+  const int fd = ::open("/dev/null", O_RDWR);
+  if (fd >= 0) {
+    ::dup2(fd, STDIN_FILENO);
+    ::dup2(fd, STDOUT_FILENO);
+    ::dup2(fd, STDERR_FILENO);
+    if (fd > STDERR_FILENO) ::close(fd);
+  }
+}
+
+// The start-up banner: with always-show-logo, or when logging to a
+// terminal (as Redis's redisAsciiArt); otherwise one line.
+void show_banner(const setd::server::ServerState& state) {
+  const auto& s = state.settings();
+  const int port = s.port != 0 ? s.port : s.tls_port;
+  if (!s.always_show_logo && !(s.logfile.empty() && ::isatty(STDOUT_FILENO))) {
+    spdlog::info("Running mode=standalone, port={}.", port);
+    return;
+  }
+  spdlog::info(
+      "\n"
+      "     _____ ______ _______ _____\n"
+      "    / ____|  ____|__   __|  __ \\     setd {} (redis {} compatible)\n"
+      "   | (___ | |__     | |  | |  | |    Running in standalone mode\n"
+      "    \\___ \\|  __|    | |  | |  | |    Port: {}\n"
+      "    ____) | |____   | |  | |__| |    PID: {}\n"
+      "   |_____/|______|  |_|  |_____/\n",
+      setd::server::kSetdVersion, setd::server::kRedisCompatVersion, port, getpid());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   // As redis-server: strcoll() (SORT ... ALPHA) follows the environment's
   // collation.
   std::setlocale(LC_COLLATE, "");
+  // Room for a process title (set-proc-title) before argv is read.
+  setd::server::proc_title_init(argc, argv);
+  const std::string title = argc > 0 ? argv[0] : "setd";
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && (args[0] == "-v" || args[0] == "--version")) {
     std::printf("setd v=%s (redis compatibility %s)\n", setd::server::kSetdVersion,
@@ -82,11 +191,6 @@ int main(int argc, char** argv) {
   if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
     usage();
     return 0;
-  }
-
-  if (const std::string err = setd::base::alloc::init(); !err.empty()) {
-    std::fprintf(stderr, "%s\n", err.c_str());
-    return 1;
   }
 
   std::string config_path;
@@ -117,6 +221,19 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!setup_logging(config.settings())) return 1;
+  // Supervision and daemonizing come first, before any thread starts
+  // (Redis: a supervised server does not daemonize).
+  const int supervised = start_supervision(config.settings().supervised);
+  const bool background = config.settings().daemonize && supervised == 0;
+  if (background) {
+    daemonize();
+    // A daemon always has a pid file (Redis's createPidFile default).
+    if (config.settings().pidfile.empty()) config.settings().pidfile = "/var/run/setd.pid";
+  }
+  if (const std::string err = setd::base::alloc::init(); !err.empty()) {
+    std::fprintf(stderr, "%s\n", err.c_str());
+    return 1;
+  }
 
   std::signal(SIGPIPE, SIG_IGN);
   const auto seed = static_cast<uint64_t>(setd::base::system_ms()) * 0x9E3779B97F4A7C15ULL ^
@@ -126,6 +243,26 @@ int main(int argc, char** argv) {
 
   setd::server::ServerState state(std::move(config));
   state.config_file = config_path;
+  // The process title (set-proc-title, proc-title-template), now and after
+  // CONFIG SET proc-title-template.
+  auto update_title = [&state, title, config_path] {
+    if (!state.settings().set_proc_title) return;
+    std::string t;
+    if (setd::server::expand_proc_title(
+            state.settings().proc_title_template,
+            setd::server::proc_title_vars(state.settings(), title, config_path), t))
+      setd::server::set_proc_title(t);
+  };
+  // Transparent huge pages make fork-less snapshots and big sets costly
+  // in latency (Redis's THPDisable).
+  if (state.settings().disable_thp) {
+    if (const std::string err = setd::server::disable_transparent_huge_pages(); !err.empty())
+      spdlog::warn("WARNING: could not disable transparent huge pages: {}", err);
+  }
+  if (const std::string err =
+          setd::server::apply_oom_score_adj(state.settings(), !state.settings().replicaof.empty());
+      !err.empty())
+    spdlog::warn("{}", err);
   {
     std::error_code ec;
     state.executable = std::filesystem::canonical("/proc/self/exe", ec).string();
@@ -143,8 +280,9 @@ int main(int argc, char** argv) {
         "WARNING: You specified a maxmemory value that is less than 1MB (current value is {} "
         "bytes). Are you sure this is what you really want?",
         mm);
-  state.config().on_change([&state](const std::string& name) {
+  state.config().on_change([&state, &update_title](const std::string& name) {
     if (name == "loglevel") spdlog::set_level(log_level(state.settings().loglevel));
+    if (name == "proc-title-template") update_title();
   });
   if (const std::string err = state.load_users_at_startup(); !err.empty()) {
     std::fprintf(stderr, "%s\n", err.c_str());
@@ -165,6 +303,8 @@ int main(int argc, char** argv) {
     std::ofstream pid(state.settings().pidfile);
     pid << getpid() << "\n";
   }
+  update_title();
+  show_banner(state);
   // Memory in use before any data: INFO's used_memory_startup (Redis takes
   // it at the end of its initialisation too).
   state.memory().record_startup();
@@ -183,7 +323,15 @@ int main(int argc, char** argv) {
   if (state.settings().tls_port != 0) spdlog::info("Ready to accept connections tls");
   server.start();
   dispatcher.replication().start();  // `replicaof`: connect to the master
+  if (supervised == 2) {
+    notify_systemd(state.settings().replicaof.empty()
+                       ? "STATUS=Ready to accept connections\n"
+                       : "STATUS=Ready to accept connections in read-only mode. Waiting for "
+                         "MASTER <-> REPLICA sync\n");
+    notify_systemd("READY=1\n");
+  }
   io.run();
+  if (supervised == 2) notify_systemd("STOPPING=1\n");
   if (!state.settings().pidfile.empty()) std::remove(state.settings().pidfile.c_str());
   spdlog::info("setd stopped.");
   return 0;

@@ -94,7 +94,7 @@ void del_generic(Context& ctx, bool lazy) {
   long long deleted = 0;
   for (size_t i = 1; i < ctx.argc(); ++i) {
     const auto key = ctx.arg(i);
-    if (!(lazy ? ctx.server.unlink_key(ctx.client.db, key) : ctx.db().erase(key))) continue;
+    if (!(lazy ? ctx.server.unlink_key(ctx.client.db, key) : ctx.db().erase_sync(key))) continue;
     key_modified(ctx, key);
     notify(ctx, kGeneric, "del", key);
     ++deleted;
@@ -512,10 +512,16 @@ void expire_generic(Context& ctx, bool relative, bool seconds) {
   // A time already past deletes the key (not while loading, not on a
   // replica: ServerState::deletes_when_already_expired).
   if (ctx.server.deletes_when_already_expired(when)) {
-    db.erase(key);
+    // lazyfree-lazy-expire: freed as UNLINK frees, propagated as UNLINK
+    // (Redis's expireGenericCommand).
+    const bool lazy = ctx.server.settings().lazyfree_lazy_expire;
+    if (lazy)
+      ctx.server.unlink_key(ctx.client.db, key);
+    else
+      db.erase_sync(key);
     key_modified(ctx, key);
     notify(ctx, kGeneric, "del", key);
-    ctx.propagate_as({"DEL", std::string(key)});
+    ctx.propagate_as({lazy ? "UNLINK" : "DEL", std::string(key)});
     ctx.rb.integer(1);
     return;
   }

@@ -320,11 +320,13 @@ void getex_cmd(Context& ctx) {
   if (o.has_expire && !expire_ms(ctx, o, when)) return;
   ctx.rb.bulk(v->as_string().bytes);
   if ((o.flags & (kExAt | kPxAt)) && ctx.server.deletes_when_already_expired(when)) {
-    // An absolute time already passed: the key goes now.
-    ctx.db().erase(key);
+    // An absolute time already passed: the key goes now (as UNLINK with
+    // lazyfree-lazy-expire, Redis's getexCommand).
+    const bool lazy = ctx.server.settings().lazyfree_lazy_expire;
+    ctx.db().erase_sync(key);
     key_modified(ctx, key);
     notify(ctx, nf::kGeneric, "del", key);
-    ctx.propagate_as({"DEL", std::string(key)});
+    ctx.propagate_as({lazy ? "UNLINK" : "DEL", std::string(key)});
   } else if (o.has_expire) {
     ctx.db().set_expire(key, when);
     key_modified(ctx, key);

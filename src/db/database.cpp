@@ -16,8 +16,7 @@ bool Database::expire_if_needed(std::string_view key) {
   // `key` may be the entry's own view: keep a copy for the hook.
   const std::string name(key);
   const int64_t start = base::monotonic_us();
-  base::note_freed(v->heap_bytes());
-  keys_.erase(name);
+  remove(name, *v, free_control_ != nullptr && free_control_->lazy_expire);
   last_expire_delete_us_ = base::monotonic_us() - start;
   if (on_expired) on_expired(*this, name);
   return true;
@@ -58,6 +57,13 @@ Value& Database::set(std::string_view key, Object o, bool keep_ttl, int64_t expi
     // An overwrite keeps the key's LFU counter (Redis's dbOverwrite).
     if (access_tracking().lfu) o.lru = existing->lru();
     if (expire_ms < 0 && keep_ttl) expire_ms = existing->expire_ms();
+    // lazyfree-lazy-server-del: the old set goes to the lazy freer (Redis's
+    // dbOverwrite); a string is one allocation, freed here.
+    if (existing->type() == Type::kSet && free_control_ != nullptr &&
+        free_control_->lazy_server_del && free_control_->lazy_free) {
+      const size_t bytes = existing->heap_bytes();
+      free_control_->lazy_free(Object::set(std::move(existing->as_set())), bytes);
+    }
     return keys_.replace(*existing, std::move(o), expire_ms, mark_);
   }
   // A new value is never part of a running snapshot: born marked.
@@ -69,14 +75,41 @@ Value& Database::add(std::string_view key, Object o, int64_t expire_ms, bool kee
   return keys_.insert(key, std::move(o), expire_ms, mark_);
 }
 
+bool Database::remove(std::string_view key, Value& v, bool lazy) {
+  const std::string name(key);  // `key` may be the entry's own view
+  const size_t bytes = v.heap_bytes();
+  if (lazy && free_control_ != nullptr && free_control_->lazy_free) {
+    auto taken = keys_.take(name);
+    if (!taken) return false;
+    free_control_->lazy_free(std::move(taken->first), bytes);
+    return true;
+  }
+  base::note_freed(bytes);
+  return keys_.erase(name);
+}
+
 bool Database::erase(std::string_view key) {
   if (expire_if_needed(key)) return false;
   Value* v = keys_.find(key);
   if (v == nullptr) return false;
   before_change(key, *v);
-  base::note_freed(v->heap_bytes());
-  const std::string name(key);  // `key` may be the entry's own view
-  return keys_.erase(name);
+  return remove(key, *v, free_control_ != nullptr && free_control_->lazy_server_del);
+}
+
+bool Database::erase_sync(std::string_view key) {
+  if (expire_if_needed(key)) return false;
+  Value* v = keys_.find(key);
+  if (v == nullptr) return false;
+  before_change(key, *v);
+  return remove(key, *v, false);
+}
+
+bool Database::rehash_for(int64_t budget_us) {
+  if (!keys_.rehashing()) return false;
+  const int64_t start = base::monotonic_us();
+  while (keys_.rehash_step(100))
+    if (base::monotonic_us() - start >= budget_us) break;
+  return true;
 }
 
 bool Database::evict(std::string_view key) {

@@ -524,7 +524,8 @@ std::string Replication::load_image(const std::string& path) {
   auto& p = state_.persistence();
   p.abort_bgsave();  // the data it is saving is about to go
   spdlog::info("MASTER <-> REPLICA sync: Flushing old data");
-  state_.flush_all();
+  // replica-lazy-flush: the old data is freed in the background.
+  state_.flush_all(state_.settings().replica_lazy_flush);
   // The master's image carries its function libraries (all of them).
   if (state_.scripts != nullptr) state_.scripts->flush_functions();
   spdlog::info("MASTER <-> REPLICA sync: Loading DB in memory");

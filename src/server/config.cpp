@@ -1,5 +1,7 @@
 #include "setd/server/config.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -18,6 +21,7 @@
 #include "setd/base/glob.hpp"
 #include "setd/base/split_args.hpp"
 #include "setd/base/strconv.hpp"
+#include "setd/server/process.hpp"
 
 namespace setd::server {
 
@@ -192,6 +196,32 @@ std::string parse_percentiles(Settings& s, std::string_view v) {
   }
   s.latency_tracking_info_percentiles = std::move(out);
   return "";
+}
+
+// An enum directive's parser and formatter from (name, value) pairs, as
+// Redis's createEnumConfig: names case-insensitive; a value with several
+// names prints as the first.
+std::function<std::string(Settings&, std::string_view)> enum_parser(
+    int Settings::*field, std::vector<std::pair<std::string, int>> names) {
+  return [field, names](Settings& s, std::string_view v) -> std::string {
+    const std::string l = lower(v);
+    for (const auto& [n, val] : names)
+      if (n == l) {
+        s.*field = val;
+        return "";
+      }
+    std::string err = "argument(s) must be one of the following: ";
+    for (size_t i = 0; i < names.size(); ++i) err += (i ? ", " : "") + names[i].first;
+    return err;
+  };
+}
+std::function<std::string(const Settings&)> enum_formatter(
+    int Settings::*field, std::vector<std::pair<std::string, int>> names) {
+  return [field, names](const Settings& s) -> std::string {
+    for (const auto& [n, val] : names)
+      if (val == s.*field) return n;
+    return "";
+  };
 }
 
 }  // namespace
@@ -642,6 +672,122 @@ Config::Config() {
        },
        int_formatter(&Settings::hz),
        ""});
+  // The process: its title, OOM score, huge pages, start-up.
+  add_bool("set-proc-title", &Settings::set_proc_title, true);
+  add({"proc-title-template",
+       {},
+       false,
+       false,
+       false,
+       [](Settings& s, std::string_view v) -> std::string {
+         // Valid when it expands (known variables, balanced braces) to
+         // something with an empty {title}, as Redis's
+         // validateProcTitleTemplate.
+         std::string out;
+         if (!expand_proc_title(v, proc_title_vars(s, "", ""), out) || out.empty())
+           return "template format is invalid or contains unknown variables";
+         s.proc_title_template = std::string(v);
+         return "";
+       },
+       [](const Settings& s) { return s.proc_title_template; },
+       ""});
+  {
+    const std::vector<std::pair<std::string, int>> names = {
+        {"no", 0}, {"yes", 1}, {"relative", 1}, {"absolute", 2}};
+    add({"oom-score-adj",
+         {},
+         false,
+         false,
+         false,
+         enum_parser(&Settings::oom_score_adj, names),
+         enum_formatter(&Settings::oom_score_adj, names),
+         ""});
+  }
+  add({"oom-score-adj-values",
+       {},
+       false,
+       false,
+       false,
+       [](Settings& s, std::string_view v) -> std::string {
+         // Redis's setConfigOOMScoreAdjValuesOption: three values split on
+         // single spaces, each a whole strtoll within [-2000, 2000].
+         std::vector<std::string> parts;
+         size_t start = 0;
+         for (;;) {
+           const size_t sp = v.find(' ', start);
+           parts.emplace_back(v.substr(start, sp == std::string_view::npos ? sp : sp - start));
+           if (sp == std::string_view::npos) break;
+           start = sp + 1;
+         }
+         if (parts.size() != 3) return "wrong number of arguments";
+         std::vector<int> values;
+         for (const auto& p : parts) {
+           auto n = c_strtoll(p);
+           if (!n || *n < -2000 || *n > 2000)
+             return "Invalid oom-score-adj-values, elements must be between -2000 and 2000.";
+           values.push_back(static_cast<int>(*n));
+         }
+         s.oom_score_adj_values = values;
+         return "";
+       },
+       [](const Settings& s) {
+         std::string out;
+         for (const int v : s.oom_score_adj_values) {
+           if (!out.empty()) out += ' ';
+           out += std::to_string(v);
+         }
+         return out;
+       },
+       ""});
+  add_bool("disable-thp", &Settings::disable_thp, true);
+  add_bool("daemonize", &Settings::daemonize, true);
+  {
+    const std::vector<std::pair<std::string, int>> names = {
+        {"upstart", 1}, {"systemd", 2}, {"auto", 3}, {"no", 0}};
+    add({"supervised",
+         {},
+         true,
+         false,
+         false,
+         enum_parser(&Settings::supervised, names),
+         enum_formatter(&Settings::supervised, names),
+         ""});
+  }
+  add_bool("always-show-logo", &Settings::always_show_logo, true);
+  // setd serves every client on its one thread: io-threads 1 only (as
+  // Redis with io-threads 1, io-threads-do-reads then changes nothing).
+  add({"io-threads",
+       {},
+       true,
+       false,
+       false,
+       [](Settings& s, std::string_view v) -> std::string {
+         long long n = 0;
+         if (!base::string_to_ll(v, n)) return "argument couldn't be parsed into an integer";
+         if (n < 1 || n > 128) return int_range_error(1, 128);
+         if (n != 1) return "setd serves all clients on one thread: io-threads must be 1";
+         s.io_threads = n;
+         return "";
+       },
+       int_formatter(&Settings::io_threads),
+       ""});
+  add_bool("io-threads-do-reads", &Settings::io_threads_do_reads, true);
+  // setd loads no modules and has no MODULE command: enable-module-command
+  // stays "no" (Redis's default, which refuses MODULE).
+  add({"enable-module-command",
+       {},
+       true,
+       false,
+       false,
+       [](Settings&, std::string_view v) -> std::string {
+         const std::string l = lower(v);
+         if (l == "no") return "";
+         if (l == "yes" || l == "local")
+           return "setd has no modules (no MODULE command): enable-module-command must be no";
+         return "argument(s) must be one of the following: no, yes, local";
+       },
+       [](const Settings&) { return std::string("no"); },
+       ""});
   add({"maxmemory",
        {},
        false,
@@ -705,6 +851,11 @@ Config::Config() {
   add_bool("lazyfree-lazy-user-del", &Settings::lazyfree_lazy_user_del);
   add_bool("lazyfree-lazy-user-flush", &Settings::lazyfree_lazy_user_flush);
   add_bool("lazyfree-lazy-eviction", &Settings::lazyfree_lazy_eviction);
+  add_bool("lazyfree-lazy-expire", &Settings::lazyfree_lazy_expire);
+  add_bool("lazyfree-lazy-server-del", &Settings::lazyfree_lazy_server_del);
+  add_bool("replica-lazy-flush", &Settings::replica_lazy_flush, false, {"slave-lazy-flush"});
+  add_bool("activerehashing", &Settings::activerehashing);
+  add_int("active-expire-effort", &Settings::active_expire_effort, 1, 10);
   add({"proto-max-bulk-len",
        {},
        false,
@@ -855,7 +1006,8 @@ Config::Config() {
        false,
        int_parser(&Settings::rdb_key_save_delay, INT_MIN, INT_MAX),
        int_formatter(&Settings::rdb_key_save_delay),
-       ""});
+       "",
+       true});
   add_bool("rdb-skip-unsupported-types", &Settings::rdb_skip_unsupported_types);
   add_bool("appendonly", &Settings::appendonly);
   add_string("appendfilename", &Settings::appendfilename, true, false, true);
@@ -1066,9 +1218,17 @@ std::string Config::set(std::string_view name, std::string_view value, bool runt
 }
 
 std::string Config::set_many(std::span<const std::string_view> pairs, bool allow_protected) {
-  // Validate everything on a copy first, so a failure changes nothing.
-  std::set<const Directive*> seen;
-  Settings trial = settings_;
+  // As Redis 7.0's configSetCommand: first every name is checked (unknown,
+  // immutable, protected, given twice: an alias and its directive count as
+  // two names), the first problem answering; then the values are parsed on
+  // a copy, so that a failure changes nothing; then the side effects run.
+  struct Item {
+    const Directive* d;
+    std::string name;  // the name given, lower-cased (directive or alias)
+    std::string_view value;
+  };
+  std::vector<Item> items;
+  std::set<std::string> seen;
   for (size_t i = 0; i + 1 < pairs.size(); i += 2) {
     const Directive* d = find(pairs[i]);
     if (!d)
@@ -1076,24 +1236,30 @@ std::string Config::set_many(std::span<const std::string_view> pairs, bool allow
              std::string(pairs[i]) + "'";
     const std::string prefix =
         "ERR CONFIG SET failed (possibly related to argument '" + std::string(pairs[i]) + "') - ";
-    if (!seen.insert(d).second) return prefix + "duplicate parameter";
     if (d->immutable) return prefix + "can't set immutable config";
     if (d->is_protected && !allow_protected) return prefix + "can't set protected config";
-    std::string err = d->parse(trial, pairs[i + 1]);
-    if (!err.empty()) return prefix + err;
+    std::string name = lower(pairs[i]);
+    if (!seen.insert(name).second) return prefix + "duplicate parameter";
+    items.push_back({d, std::move(name), pairs[i + 1]});
   }
-  for (size_t i = 0; i + 1 < pairs.size(); i += 2) {
-    const Directive* d = find(pairs[i]);
-    auto it = appliers_.find(d->name);
-    if (it == appliers_.end()) continue;
-    std::string err = it->second(trial);
-    if (!err.empty())
-      return "ERR CONFIG SET failed (possibly related to argument '" + std::string(pairs[i]) +
-             "') - " + err;
+  // Errors name the parameter as Redis's table does (lower case).
+  auto failed = [](const std::string& name, const std::string& err) {
+    return "ERR CONFIG SET failed (possibly related to argument '" + name + "') - " + err;
+  };
+  Settings trial = settings_;
+  for (const Item& it : items)
+    if (std::string err = it.d->parse(trial, it.value); !err.empty()) return failed(it.name, err);
+  std::set<std::string> applied;
+  for (const Item& it : items) {
+    auto ap = appliers_.find(it.d->name);
+    if (ap == appliers_.end() || !applied.insert(it.d->name).second) continue;
+    if (std::string err = ap->second(trial); !err.empty()) return failed(it.name, err);
   }
   settings_ = trial;
-  for (const Directive* d : seen)
-    for (const auto& fn : listeners_) fn(d->name);
+  std::set<std::string> told;
+  for (const Item& it : items)
+    if (told.insert(it.d->name).second)
+      for (const auto& fn : listeners_) fn(it.d->name);
   return "";
 }
 
@@ -1101,7 +1267,8 @@ std::vector<std::pair<std::string, std::string>> Config::get(
     std::span<const std::string_view> patterns) const {
   // As Redis 7.0's configGetCommand: a name without glob characters is looked
   // up directly and echoed as the client wrote it; a pattern is matched
-  // against every name (directives and aliases) and yields the table's name.
+  // against every name (directives and aliases) and yields each name that
+  // matches (`*` lists "replicaof" and "slaveof", both with the value).
   // Matches are kept in a case-insensitive dict, so the first spelling of a
   // name wins. Pairs come out in table order (Redis's is its dict order).
   struct Match {
@@ -1129,8 +1296,11 @@ std::vector<std::pair<std::string, std::string>> Config::get(
       continue;
     }
     for (const auto& d : directives_) {
+      if (d.hidden) continue;  // exact names only, as Redis's HIDDEN_CONFIG
+      // Each name (a directive's or an alias's) once: an alias is listed
+      // beside its directive, as Redis 7.0's config dict holds both.
       auto consider = [&](const std::string& key) {
-        if (has(d.name)) return;
+        if (has(key)) return;
         if (base::glob_match(p, key, true)) found.push_back({&d, rank_of(&d, key), key});
       };
       consider(d.name);
@@ -1216,72 +1386,257 @@ std::string Config::load(const std::string& file_text, const std::vector<std::st
   return "";
 }
 
+namespace {
+
+constexpr const char* kRewriteSignature = "# Generated by CONFIG REWRITE";
+
+// Redis's rewriteConfigFormatMemory: "1gb", "512mb", "4kb" when the amount
+// is a whole number of those, else bytes.
+std::string format_memory(long long bytes) {
+  constexpr long long kGb = 1024LL * 1024 * 1024, kMb = 1024 * 1024, kKb = 1024;
+  if (bytes != 0 && bytes % kGb == 0) return std::to_string(bytes / kGb) + "gb";
+  if (bytes != 0 && bytes % kMb == 0) return std::to_string(bytes / kMb) + "mb";
+  if (bytes != 0 && bytes % kKb == 0) return std::to_string(bytes / kKb) + "kb";
+  return std::to_string(bytes);
+}
+
+// How CONFIG REWRITE writes a directive's line, as Redis 7.0's rewrite
+// functions: a number, yes/no or enum name as it is; a memory amount with
+// its unit; a string quoted (sdscatrepr). A "nullable" string (Redis's
+// EMPTY_STRING_IS_NULL) has no line at all when empty.
+enum class RewriteKind : uint8_t { kPlain, kMemory, kString, kNullableString };
+
+RewriteKind rewrite_kind(const std::string& name) {
+  static const std::set<std::string> memory = {"maxmemory",
+                                               "proto-max-bulk-len",
+                                               "client-query-buffer-limit",
+                                               "repl-backlog-size",
+                                               "auto-aof-rewrite-min-size",
+                                               "script-memory-limit",
+                                               "set-max-listpack-value"};
+  static const std::set<std::string> strings = {
+      "aclfile", "dbfilename", "appendfilename", "appenddirname", "proc-title-template", "logfile"};
+  static const std::set<std::string> nullable = {
+      "pidfile",          "replica-announce-ip", "masteruser",
+      "masterauth",       "requirepass",         "tls-cert-file",
+      "tls-key-file",     "tls-key-file-pass",   "tls-dh-params-file",
+      "tls-ca-cert-file", "tls-ca-cert-dir",     "tls-protocols",
+      "tls-ciphers",      "tls-ciphersuites"};
+  if (memory.count(name)) return RewriteKind::kMemory;
+  if (strings.count(name)) return RewriteKind::kString;
+  if (nullable.count(name)) return RewriteKind::kNullableString;
+  return RewriteKind::kPlain;
+}
+
+std::string repr(std::string_view v) {
+  std::string out;
+  base::append_repr(out, v);
+  return out;
+}
+
+// Redis's rewriteConfigState: the old file's lines, which of them each
+// option had, and which options were rewritten.
+struct RewriteState {
+  std::vector<std::string> lines;
+  std::map<std::string, std::vector<size_t>> option_lines;  // in file order
+  std::set<std::string> processed;
+  bool needs_signature = true;
+
+  // rewriteConfigRewriteLine: the option's next old line takes `line`; with
+  // none left, `line` is appended when forced (after the signature).
+  void rewrite_line(const std::string& option, std::string line, bool force) {
+    processed.insert(option);
+    auto it = option_lines.find(option);
+    if (it == option_lines.end()) {
+      if (!force) return;
+      if (needs_signature) {
+        lines.emplace_back(kRewriteSignature);
+        needs_signature = false;
+      }
+      lines.push_back(std::move(line));
+      return;
+    }
+    lines[it->second.front()] = std::move(line);
+    it->second.erase(it->second.begin());
+    if (it->second.empty()) option_lines.erase(it);
+  }
+};
+
+}  // namespace
+
 std::string Config::rewrite(const std::string& path,
                             const std::vector<std::string>& user_lines) const {
-  std::ifstream in(path);
-  if (!in) return "ERR Rewriting config file: No such file or directory";
-  std::vector<std::string> lines;
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(line);
-  in.close();
-
-  std::set<std::string> written;
-  std::vector<std::string> out;
-  size_t next_user = 0;
-  for (const auto& l : lines) {
-    auto words = base::split_args(l);
-    const size_t first = l.find_first_not_of(" \t");
-    if (!words || words->empty() || first == std::string::npos || l[first] == '#') {
-      if (l != "# Generated by CONFIG REWRITE") out.push_back(l);
-      continue;
-    }
-    if (lower((*words)[0]) == "user") {
-      if (next_user < user_lines.size()) out.push_back(user_lines[next_user++]);
-      continue;
-    }
-    const Directive* d = find((*words)[0]);
-    if (!d) {
-      out.push_back(l);
-      continue;
-    }
-    if (written.count(d->name)) continue;  // later duplicates collapse into the first
-    written.insert(d->name);
-    const std::string v = d->format(settings_);
-    if (d->name == "replicaof") {
-      // "replicaof host port", or no line for a master (as Redis's
-      // rewriteConfigReplicaOfOption).
-      if (!v.empty()) out.push_back("replicaof " + v);
-      continue;
-    }
-    out.push_back(d->name + " " + quote_if_needed(v));
-  }
-  bool header = false;
-  for (const auto& d : directives_) {
-    if (written.count(d.name)) continue;
-    const std::string v = d.format(settings_);
-    if (v == d.default_value) continue;
-    if (!header) {
-      out.push_back("# Generated by CONFIG REWRITE");
-      header = true;
-    }
-    out.push_back(d.name + " " + (d.name == "replicaof" ? v : quote_if_needed(v)));
-  }
-  for (; next_user < user_lines.size(); ++next_user) {
-    if (!header) {
-      out.push_back("# Generated by CONFIG REWRITE");
-      header = true;
-    }
-    out.push_back(user_lines[next_user]);
-  }
-  const std::string tmp = path + ".tmp-rewrite";
+  // Step 1, as Redis's rewriteConfigReadOldFile: every line trimmed;
+  // comments and blank lines kept; a line that is no directive (nor one of
+  // the lines only the config file knows) becomes a "# ??? " comment;
+  // aliases count as their directive.
+  RewriteState st;
   {
-    std::ofstream o(tmp, std::ios::trunc);
-    if (!o) return "ERR Rewriting config file: cannot write " + tmp;
-    for (const auto& l : out) o << l << '\n';
-    if (!o.flush()) return "ERR Rewriting config file: write failed";
+    // A missing file is rewritten from nothing, as Redis does.
+    std::string text;
+    if (FILE* f = std::fopen(path.c_str(), "rb")) {
+      char buf[65536];
+      size_t n = 0;
+      while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, n);
+      std::fclose(f);
+    } else if (errno != ENOENT) {
+      return std::string("ERR Rewriting config file: ") + std::strerror(errno);
+    }
+    std::vector<std::string> raw;
+    if (!text.empty()) {
+      size_t start = 0;
+      for (;;) {
+        const size_t nl = text.find('\n', start);
+        raw.push_back(text.substr(start, nl == std::string::npos ? nl : nl - start));
+        if (nl == std::string::npos) break;
+        start = nl + 1;
+      }
+    }
+    for (std::string& l : raw) {
+      const size_t b = l.find_first_not_of("\r\n\t ");
+      l = b == std::string::npos ? std::string()
+                                 : l.substr(b, l.find_last_not_of("\r\n\t ") - b + 1);
+      if (l.empty() || l[0] == '#') {
+        if (st.needs_signature && l == kRewriteSignature) st.needs_signature = false;
+        st.lines.push_back(l);
+        continue;
+      }
+      auto words = base::split_args(l);
+      const std::string first = words && !words->empty() ? lower((*words)[0]) : std::string();
+      const Directive* d = words && !words->empty() ? find(first) : nullptr;
+      if (!words || words->empty() ||
+          (d == nullptr && first != "include" && first != "rename-command" && first != "user" &&
+           first != "loadmodule" && first != "sentinel")) {
+        st.lines.push_back("# ??? " + l);
+        continue;
+      }
+      st.option_lines[d != nullptr ? d->name : first].push_back(st.lines.size());
+      st.lines.push_back(l);
+    }
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    return "ERR Rewriting config file: rename failed";
+
+  // Step 2: every directive, in place or appended when not at its default.
+  for (const auto& d : directives_) {
+    const std::string& name = d.name;
+    const std::string v = d.format(settings_);
+    const bool changed = v != d.default_value;
+    if (name == "save") {
+      // Redis's rewriteConfigSaveOption: one line per save point, always.
+      if (settings_.save.empty()) {
+        st.rewrite_line(name, "save \"\"", true);
+      } else {
+        std::istringstream in(settings_.save);
+        std::string secs, changes;
+        while (in >> secs >> changes) st.rewrite_line(name, "save " + secs + " " + changes, true);
+      }
+      st.processed.insert(name);
+    } else if (name == "client-output-buffer-limit") {
+      const Settings defaults;
+      const char* const names[] = {"normal", "replica", "pubsub"};
+      for (int j = 0; j < 3; ++j) {
+        const OutputLimit& l = settings_.output_limits[j];
+        const OutputLimit& def = defaults.output_limits[j];
+        const bool force =
+            l.hard != def.hard || l.soft != def.soft || l.soft_seconds != def.soft_seconds;
+        st.rewrite_line(name,
+                        name + " " + names[j] + " " +
+                            format_memory(static_cast<long long>(l.hard)) + " " +
+                            format_memory(static_cast<long long>(l.soft)) + " " +
+                            std::to_string(l.soft_seconds),
+                        force);
+      }
+    } else if (name == "replicaof") {
+      // A master has no replicaof line (rewriteConfigReplicaOfOption).
+      if (v.empty())
+        st.processed.insert(name);
+      else
+        st.rewrite_line(name, name + " " + v, true);
+    } else if (name == "bind") {
+      if (!changed)
+        st.processed.insert(name);
+      else
+        st.rewrite_line(name, name + " " + (v.empty() ? std::string("\"\"") : v), true);
+    } else if (name == "dir") {
+      if (v.empty())
+        st.processed.insert(name);
+      else
+        st.rewrite_line(name, name + " " + repr(v), true);
+    } else if (name == "notify-keyspace-events") {
+      st.rewrite_line(name, name + " " + repr(v), settings_.notify_keyspace_events != 0);
+    } else if (name == "latency-tracking-info-percentiles") {
+      st.rewrite_line(name, name + " " + (v.empty() ? std::string("\"\"") : v), true);
+    } else {
+      switch (rewrite_kind(name)) {
+        case RewriteKind::kPlain:
+          st.rewrite_line(name, name + " " + v, changed);
+          break;
+        case RewriteKind::kMemory: {
+          long long n = 0;
+          base::string_to_ll(v, n);
+          st.rewrite_line(name, name + " " + format_memory(n), changed);
+          break;
+        }
+        case RewriteKind::kString:
+          st.rewrite_line(name, name + " " + repr(v), changed);
+          break;
+        case RewriteKind::kNullableString:
+          if (v.empty())
+            st.processed.insert(name);
+          else
+            st.rewrite_line(name, name + " " + repr(v), true);
+          break;
+      }
+    }
+  }
+  // ACL users (rewriteConfigUserOption; with an aclfile the caller passes
+  // none, so the file's user lines all go), and no modules.
+  for (const auto& u : user_lines) st.rewrite_line("user", u, true);
+  st.processed.insert("user");
+  st.processed.insert("loadmodule");
+
+  // Step 3: the old lines of rewritten options that were not reused become
+  // blank (rewriteConfigRemoveOrphaned); runs of blank lines become one.
+  for (const auto& [option, nums] : st.option_lines)
+    if (st.processed.count(option))
+      for (const size_t n : nums) st.lines[n].clear();
+  std::string content;
+  bool was_empty = false;
+  for (const auto& l : st.lines) {
+    if (l.empty()) {
+      if (was_empty) continue;
+      was_empty = true;
+    } else {
+      was_empty = false;
+    }
+    content += l;
+    content += '\n';
+  }
+
+  // Step 4: a temporary file, synced, then renamed over the old one.
+  std::string tmp = path + ".XXXXXX";
+  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) return std::string("ERR Rewriting config file: ") + std::strerror(errno);
+  size_t off = 0;
+  int err = 0;
+  while (off < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + off, content.size() - off);
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR) continue;
+      err = n < 0 ? errno : EIO;
+      break;
+    }
+    off += static_cast<size_t>(n);
+  }
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  if (err == 0 && ::fchmod(fd, 0644 & ~mask) != 0) err = errno;
+  if (err == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
+  ::close(fd);
+  if (err != 0) {
+    ::unlink(tmp.c_str());
+    return std::string("ERR Rewriting config file: ") + std::strerror(err);
+  }
   return "";
 }
 

@@ -17,6 +17,7 @@
 #include "setd/base/memory.hpp"
 #include "setd/base/random.hpp"
 #include "setd/base/strconv.hpp"
+#include "setd/server/process.hpp"
 
 namespace setd::server {
 
@@ -28,15 +29,16 @@ ServerState::ServerState(Config config) : config_(std::move(config)) {
   for (int i = 0; i < config_.settings().databases; ++i) {
     dbs_.push_back(std::make_unique<db::Database>(i));
     dbs_.back()->set_expiry_control(&expiry_control);
+    dbs_.back()->set_free_control(&free_control);
     dbs_.back()->on_expired = [this](db::Database& d, std::string_view key) {
       // The latency monitor's "expire-del" (Redis's
       // deleteExpiredKeyAndPropagate).
       latency_sample("expire-del", d.last_expire_delete_us() / 1000);
       ++stats_.expired_keys;
-      // Replicas and the AOF learn of an expiry as a DEL (Redis's
-      // propagateDeletion), queued before the effects of the command that
-      // met the expired key.
-      also_propagate(d.id(), {"DEL", std::string(key)});
+      // Replicas and the AOF learn of an expiry as a DEL, or an UNLINK
+      // with lazyfree-lazy-expire (Redis's propagateDeletion), queued
+      // before the effects of the command that met the expired key.
+      also_propagate(d.id(), {free_control.lazy_expire ? "UNLINK" : "DEL", std::string(key)});
       notify_keyspace_event(notify::kExpired, "expired", key, d.id());
       signal_modified_key(d.id(), key, false);
     };
@@ -65,6 +67,11 @@ ServerState::ServerState(Config config) : config_(std::move(config)) {
     users_.all_channels_default = s.acl_pubsub_default_all;
     return std::string();
   });
+  // oom-score-adj: the new score is written before the change is kept
+  // (Redis's updateOOMScoreAdj); the cron follows a change of role.
+  for (const char* name : {"oom-score-adj", "oom-score-adj-values"})
+    config_.set_applier(
+        name, [](const Settings& s) { return apply_oom_score_adj(s, !s.replicaof.empty()); });
   // More clients need more file descriptors (Redis's updateMaxclients).
   config_.set_applier("maxclients", [](const Settings& s) {
     const auto fd = base::adjust_fd_limit(s.maxclients);
@@ -76,11 +83,20 @@ ServerState::ServerState(Config config) : config_(std::move(config)) {
              std::to_string(fd.maxclients);
     return std::string();
   });
+  // Expired and implicitly deleted values go to the lazyfree thread when
+  // big, as the lazyfree-lazy-* directives say.
+  free_control.lazy_free = [this](db::Object&& o, size_t bytes) {
+    if (!lazyfree_.free_object(std::move(o), bytes)) base::note_freed(bytes);
+  };
+  free_control.lazy_expire = st.lazyfree_lazy_expire;
+  free_control.lazy_server_del = st.lazyfree_lazy_server_del;
   // How accesses are recorded follows maxmemory-policy (LRU or LFU), and
   // lowering maxmemory evicts at once (Redis's updateMaxmemory).
   apply_access_tracking(st);
   config_.on_change([this](const std::string& name) {
     const Settings& s = settings();
+    free_control.lazy_expire = s.lazyfree_lazy_expire;
+    free_control.lazy_server_del = s.lazyfree_lazy_server_del;
     if (name == "maxmemory-policy" || name == "lfu-log-factor" || name == "lfu-decay-time" ||
         name == "maxmemory")
       apply_access_tracking(s);
@@ -384,9 +400,16 @@ void ServerState::cron() {
   base::refresh_now();
   const int64_t now = base::now_ms();
   // Active expiry: a bounded amount of sampling per database per tick, as
-  // Redis's activeExpireCycle does: repeat while more than a quarter of the
-  // sample was expired, within a time budget.
-  const int64_t budget_us = 250000 / std::max<long long>(settings().hz, 1);  // 25% of a tick
+  // Redis 7.0's activeExpireCycle does: repeat while more than an
+  // acceptable share of the sample was expired, within a time budget. With
+  // active-expire-effort e (1..10), each loop samples 20 + 5(e-1) keys, the
+  // acceptable share is 10 - (e-1) percent and the budget 25 + 2(e-1)
+  // percent of a tick.
+  const long long effort = std::clamp<long long>(settings().active_expire_effort, 1, 10) - 1;
+  const size_t keys_per_loop = static_cast<size_t>(20 + 20 / 4 * effort);
+  const long long acceptable_stale = 10 - effort;
+  const int64_t budget_us =
+      (25 + 2 * effort) * 1000000 / 100 / std::max<long long>(settings().hz, 1);
   const int64_t start = base::monotonic_us();
   // Nothing expires while clients are paused (Redis's activeExpireCycle),
   // nor after DEBUG SET-ACTIVE-EXPIRE 0 (then no cycle runs at all).
@@ -394,9 +417,10 @@ void ServerState::cron() {
   for (int i = 0; i < db_count() && !out_of_time; ++i) {
     auto& d = db(i);
     for (int round = 0; round < 64 && d.expires_size() > 0; ++round) {
-      auto [sampled, expired] = d.expire_cycle_step(20);
+      auto [sampled, expired] = d.expire_cycle_step(keys_per_loop);
       propagate_pending(false);  // each expired key's DEL on its own, as Redis
-      if (sampled == 0 || expired * 4 <= sampled) break;
+      if (sampled == 0 || static_cast<long long>(expired * 100 / sampled) <= acceptable_stale)
+        break;
       if (base::monotonic_us() - start > budget_us) {
         out_of_time = true;  // the client checks below still run
         break;
@@ -405,6 +429,15 @@ void ServerState::cron() {
   }
   // The latency monitor's "expire-cycle" (Redis's activeExpireCycle).
   if (active_expire_enabled) latency_sample("expire-cycle", (base::monotonic_us() - start) / 1000);
+  // Active rehashing (activerehashing, Redis's databasesCron): 1 ms of
+  // rehash steps on the first database (of up to 16 from where the last
+  // tick stopped) whose table is being rehashed.
+  if (settings().activerehashing) {
+    for (int j = 0; j < std::min(db_count(), 16); ++j) {
+      if (db(rehash_db_).rehash_for(1000)) break;
+      rehash_db_ = (rehash_db_ + 1) % db_count();
+    }
+  }
   persistence_->cron();
   propagate_pending(false);  // anything met outside a command (expiry)
   // The tracking table's limit applies even to an idle server (after a
@@ -419,6 +452,9 @@ void ServerState::cron() {
   const bool trim = now - last_trim_ms_ >= 1000;
   if (trim) {
     last_trim_ms_ = now;
+    // A replica's OOM score differs from a master's (REPLICAOF changes
+    // the role; Redis's replicationSetMaster calls setOOMScoreAdj).
+    apply_oom_score_adj(settings(), !settings().replicaof.empty());
     // Memory freed inside the heap (a deleted big set, a drained buffer)
     // goes back to the kernel, as jemalloc's decay does for Redis.
     base::trim_heap_if_worthwhile(1024 * 1024);

@@ -348,8 +348,8 @@ TEST(CoreStandalone, ConfigRewriteKeepsComments) {
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("set-max-intset-entries 1000"), std::string::npos);
   EXPECT_NE(text.find("# setd configuration file"), std::string::npos);
-  EXPECT_NE(text.find("notify-keyspace-events sKE"), std::string::npos) << text;
-  EXPECT_NE(text.find("dir " + dir.string()), std::string::npos) << text;
+  EXPECT_NE(text.find("notify-keyspace-events \"sKE\""), std::string::npos) << text;
+  EXPECT_NE(text.find("dir \"" + dir.string() + "\""), std::string::npos) << text;
   // And the rewritten file starts a server again.
   {
     ServerProcess again(setd_binary(), {"--dir", dir.string()}, file.string());

@@ -165,7 +165,7 @@ TEST(Security, ConfigRewriteKeepsUsersAndPassword) {
   const std::string text = file_bytes(conf);
   EXPECT_EQ(text.find("user old"), std::string::npos) << text;
   EXPECT_NE(text.find("user alice on #"), std::string::npos) << text;
-  EXPECT_NE(text.find("requirepass topsecret"), std::string::npos) << text;
+  EXPECT_NE(text.find("requirepass \"topsecret\""), std::string::npos) << text;
   ServerProcess s(setd_binary(), {"--dir", dir.path()}, conf);
   Client c(s.port());
   EXPECT_EQ(c.call({"PING"}).str, "NOAUTH Authentication required.");

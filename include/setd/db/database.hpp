@@ -44,6 +44,18 @@ struct ExpiryControl {
   ExpiryMode mode = ExpiryMode::kActive;
 };
 
+// How deleted values are freed (Redis's lazyfree-lazy-expire and
+// lazyfree-lazy-server-del): with the matching flag on, an expired value, or
+// one deleted or overwritten implicitly (erase(), set() over a key), goes
+// to `lazy_free` with the bytes it holds, which frees it (in the background
+// when big) and notes the bytes freed. One control is shared by all of a
+// server's databases.
+struct FreeControl {
+  bool lazy_expire = false;
+  bool lazy_server_del = false;
+  std::function<void(Object&&, size_t bytes)> lazy_free;
+};
+
 // What a point-in-time snapshot needs to hear from a Database.
 class SnapshotObserver {
  public:
@@ -90,7 +102,11 @@ class Database {
   // unless keep_lru. Returns the stored value.
   Value& add(std::string_view key, Object o, int64_t expire_ms = -1, bool keep_lru = false);
   // Removes `key` (and its TTL). True if it existed (and was not expired).
+  // An implicit delete (Redis's dbDelete): the value goes to the
+  // FreeControl's lazy_free when lazy_server_del is on.
   bool erase(std::string_view key);
+  // The same, always freeing the value here (DEL: Redis's dbSyncDelete).
+  bool erase_sync(std::string_view key);
   // Deletes `key` whether or not its TTL has passed (maxmemory eviction,
   // Redis's dbSyncDelete); false if absent. Unlike erase(), it does not
   // note the bytes freed (base::note_freed): the caller measures them.
@@ -154,6 +170,13 @@ class Database {
   void set_expiry_suspended(bool suspended) { expiry_suspended_ = suspended; }
   // The control that says who expires keys (nullptr: this database does).
   void set_expiry_control(const ExpiryControl* c) { expiry_control_ = c; }
+  // How deleted values are freed (nullptr: here, at once).
+  void set_free_control(const FreeControl* c) { free_control_ = c; }
+
+  // Active rehashing (Redis's incrementallyRehash): rehash steps of 100
+  // buckets until the keyspace table is rehashed or `budget_us` passed.
+  // True if there was rehashing to do.
+  bool rehash_for(int64_t budget_us);
 
   // --- point-in-time snapshots (see the top of this file) ---
   // Attaches `o` (nullptr detaches) and sets the mark meaning "saved".
@@ -193,6 +216,10 @@ class Database {
   bool mark_ = false;  // Value::snap_mark() of saved (and new) keys
   bool expiry_suspended_ = false;
   const ExpiryControl* expiry_control_ = nullptr;
+  const FreeControl* free_control_ = nullptr;
+  // Frees the value `key` holds, lazily if `lazy` (and a lazy_free is set),
+  // and removes the key.
+  bool remove(std::string_view key, Value& v, bool lazy);
   ExpiryMode expiry_mode() const {
     return expiry_suspended_ ? ExpiryMode::kSuspended
            : expiry_control_ ? expiry_control_->mode

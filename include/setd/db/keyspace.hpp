@@ -118,6 +118,7 @@ class Keyspace {
   }
 
   bool rehash_step(size_t n) noexcept { return table_.rehash_step(n); }
+  bool rehashing() const noexcept { return table_.rehashing(); }
   void reserve(size_t n) { table_.reserve(n); }
 
   // What the keyspace spends beyond keys and values (MEMORY STATS'

@@ -21,6 +21,11 @@ namespace setd::server {
 
 enum class AppendFsync : uint8_t { kNo, kAlways, kEverysec };
 enum class EnableMode : uint8_t { kNo, kYes, kLocal };
+// shutdown-on-sigint / shutdown-on-sigterm flags (Redis's SHUTDOWN_*).
+constexpr int kShutdownSave = 1;
+constexpr int kShutdownNosave = 2;
+constexpr int kShutdownNow = 4;
+constexpr int kShutdownForce = 8;
 // tls-auth-clients: whether TLS clients must present a certificate.
 enum class TlsAuthClients : uint8_t { kNo, kYes, kOptional };
 
@@ -127,6 +132,28 @@ struct Settings {
   std::string logfile;
   std::string pidfile;
   long long hz = 10;
+  // Process: the process title (set-proc-title, proc-title-template with
+  // Redis's {title} {listen-addr} {server-mode} {port} {tls-port}
+  // {unixsocket} {config-file}), Linux's OOM score (oom-score-adj: 0 no,
+  // 1 yes (relative), 2 absolute; the values for master, replica and
+  // background child) and transparent huge pages (disable-thp).
+  bool set_proc_title = true;
+  std::string proc_title_template = "{title} {listen-addr} {server-mode}";
+  int oom_score_adj = 0;
+  std::vector<int> oom_score_adj_values{0, 200, 800};
+  bool disable_thp = true;
+  // Start-up: the ASCII logo, the process supervisor told of readiness
+  // (0 no, 1 upstart, 2 systemd, 3 auto), daemonizing.
+  bool always_show_logo = false;
+  int supervised = 0;
+  bool daemonize = false;
+  // What SIGINT / SIGTERM do: Redis's SHUTDOWN flags (0 = default: save
+  // if save points are set; else kShutdown* bits).
+  int shutdown_on_sigint = 0;
+  int shutdown_on_sigterm = 0;
+  // setd serves every client on one thread: io-threads 1 only.
+  long long io_threads = 1;
+  bool io_threads_do_reads = false;
   // Memory limit and eviction (Redis 7.0's names and defaults). maxmemory
   // 0 = no limit. maxmemory_clients: bytes, or a percentage of maxmemory
   // stored negated (-10 = "10%"); 0 = no client eviction.
@@ -144,6 +171,25 @@ struct Settings {
   bool lazyfree_lazy_user_flush = false;
   // Evictions free big values in the background and propagate UNLINK.
   bool lazyfree_lazy_eviction = false;
+  // Expired keys (active and lazy expiry, EXPIRE in the past) are freed in
+  // the background and propagate UNLINK instead of DEL.
+  bool lazyfree_lazy_expire = false;
+  // Implicit deletes (an overwritten value, RENAME's and *STORE's
+  // destination, ...) free big values in the background (Redis's dbDelete
+  // and dbOverwrite).
+  bool lazyfree_lazy_server_del = false;
+  // A replica empties its data before loading a master's image in the
+  // background (alias slave-lazy-flush).
+  bool replica_lazy_flush = false;
+  // The cron rehashes the keyspace tables incrementally (1 ms per database
+  // and tick, as Redis's incrementallyRehash).
+  bool activerehashing = true;
+  // 1..10: how hard active expiry works (Redis's activeExpireCycle: keys
+  // sampled per loop, acceptable stale share and time budget scale with it).
+  long long active_expire_effort = 1;
+  // The cron's frequency grows with the number of clients (Redis's
+  // serverCron: hz doubles per 200 clients, up to 500).
+  bool dynamic_hz = true;
   long long proto_max_bulk_len = 512LL * 1024 * 1024;
   long long client_query_buffer_limit = 1024LL * 1024 * 1024;
   long long set_max_intset_entries = 512;
@@ -287,6 +333,9 @@ class Config {
     std::function<std::string(Settings&, std::string_view)> parse;
     std::function<std::string(const Settings&)> format;
     std::string default_value;
+    // Listed by CONFIG GET for its exact name only, never for a pattern
+    // (Redis's HIDDEN_CONFIG: test-only knobs such as rdb-key-save-delay).
+    bool hidden = false;
   };
   const Directive* find(std::string_view name) const;
   void add(Directive d);

@@ -172,6 +172,9 @@ class ServerState {
   // Who expires keys in every database (a replica leaves it to its master;
   // see db::ExpiryMode). Set by replication, per command.
   db::ExpiryControl expiry_control;
+  // How deleted values are freed in every database (lazyfree-lazy-expire,
+  // lazyfree-lazy-server-del; see db::FreeControl).
+  db::FreeControl free_control;
   // This server is a replica (set by replication): a TTL already past does
   // not delete a key here, the master's DEL will (Redis's
   // checkAlreadyExpired).
@@ -300,6 +303,8 @@ class ServerState {
 
  private:
   static void apply_access_tracking(const Settings& s);
+  // Active rehashing's next database (Redis's databasesCron rehash_db).
+  int rehash_db_ = 0;
   // Recomputes the pause in force; releases postponed clients when it ends
   // or weakens (updateClientPauseTypeAndEndTime).
   void update_pause();
