@@ -43,10 +43,10 @@ const std::set<std::string> kRefused = {
     "activedefrag", "active-defrag-cycle-max", "active-defrag-cycle-min",
     "active-defrag-ignore-bytes", "active-defrag-max-scan-fields", "active-defrag-threshold-lower",
     "active-defrag-threshold-upper",
-    // Networking directives (another branch), client memory and tracking.
-    "unixsocket", "unixsocketperm", "bind-source-addr", "socket-mark-id", "maxmemory-clients",
-    "tracking-table-max-keys", "tls-replication", "tls-client-cert-file", "tls-client-key-file",
-    "tls-client-key-file-pass", "repl-disable-tcp-nodelay",
+    // Networking directives not done yet.
+    "unixsocket", "unixsocketperm", "bind-source-addr", "socket-mark-id", "tls-replication",
+    "tls-client-cert-file", "tls-client-key-file", "tls-client-key-file-pass",
+    "repl-disable-tcp-nodelay",
     // The cron's frequency and the signal handlers live in the network
     // layer; shutdown-timeout waits for replicas, which setd's SHUTDOWN
     // does not.
@@ -65,7 +65,9 @@ const std::set<std::string> kSetdOnly = {"busy-poll-us",
                                          "set-max-listpack-entries",
                                          "set-max-listpack-value",
                                          "set-events",
-                                         "rdb-skip-unsupported-types"};
+                                         "rdb-skip-unsupported-types",
+                                         "metrics-port",
+                                         "metrics-bind"};
 
 // Values that differ by how the test starts the servers.
 const std::set<std::string> kStartedDifferently = {"port", "dir", "logfile", "loglevel"};
