@@ -334,9 +334,16 @@ void Server::wait_for_signals() {
   signals_.async_wait([this](const error_code& ec, int sig) {
     if (ec) return;
     spdlog::warn("Received {} scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    // As Redis: save when save points are set, fsync the AOF; if that fails
-    // the server keeps running.
-    if (!state_.persistence().prepare_for_shutdown(false, false).empty()) {
+    // As Redis: SHUTDOWN with the flags shutdown-on-sigint / -sigterm give
+    // (by default: save when save points are set), fsync the AOF; if that
+    // fails the server keeps running, unless `force`.
+    const auto& s = state_.settings();
+    const int flags = sig == SIGINT ? s.shutdown_on_sigint : s.shutdown_on_sigterm;
+    if (!state_.persistence()
+             .prepare_for_shutdown((flags & server::kShutdownSave) != 0,
+                                   (flags & server::kShutdownNosave) != 0)
+             .empty() &&
+        (flags & server::kShutdownForce) == 0) {
       spdlog::warn(
           "SIGTERM received but errors trying to shut down the server, check the logs for more "
           "information");

@@ -788,6 +788,52 @@ Config::Config() {
        },
        [](const Settings&) { return std::string("no"); },
        ""});
+  for (auto [name, field] : {std::pair{"shutdown-on-sigint", &Settings::shutdown_on_sigint},
+                             std::pair{"shutdown-on-sigterm", &Settings::shutdown_on_sigterm}}) {
+    add({name,
+         {},
+         false,
+         false,
+         false,
+         [field](Settings& s, std::string_view v) -> std::string {
+           // Several of Redis's enum words; "default" adds nothing.
+           static constexpr std::pair<const char*, int> kWords[] = {{"default", 0},
+                                                                    {"save", kShutdownSave},
+                                                                    {"nosave", kShutdownNosave},
+                                                                    {"now", kShutdownNow},
+                                                                    {"force", kShutdownForce}};
+           const auto words = base::split_args(v);
+           int flags = 0;
+           bool bad = !words || words->empty();
+           for (size_t i = 0; !bad && i < words->size(); ++i) {
+             const std::string w = lower((*words)[i]);
+             bad = true;
+             for (const auto& [word, bit] : kWords)
+               if (w == word) {
+                 flags |= bit;
+                 bad = false;
+               }
+           }
+           if (bad)
+             return "argument(s) must be one of the following: default, save, nosave, now, "
+                    "force";
+           if ((flags & kShutdownSave) && (flags & kShutdownNosave))
+             return "shutdown options SAVE and NOSAVE can't be used simultaneously";
+           s.*field = flags;
+           return "";
+         },
+         [field](const Settings& s) {
+           const int flags = s.*field;
+           if (flags == 0) return std::string("default");
+           std::string out;
+           for (const auto& [word, bit] :
+                {std::pair{"save", kShutdownSave}, std::pair{"nosave", kShutdownNosave},
+                 std::pair{"now", kShutdownNow}, std::pair{"force", kShutdownForce}})
+             if (flags & bit) out += (out.empty() ? "" : " ") + std::string(word);
+           return out;
+         },
+         "default"});
+  }
   add({"maxmemory",
        {},
        false,

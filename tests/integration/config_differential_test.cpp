@@ -47,10 +47,9 @@ const std::set<std::string> kRefused = {
     "unixsocket", "unixsocketperm", "bind-source-addr", "socket-mark-id", "tls-replication",
     "tls-client-cert-file", "tls-client-key-file", "tls-client-key-file-pass",
     "repl-disable-tcp-nodelay",
-    // The cron's frequency and the signal handlers live in the network
-    // layer; shutdown-timeout waits for replicas, which setd's SHUTDOWN
-    // does not.
-    "dynamic-hz", "shutdown-on-sigint", "shutdown-on-sigterm", "shutdown-timeout",
+    // The cron's frequency lives in the network layer; shutdown-timeout
+    // waits for replicas, which setd's SHUTDOWN does not.
+    "dynamic-hz", "shutdown-timeout",
     // Not done yet.
     "aof-disable-auto-gc", "aof-timestamp-enabled", "aof_rewrite_cpulist", "bgsave_cpulist",
     "bio_cpulist", "server_cpulist", "crash-log-enabled", "crash-memcheck-enabled",
