@@ -788,9 +788,11 @@ Config::Config() {
        },
        [](const Settings&) { return std::string("no"); },
        ""});
-  for (auto [name, field] : {std::pair{"shutdown-on-sigint", &Settings::shutdown_on_sigint},
-                             std::pair{"shutdown-on-sigterm", &Settings::shutdown_on_sigterm}}) {
-    add({name,
+  // (No structured binding: clang 14, the fuzz build's, cannot capture one.)
+  for (const auto& entry : {std::pair{"shutdown-on-sigint", &Settings::shutdown_on_sigint},
+                            std::pair{"shutdown-on-sigterm", &Settings::shutdown_on_sigterm}}) {
+    const auto field = entry.second;
+    add({entry.first,
          {},
          false,
          false,
