@@ -36,8 +36,12 @@ exec 9>"$dir/.lock"  # one run at a time per build directory
 flock 9 2>/dev/null || true
 
 jobs=$(nproc 2>/dev/null || echo 2)
+# -O1 and line tables only: reports still name files and lines, and a run
+# from scratch takes 4m35 instead of 5m08 with -O2 -g (2 cores, alone).
+flags="-O1 -gline-tables-only -DNDEBUG"
 cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
-  -DCMAKE_CXX_COMPILER=clang++ -DSETD_FUZZ=ON -DSETD_BUILD_TESTS=OFF -DSETD_BUILD_BENCH=OFF \
+  -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_FLAGS_RELWITHDEBINFO="$flags" \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$flags" -DSETD_FUZZ=ON -DSETD_BUILD_TESTS=OFF -DSETD_BUILD_BENCH=OFF \
   >"$dir/configure.log" 2>&1 || { cat "$dir/configure.log"; exit 1; }
 cmake --build "$dir" -j "$jobs" --target setd_rdb_fuzz setd_resp_fuzz setd_eval_fuzz \
   setd_fuzz_seeds >"$dir/build.log" 2>&1 ||
