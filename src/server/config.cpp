@@ -224,6 +224,47 @@ std::function<std::string(const Settings&)> enum_formatter(
   };
 }
 
+// A directive of several enum words at once, as Redis's multi-argument enum
+// configs: the value is the OR of the words' values (names as
+// enum_parser's); a name whose value is 0 adds nothing and is what prints
+// when no other bit is set. `check` may refuse a combination.
+std::function<std::string(Settings&, std::string_view)> flags_parser(
+    int Settings::*field, std::vector<std::pair<std::string, int>> names,
+    std::string (*check)(int flags)) {
+  return [field, names, check](Settings& s, std::string_view v) -> std::string {
+    const auto words = base::split_args(v);
+    int flags = 0;
+    bool bad = !words || words->empty();
+    for (size_t i = 0; !bad && i < words->size(); ++i) {
+      const std::string w = lower((*words)[i]);
+      const auto it = std::find_if(names.begin(), names.end(),
+                                   [&](const auto& name) { return name.first == w; });
+      bad = it == names.end();
+      if (!bad) flags |= it->second;
+    }
+    if (bad) {
+      std::string err = "argument(s) must be one of the following: ";
+      for (size_t i = 0; i < names.size(); ++i) err += (i ? ", " : "") + names[i].first;
+      return err;
+    }
+    if (std::string err = check(flags); !err.empty()) return err;
+    s.*field = flags;
+    return "";
+  };
+}
+std::function<std::string(const Settings&)> flags_formatter(
+    int Settings::*field, std::vector<std::pair<std::string, int>> names) {
+  return [field, names](const Settings& s) -> std::string {
+    std::string out;
+    for (const auto& [n, val] : names)
+      if (val != 0 && (s.*field & val) == val) out += (out.empty() ? "" : " ") + n;
+    if (!out.empty()) return out;
+    for (const auto& [n, val] : names)
+      if (val == 0) return n;
+    return "";
+  };
+}
+
 }  // namespace
 
 std::string format_percentile(double p) {
@@ -788,54 +829,28 @@ Config::Config() {
        },
        [](const Settings&) { return std::string("no"); },
        ""});
-  // (No structured binding: clang 14, the fuzz build's, cannot capture one.)
-  for (const auto& entry : {std::pair{"shutdown-on-sigint", &Settings::shutdown_on_sigint},
-                            std::pair{"shutdown-on-sigterm", &Settings::shutdown_on_sigterm}}) {
-    const auto field = entry.second;
-    add({entry.first,
+  // SHUTDOWN's flags for each signal (Redis's shutdown-on-sig* enums).
+  const std::vector<std::pair<std::string, int>> shutdown_words = {{"default", 0},
+                                                                   {"save", kShutdownSave},
+                                                                   {"nosave", kShutdownNosave},
+                                                                   {"now", kShutdownNow},
+                                                                   {"force", kShutdownForce}};
+  const auto shutdown_check = [](int flags) -> std::string {
+    if ((flags & kShutdownSave) && (flags & kShutdownNosave))
+      return "shutdown options SAVE and NOSAVE can't be used simultaneously";
+    return "";
+  };
+  for (const auto& [name, field] :
+       {std::pair{"shutdown-on-sigint", &Settings::shutdown_on_sigint},
+        std::pair{"shutdown-on-sigterm", &Settings::shutdown_on_sigterm}})
+    add({name,
          {},
          false,
          false,
          false,
-         [field](Settings& s, std::string_view v) -> std::string {
-           // Several of Redis's enum words; "default" adds nothing.
-           static constexpr std::pair<const char*, int> kWords[] = {{"default", 0},
-                                                                    {"save", kShutdownSave},
-                                                                    {"nosave", kShutdownNosave},
-                                                                    {"now", kShutdownNow},
-                                                                    {"force", kShutdownForce}};
-           const auto words = base::split_args(v);
-           int flags = 0;
-           bool bad = !words || words->empty();
-           for (size_t i = 0; !bad && i < words->size(); ++i) {
-             const std::string w = lower((*words)[i]);
-             bad = true;
-             for (const auto& [word, bit] : kWords)
-               if (w == word) {
-                 flags |= bit;
-                 bad = false;
-               }
-           }
-           if (bad)
-             return "argument(s) must be one of the following: default, save, nosave, now, "
-                    "force";
-           if ((flags & kShutdownSave) && (flags & kShutdownNosave))
-             return "shutdown options SAVE and NOSAVE can't be used simultaneously";
-           s.*field = flags;
-           return "";
-         },
-         [field](const Settings& s) {
-           const int flags = s.*field;
-           if (flags == 0) return std::string("default");
-           std::string out;
-           for (const auto& [word, bit] :
-                {std::pair{"save", kShutdownSave}, std::pair{"nosave", kShutdownNosave},
-                 std::pair{"now", kShutdownNow}, std::pair{"force", kShutdownForce}})
-             if (flags & bit) out += (out.empty() ? "" : " ") + std::string(word);
-           return out;
-         },
+         flags_parser(field, shutdown_words, shutdown_check),
+         flags_formatter(field, shutdown_words),
          "default"});
-  }
   add({"maxmemory",
        {},
        false,
