@@ -12,6 +12,7 @@
 #include <utility>  // before Asio: Boost 1.74 misses it under C++20
 #include <boost/asio.hpp>
 // clang-format on
+#include <cerrno>
 #include <clocale>
 #include <csignal>
 #include <cstddef>
@@ -330,7 +331,10 @@ int main(int argc, char** argv) {
                          "MASTER <-> REPLICA sync\n");
     notify_systemd("READY=1\n");
   }
-  io.run();
+  if (!server.run()) {
+    spdlog::warn("Could not start the event loop: {}", std::strerror(errno));
+    return 1;
+  }
   if (supervised == 2) notify_systemd("STOPPING=1\n");
   if (!state.settings().pidfile.empty()) std::remove(state.settings().pidfile.c_str());
   spdlog::info("setd stopped.");

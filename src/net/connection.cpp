@@ -3,11 +3,14 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <cstring>
 
 #include "setd/base/memory.hpp"
 #include "setd/net/server.hpp"
@@ -63,7 +66,12 @@ std::string endpoint_string(const asio::ip::tcp::endpoint& ep) {
 Connection::Connection(asio::ip::tcp::socket socket, Server& server, std::unique_ptr<Stream> stream)
     : socket_(std::move(socket)), stream_(std::move(stream)), server_(server) {}
 
-Connection::~Connection() = default;  // the socket closes itself
+Connection::~Connection() {
+  if (fd_ >= 0) {  // never started, or not closed (the server going away)
+    server_.poller().remove(fd_, this);
+    ::close(fd_);
+  }
+}
 
 void Connection::start(bool outbound) {
   auto& state = server_.state();
@@ -95,6 +103,20 @@ void Connection::start(bool outbound) {
   socket_.non_blocking(true, ec);
   if (ec) {
     spdlog::warn("Making client socket non-blocking: {}", ec.message());
+    close();
+    return;
+  }
+  // From here on the server's Poller reports its readiness (see the top of
+  // connection.hpp), not Asio's reactor.
+  const int fd = socket_.release(ec);
+  if (ec) {
+    spdlog::warn("Taking a client socket from Asio: {}", ec.message());
+    close();
+    return;
+  }
+  fd_ = fd;
+  if (const int err = server_.poller().add(fd_, this); err != 0) {
+    spdlog::warn("Watching a client socket: {}", std::strerror(err));
     close();
     return;
   }
@@ -168,6 +190,7 @@ void Connection::read_input() {
   // the tail of a request that did not arrive whole is copied into in_.
   // Otherwise append to in_, which grows with the bytes that arrive (at
   // most doubling per read), never with the size a request announces.
+  read_latched_ = false;  // this read sees what any edge so far announced
   const bool shared = in_.empty();
   char* dst;
   size_t room;
@@ -192,6 +215,10 @@ void Connection::read_input() {
     // End of stream or a failed socket.
     if (const std::string why = stream_->error(); !why.empty())
       spdlog::debug("read error from {}: {}", client_->addr, why);
+    // Replies to what came before the end still go out (as far as the
+    // socket takes them now): the end may be read in the same round as the
+    // requests, before the round's flush (`printf 'PING\r\n' | nc`).
+    if (!client_->out.empty() || woff_ < writing_buf_.size()) flush();
     close();
     return;
   }
@@ -201,7 +228,7 @@ void Connection::read_input() {
       // More may be waiting: read again once the other clients had their
       // turn (cheaper than a wait, which would complete at once).
       read_posted_ = true;
-      asio::post(server_.io(), [self = shared_from_this()] {
+      server_.post([self = shared_from_this()] {
         self->read_posted_ = false;
         self->read_input();
       });
@@ -219,23 +246,54 @@ void Connection::read_input() {
 }
 
 void Connection::wait_readable() {
-  if (read_waiting_) return;
+  if (read_waiting_ || closed_) return;
   read_waiting_ = true;
-  socket_.async_wait(asio::socket_base::wait_read,
-                     [self = shared_from_this()](const error_code& ec) {
-                       self->read_waiting_ = false;
-                       if (!ec) self->on_readable();  // else closed
-                     });
+  // The next edge calls on_readable(). But an edge came while nothing
+  // waited, or the peer has closed (its end may sit behind the data a short
+  // read took, and raises no edge again): look now, after this round's
+  // other work (a look that finds nothing costs one system call).
+  if (!read_latched_ && !hangup_) return;
+  read_latched_ = false;
+  server_.post([self = shared_from_this()] {
+    if (!self->read_waiting_ || self->closed_) return;
+    self->read_waiting_ = false;
+    self->on_readable();
+  });
 }
 
 void Connection::wait_writable() {
-  if (write_waiting_) return;
+  if (write_waiting_ || closed_) return;
   write_waiting_ = true;
-  socket_.async_wait(asio::socket_base::wait_write,
-                     [self = shared_from_this()](const error_code& ec) {
-                       self->write_waiting_ = false;
-                       if (!ec) self->on_writable();  // else closed
-                     });
+  if (!write_latched_ && !hangup_) return;
+  write_latched_ = false;
+  server_.post([self = shared_from_this()] {
+    if (!self->write_waiting_ || self->closed_) return;
+    self->write_waiting_ = false;
+    self->on_writable();
+  });
+}
+
+void Connection::on_poll_event(uint32_t events) {
+  const auto self = shared_from_this();  // what runs may close us
+  if (events & (EPOLLRDHUP | EPOLLERR | EPOLLHUP)) hangup_ = true;
+  // Output first, as Asio's reactor ordered them.
+  if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
+    if (write_waiting_) {
+      write_waiting_ = false;
+      on_writable();
+    } else {
+      write_latched_ = true;
+    }
+  }
+  if (closed_) return;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) {
+    if (read_waiting_) {
+      read_waiting_ = false;
+      on_readable();
+    } else {
+      read_latched_ = true;
+    }
+  }
 }
 
 void Connection::on_readable() {
@@ -413,7 +471,7 @@ void Connection::unblock() {
 
 void Connection::close_soon() {
   if (closed_) return;
-  asio::post(server_.io(), [self = shared_from_this()] { self->close(); });
+  server_.post([self = shared_from_this()] { self->close(); });
 }
 
 void Connection::flush() {
@@ -424,6 +482,7 @@ void Connection::flush() {
   // with appendfsync always, on disk): one write (+ fsync) per batch.
   server_.state().persistence().flush_before_replies();
   Io wait = Io::kOk;
+  write_latched_ = false;  // these writes see what any edge so far announced
   for (;;) {
     if (woff_ == writing_buf_.size()) {
       woff_ = 0;
@@ -489,9 +548,15 @@ void Connection::close() {
   closed_ = true;
   if (!handshaking_) stream_->shutdown();
   if (handshake_timer_) handshake_timer_->cancel();  // its handler holds us
-  error_code ec;
-  socket_.shutdown(asio::socket_base::shutdown_both, ec);
-  socket_.close(ec);  // pending waits end with operation_aborted
+  if (fd_ >= 0) {
+    server_.poller().remove(fd_, this);
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    fd_ = -1;
+  } else {
+    error_code ec;
+    socket_.close(ec);  // not started yet
+  }
   if (client_) {
     client_->transport = nullptr;
     spdlog::debug("Client closed connection {}", client_->addr);

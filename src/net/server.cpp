@@ -14,6 +14,29 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using boost::system::error_code;
 
+namespace {
+
+// Asio's epoll descriptor, for the Poller to wait on (Server::run()). Asio
+// keeps it private: an explicit instantiation may name a private member
+// (C++ [temp.spec]), which is how this reads it. A Boost without the epoll
+// reactor does not compile here.
+using AsioReactor = asio::detail::epoll_reactor;
+struct AsioEpollFd {
+  using type = int AsioReactor::*;
+};
+AsioEpollFd::type member_of(AsioEpollFd);
+template <typename Tag, typename Tag::type Member>
+struct ReadPrivate {
+  friend typename Tag::type member_of(Tag) { return Member; }
+};
+template struct ReadPrivate<AsioEpollFd, &AsioReactor::epoll_fd_>;
+
+int asio_epoll_descriptor(asio::io_context& io) {
+  return asio::use_service<AsioReactor>(io).*member_of(AsioEpollFd{});
+}
+
+}  // namespace
+
 Server::Server(asio::io_context& io, server::ServerState& state, cmd::Dispatcher& dispatcher)
     : io_(io),
       state_(state),
@@ -27,7 +50,7 @@ Server::Server(asio::io_context& io, server::ServerState& state, cmd::Dispatcher
       signals_(io) {
   state_.request_shutdown = [this] {
     // Never tear connections down from inside a command: post it.
-    asio::post(io_, [this] { stop(); });
+    post([this] { stop(); });
   };
   state_.loop = this;
   dispatcher_.replication().set_connector(this);
@@ -80,7 +103,54 @@ void Server::connect(const std::string& host, int port, int64_t timeout_ms,
       });
 }
 
-void Server::post(std::function<void()> fn) { asio::post(io_, std::move(fn)); }
+void Server::post(std::function<void()> fn) { soon_.push_back(std::move(fn)); }
+
+int Server::loop_timeout() const {
+  if (!soon_.empty() || !to_flush_.empty() || stopping_) return 0;
+  // busy-poll-us: keep looking without sleeping for a while after input.
+  if (std::chrono::steady_clock::now() < poll_until_) return 0;
+  return -1;
+}
+
+size_t Server::poll_once(int timeout_ms) {
+  // Client sockets (and Asio's descriptor, whose readiness only marks it).
+  size_t done = static_cast<size_t>(poller_.poll(timeout_ms));
+  // What they queued to run after them (reads to go on with, closes).
+  std::vector<std::function<void()>> batch;
+  while (!soon_.empty()) {
+    batch.swap(soon_);
+    for (auto& fn : batch) fn();
+    done += batch.size();
+    batch.clear();
+  }
+  // Replies of everything that ran, once per round (see defer_flush()).
+  // Not once stopping: stop() sent what there was, and as Redis (which
+  // exits at once) nothing made after that goes out, such as the error a
+  // script killed by SHUTDOWN NOSAVE leaves for its caller.
+  if (!to_flush_.empty() && !stopping_) flush_deferred();
+  // Asio's handlers: timers, accepts, signals, and completions Asio queued
+  // itself (a cancelled timer's), which need no readiness to be ready:
+  // hence every round, for one epoll_wait that does not block.
+  if (io_.stopped() && !stopping_) io_.restart();
+  done += io_.poll();
+  return done;
+}
+
+bool Server::run() {
+  const int asio_fd = asio_epoll_descriptor(io_);
+  if (!poller_.ok()) return false;
+  if (const int err = poller_.add_level(asio_fd, this); err != 0) {
+    errno = err;
+    return false;
+  }
+  while (!stopping_) poll_once(loop_timeout());
+  poller_.remove(asio_fd, this);
+  return true;
+}
+
+void Server::on_poll_event(uint32_t) {
+  // Asio's epoll set has something ready: poll_once() runs Asio every round.
+}
 
 void Server::process_events_while_blocked() {
   // The connection whose command runs long may be in the middle of
@@ -88,10 +158,11 @@ void Server::process_events_while_blocked() {
   // their own meanwhile, so its pipelined bytes stay as they are.
   std::vector<char> outer;
   outer.swap(shared_in_);
-  // Nested polls are supported by Asio's scheduler (on the loop's own
-  // thread). A few rounds, as Redis's processEventsWhileBlocked.
-  for (int i = 0; i < 4 && !io_.stopped(); ++i)
-    if (io_.poll() == 0) break;
+  // Nested polls are supported by the Poller and by Asio's scheduler (on
+  // the loop's own thread). A few rounds, as Redis's
+  // processEventsWhileBlocked.
+  for (int i = 0; i < 4 && !stopping_; ++i)
+    if (poll_once(0) == 0) break;
   shared_in_.swap(outer);
 }
 
@@ -394,27 +465,13 @@ void Server::note_activity() {
   if (window <= 0) return;
   const auto now = std::chrono::steady_clock::now();
   if (!poll_governor_.allowed(now)) return;
+  // Until then the loop looks for input without sleeping (loop_timeout()),
+  // so a request that arrives meanwhile is found without a wake-up.
   poll_until_ = now + std::chrono::microseconds(window);
-  if (polling_) return;
-  polling_ = true;
-  asio::post(io_, [this] { busy_poll(); });
-}
-
-void Server::busy_poll() {
-  // While this handler is queued the io_context checks its sockets without
-  // blocking, so a request that arrives now is found without a wake-up.
-  if (stopping_ || std::chrono::steady_clock::now() >= poll_until_) {
-    polling_ = false;
-    return;
-  }
-  asio::post(io_, [this] { busy_poll(); });
 }
 
 void Server::defer_flush(std::shared_ptr<Connection> c) {
-  to_flush_.push_back(std::move(c));
-  if (flush_posted_) return;
-  flush_posted_ = true;
-  asio::post(io_, [this] { flush_deferred(); });
+  to_flush_.push_back(std::move(c));  // poll_once() sends them
 }
 
 void Server::flush_deferred() {
@@ -423,12 +480,10 @@ void Server::flush_deferred() {
   // that they share it (group commit; measured: 25 -> 50 writes per fsync
   // with 50 clients at -P 1).
   if (!flush_yielded_ && state_.persistence().wants_group_commit()) {
-    flush_yielded_ = true;
-    asio::post(io_, [this] { flush_deferred(); });
+    flush_yielded_ = true;  // the next round (which does not sleep) flushes
     return;
   }
   flush_yielded_ = false;
-  flush_posted_ = false;
   std::vector<std::shared_ptr<Connection>> batch;
   batch.swap(to_flush_);
   for (auto& c : batch) c->deferred_flush();

@@ -144,10 +144,10 @@ class TlsStream final : public Stream {
       const int n = SSL_read(ssl_, dst + got, want);
       if (n > 0) {
         got += static_cast<size_t>(n);
-        // Records read ahead (or the rest of one) are still inside
-        // OpenSSL: the socket will not say so, keep reading them.
-        if (SSL_has_pending(ssl_)) continue;
-        return {got, got < room ? Io::kWantRead : Io::kOk};
+        // Read on until OpenSSL finds the socket empty (WANT_READ): bytes
+        // inside OpenSSL (records read ahead, the rest of one) and bytes
+        // still in the socket would not raise another edge (poller.hpp).
+        continue;
       }
       const Io next = classify(ssl_, n, error_);
       if (next == Io::kClosed) {

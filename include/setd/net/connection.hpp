@@ -1,22 +1,22 @@
 // One client connection: the socket, the stream over it (plain or TLS, see
 // stream.hpp), its input buffer and parser, and the output pump.
 //
-// Readiness comes from Asio's reactor (socket waits, no Asio reads or
-// writes); reads and writes are non-blocking calls of the stream (recv and
-// send for plain TCP). The stream says what to wait for next: a TLS read may
-// need the socket writable, a TLS write readable, and bytes OpenSSL already
-// holds are read without waiting (as after a receive that filled the
-// buffer). A TLS connection first completes its handshake (cut off after
-// tls-handshake-timeout).
+// Readiness comes from the server's Poller (poller.hpp: its own epoll set,
+// each socket registered once, edge-triggered); reads and writes are
+// non-blocking calls of the stream (recv and send for plain TCP). The
+// stream says what to wait for next: a TLS read may need the socket
+// writable, a TLS write readable, and bytes OpenSSL already holds are read
+// without waiting (as after a receive that filled the buffer). A TLS
+// connection first completes its handshake (cut off after
+// tls-handshake-timeout). The socket is Asio's only until start(), which
+// takes its descriptor out of Asio's reactor.
 //
-// A plain request at pipeline depth 1 costs one recv, one send and the
-// epoll_ctl(MOD) with which Asio arms a wait. That MOD also re-checks
-// readiness, so a wait armed while input is already buffered completes at
-// once: no input can be missed. Alternatives measured: Asio's
-// async_read_some makes a receive after each reply that fails with EAGAIN
-// (`perf trace -s`: 1.9 receives per request), the same count; an epoll set
-// of our own, watched by Asio as one descriptor, saves the epoll_ctl but has
-// every client packet wake two epoll sets, in the sending client's time.
+// A plain request at pipeline depth 1 costs one recv and one send, as in
+// Redis. With Asio's waits it also cost the epoll_ctl(MOD) with which Asio
+// arms each one (4% of a master's CPU at -c 50 -P 1); Asio's
+// async_read_some instead makes a receive after each reply that fails with
+// EAGAIN (`perf trace -s`: 1.9 receives per request; Boost 1.74 and Asio
+// 1.22 try a receive at once after any that returned bytes).
 //
 // Memory: a connection with no partial request holds no input buffer. It
 // reads (TLS: decrypts) into the server's shared buffer
@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "setd/base/byte_buffer.hpp"
+#include "setd/net/poller.hpp"
 #include "setd/net/stream.hpp"
 #include "setd/proto/request_parser.hpp"
 #include "setd/server/client.hpp"
@@ -52,7 +53,9 @@ namespace setd::net {
 
 class Server;
 
-class Connection : public std::enable_shared_from_this<Connection>, public server::ClientTransport {
+class Connection : public std::enable_shared_from_this<Connection>,
+                   public server::ClientTransport,
+                   private Poller::Target {
  public:
   Connection(boost::asio::ip::tcp::socket socket, Server& server, std::unique_ptr<Stream> stream);
   ~Connection() override;
@@ -108,6 +111,9 @@ class Connection : public std::enable_shared_from_this<Connection>, public serve
   // on_writable(); nothing if the socket closes.
   void wait_readable();
   void wait_writable();
+  // Poller::Target: an edge. Calls on_readable() / on_writable() if that
+  // wait is armed, else latches it for the next wait.
+  void on_poll_event(uint32_t events) override;
   // Goes on with whatever waited for the socket: the handshake, a read, a
   // flush.
   void on_readable();
@@ -125,7 +131,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public serve
   // maxmemory-clients: its buffers moved (ServerState::note_client_memory).
   void note_memory();
 
-  boost::asio::ip::tcp::socket socket_;
+  boost::asio::ip::tcp::socket socket_;  // until start() takes fd_ from it
+  int fd_ = -1;                          // registered with the server's Poller
   std::unique_ptr<Stream> stream_;
   Server& server_;
   server::Client* client_ = nullptr;
@@ -140,6 +147,9 @@ class Connection : public std::enable_shared_from_this<Connection>, public serve
 
   bool handshaking_ = true;         // the stream's handshake is not done
   bool read_waiting_ = false;       // a wait for readability is armed
+  bool read_latched_ = false;       // an input edge came while none was
+  bool write_latched_ = false;      // an output edge came while none was
+  bool hangup_ = false;             // the peer closed (or the socket failed)
   bool read_posted_ = false;        // a read_input() is queued
   bool write_waiting_ = false;      // a wait for writability is armed
   bool flush_wants_write_ = false;  // flush() waits until writable

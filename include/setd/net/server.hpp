@@ -7,8 +7,11 @@
 // Connection owns the socket, the stream over it (plain or TLS) and the byte
 // buffers; it hands bytes to the RESP parser and argument vectors to
 // the dispatcher, and writes whatever replies accumulated, once per batch.
-// Everything waits on the one io_context: acceptors, client sockets (see
-// connection.hpp for how they are read), the cron timer and the signals.
+// The loop (run()) waits on the Poller (poller.hpp): client sockets, and
+// Asio's own epoll descriptor for the acceptors, the cron and other timers,
+// the signals and the metrics endpoint, whose handlers it then runs with a
+// non-blocking poll of the io_context. Each round: client events, what they
+// queued (post()), the replies of the round (defer_flush()), Asio.
 #pragma once
 
 // clang-format off
@@ -24,6 +27,7 @@
 #include "setd/cmd/dispatcher.hpp"
 #include "setd/net/busy_poll.hpp"
 #include "setd/net/metrics_http.hpp"
+#include "setd/net/poller.hpp"
 #include "setd/net/tls.hpp"
 #include "setd/server/server_state.hpp"
 
@@ -31,12 +35,17 @@ namespace setd::net {
 
 class Connection;
 
-class Server final : public server::EventLoop, public repl::Connector {
+class Server final : public server::EventLoop, public repl::Connector, private Poller::Target {
  public:
   Server(boost::asio::io_context& io, server::ServerState& state, cmd::Dispatcher& dispatcher);
   ~Server() override;
 
-  // server::EventLoop
+  // Runs the loop until stop(). False (errno set) if the loop cannot wait
+  // on Asio's descriptor.
+  bool run();
+
+  // server::EventLoop. post(): after the events of this round, before
+  // sleeping again.
   void post(std::function<void()> fn) override;
   void post_after(int64_t us, std::function<void()> fn) override;
   void process_events_while_blocked() override;
@@ -58,6 +67,7 @@ class Server final : public server::EventLoop, public repl::Connector {
   server::ServerState& state() { return state_; }
   cmd::Dispatcher& dispatcher() { return dispatcher_; }
   boost::asio::io_context& io() { return io_; }
+  Poller& poller() { return poller_; }
   // A client sent input: keep the loop polling instead of sleeping for
   // busy-poll-us (see conf/setd.conf for why).
   void note_activity();
@@ -98,12 +108,21 @@ class Server final : public server::EventLoop, public repl::Connector {
   std::string apply_tls_port(const server::Settings& next);
   void wait_for_signals();
   void schedule_cron();
-  void busy_poll();
+  // One round of the loop, waiting up to `timeout_ms` for events; returns
+  // how many things it did (events, queued functions, Asio handlers).
+  size_t poll_once(int timeout_ms);
+  // 0 while something is queued or busy-poll-us says to keep looking,
+  // else -1 (sleep until an event).
+  int loop_timeout() const;
+  // Poller::Target: Asio's descriptor is readable.
+  void on_poll_event(uint32_t events) override;
   // Feeds the busy-poll governor (cron).
   void sample_preemption();
   void flush_deferred();
 
   boost::asio::io_context& io_;
+  Poller poller_;                            // before connections_: they leave it as they close
+  std::vector<std::function<void()>> soon_;  // post()ed for this round
   server::ServerState& state_;
   cmd::Dispatcher& dispatcher_;
   Acceptors acceptors_;          // port
@@ -122,9 +141,7 @@ class Server final : public server::EventLoop, public repl::Connector {
   bool stopping_ = false;
   std::vector<char> shared_in_;
   std::vector<std::shared_ptr<Connection>> to_flush_;
-  bool flush_posted_ = false;
   bool flush_yielded_ = false;  // flush_deferred() gave the loop one more look
-  bool polling_ = false;        // a busy_poll() is queued
   std::chrono::steady_clock::time_point poll_until_{};
   BusyPollGovernor poll_governor_;
 
