@@ -128,11 +128,8 @@ size_t Server::poll_once(int timeout_ms) {
   // exits at once) nothing made after that goes out, such as the error a
   // script killed by SHUTDOWN NOSAVE leaves for its caller.
   if (!to_flush_.empty() && !stopping_) flush_deferred();
-  // Asio's handlers: timers, accepts, signals, and completions Asio queued
-  // itself (a cancelled timer's), which need no readiness to be ready:
-  // hence every round, for one epoll_wait that does not block.
-  if (io_.stopped() && !stopping_) io_.restart();
-  done += io_.poll();
+  done += asio_handlers_;
+  asio_handlers_ = 0;
   return done;
 }
 
@@ -149,7 +146,14 @@ bool Server::run() {
 }
 
 void Server::on_poll_event(uint32_t) {
-  // Asio's epoll set has something ready: poll_once() runs Asio every round.
+  // Asio's epoll set has something ready: its handlers run now, in the
+  // order of the batch, as one epoll set would have them (a connection
+  // accepted before the command that a client sent after it, a client's
+  // end read before the next accept). Completions Asio queues without
+  // readiness (a cancelled timer's, a connect that ended at once) run with
+  // the next readiness, at the latest the cron's next tick.
+  if (io_.stopped() && !stopping_) io_.restart();
+  asio_handlers_ += io_.poll();
 }
 
 void Server::process_events_while_blocked() {

@@ -10,8 +10,9 @@
 // The loop (run()) waits on the Poller (poller.hpp): client sockets, and
 // Asio's own epoll descriptor for the acceptors, the cron and other timers,
 // the signals and the metrics endpoint, whose handlers it then runs with a
-// non-blocking poll of the io_context. Each round: client events, what they
-// queued (post()), the replies of the round (defer_flush()), Asio.
+// non-blocking poll of the io_context where Asio's descriptor comes in the
+// batch. Each round: the events (client sockets, Asio), what they queued
+// (post()), the replies of the round (defer_flush()).
 #pragma once
 
 // clang-format off
@@ -123,6 +124,7 @@ class Server final : public server::EventLoop, public repl::Connector, private P
   boost::asio::io_context& io_;
   Poller poller_;                            // before connections_: they leave it as they close
   std::vector<std::function<void()>> soon_;  // post()ed for this round
+  size_t asio_handlers_ = 0;                 // run by on_poll_event() this round
   server::ServerState& state_;
   cmd::Dispatcher& dispatcher_;
   Acceptors acceptors_;          // port
