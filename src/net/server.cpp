@@ -2,8 +2,12 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 
 #include "setd/cmd/metrics.hpp"
 #include "setd/net/connection.hpp"
@@ -221,13 +225,16 @@ std::string Server::listen() {
   // be 0 (not both).
   if (s.tls_port != 0 && !tls_.configure(s))
     return "Failed to configure TLS. Check logs for more info.";
+  Acceptors plain, tls;
   if (s.port != 0) {
-    if (std::string err = bind_port(s.port, s.bind, acceptors_); !err.empty()) return err;
+    if (std::string err = bind_port(s.port, s.bind, plain); !err.empty()) return err;
   }
   if (s.tls_port != 0) {
-    if (std::string err = bind_port(s.tls_port, s.bind, tls_acceptors_); !err.empty()) return err;
+    if (std::string err = bind_port(s.tls_port, s.bind, tls); !err.empty()) return err;
   }
-  if (acceptors_.empty() && tls_acceptors_.empty())
+  replace_acceptors(listeners_, std::move(plain), false);
+  replace_acceptors(tls_listeners_, std::move(tls), true);
+  if (listeners_.empty() && tls_listeners_.empty())
     return "Configured to not listen anywhere, exiting.";
   if (s.metrics_port != 0) {
     if (std::string err = bind_port(s.metrics_port, s.metrics_bind, metrics_acceptors_);
@@ -237,7 +244,7 @@ std::string Server::listen() {
   metrics_port_ = s.metrics_port;
   metrics_bind_ = s.metrics_bind;
   // INFO's tcp_port: the TLS port when there is no plain one, as in Redis.
-  state_.tcp_port = (acceptors_.empty() ? tls_acceptors_ : acceptors_)[0]->local_endpoint().port();
+  state_.tcp_port = (listeners_.empty() ? tls_listeners_ : listeners_)[0]->port();
   return "";
 }
 
@@ -325,16 +332,90 @@ std::string Server::apply_tls_port(const server::Settings& next) {
       return "Unable to listen on this port. Check server logs.";
     }
   }
-  replace_acceptors(tls_acceptors_, std::move(fresh), true);
+  replace_acceptors(tls_listeners_, std::move(fresh), true);
   if (next.port == 0) state_.tcp_port = next.tls_port;
   return "";
 }
 
-void Server::replace_acceptors(Acceptors& old, Acceptors fresh, bool tls) {
+void Server::replace_acceptors(Listeners& old, Acceptors fresh, bool tls) {
+  for (auto& l : old) l->close();
+  old.clear();
+  for (auto& acc : fresh) {
+    error_code ec;
+    const int port = acc->local_endpoint(ec).port();
+    if (!ec) acc->non_blocking(true, ec);
+    const int fd = ec ? -1 : acc->release(ec);
+    if (ec) {
+      spdlog::warn("Listening on port {}: {}", port, ec.message());
+      continue;
+    }
+    auto l = std::make_shared<Listener>(*this, fd, port, tls);
+    if (const int err = poller_.add_level(fd, l.get()); err != 0) {
+      spdlog::warn("Listening on port {}: {}", port, std::strerror(err));
+      continue;
+    }
+    old.push_back(std::move(l));
+  }
+}
+
+Server::Listener::Listener(Server& server, int fd, int port, bool tls)
+    : server_(server), fd_(fd), port_(port), tls_(tls) {}
+
+Server::Listener::~Listener() { close(); }
+
+void Server::Listener::close() {
+  if (fd_ < 0) return;
+  server_.poller_.remove(fd_, this);
+  ::close(fd_);
+  fd_ = -1;
+}
+
+void Server::Listener::on_poll_event(uint32_t) {
+  // As Redis's acceptTcpHandler: up to MAX_ACCEPTS_PER_CALL at a time.
+  constexpr int kMaxAcceptsPerCall = 1000;
+  const auto self = shared_from_this();  // a new client's command may close it
+  for (int i = 0; i < kMaxAcceptsPerCall && fd_ >= 0; ++i) {
+    const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        spdlog::warn("Accepting client connection: {}", std::strerror(errno));
+      return;
+    }
+    server_.accepted(fd, tls_);
+  }
+}
+
+void Server::accepted(int fd, bool tls) {
+  if (stopping_) {
+    ::close(fd);
+    return;
+  }
+  if (state_.client_count() >= static_cast<size_t>(state_.settings().maxclients)) {
+    ++state_.stats().rejected_connections;
+    // As Redis: on a TLS connection nothing is written (no handshake was
+    // done), it is just closed.
+    static const char kMsg[] = "-ERR max number of clients reached\r\n";
+    if (!tls) ::send(fd, kMsg, sizeof(kMsg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ::close(fd);
+    return;
+  }
+  sockaddr_storage local{};
+  socklen_t len = sizeof(local);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
   error_code ec;
-  for (auto& acc : old) acc->close(ec);  // their accepts end
-  old = std::move(fresh);
-  for (auto& acc : old) accept(acc, tls);
+  tcp::socket socket(io_);
+  socket.assign(local.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
+  if (ec) {
+    spdlog::warn("Accepting client connection: {}", ec.message());
+    ::close(fd);
+    return;
+  }
+  auto stream = tls ? tls_.accept(fd, state_.settings().tls_auth_clients) : make_plain_stream(fd);
+  if (!stream) return;  // the socket closes it
+  auto conn = std::make_shared<Connection>(std::move(socket), *this, std::move(stream));
+  connections_.emplace(conn.get(), conn);
+  conn->start();
 }
 
 void Server::register_listener_appliers() {
@@ -362,7 +443,7 @@ std::string Server::apply_port(const server::Settings& next) {
       return "Unable to listen on this port. Check server logs.";
     }
   }
-  replace_acceptors(acceptors_, std::move(fresh), false);
+  replace_acceptors(listeners_, std::move(fresh), false);
   state_.tcp_port = next.port != 0 ? next.port : next.tls_port;
   return "";
 }
@@ -379,8 +460,8 @@ std::string Server::apply_bind(const server::Settings& next) {
     if (err.empty() && s.tls_port != 0) err = bind_port(s.tls_port, s.bind, tls, true);
     return err;
   };
-  replace_acceptors(acceptors_, {}, false);
-  replace_acceptors(tls_acceptors_, {}, true);
+  replace_acceptors(listeners_, {}, false);
+  replace_acceptors(tls_listeners_, {}, true);
   Acceptors plain, tls;
   std::string err = listen_at(next, plain, tls);
   if (!err.empty()) {
@@ -390,14 +471,12 @@ std::string Server::apply_bind(const server::Settings& next) {
     if (std::string again = listen_at(state_.settings(), plain, tls); !again.empty())
       spdlog::warn("Could not listen again at the previous addresses: {}", again);
   }
-  replace_acceptors(acceptors_, std::move(plain), false);
-  replace_acceptors(tls_acceptors_, std::move(tls), true);
+  replace_acceptors(listeners_, std::move(plain), false);
+  replace_acceptors(tls_listeners_, std::move(tls), true);
   return err.empty() ? "" : "Failed to bind to specified addresses.";
 }
 
 void Server::start() {
-  for (auto& acc : acceptors_) accept(acc, false);
-  for (auto& acc : tls_acceptors_) accept(acc, true);
   if (!metrics_acceptors_.empty()) metrics_.serve(std::move(metrics_acceptors_));
   signals_.add(SIGINT);
   signals_.add(SIGTERM);
@@ -427,41 +506,6 @@ void Server::wait_for_signals() {
     }
     stop();
   });
-}
-
-void Server::accept(std::shared_ptr<tcp::acceptor> acceptor, bool tls) {
-  auto* acc = acceptor.get();
-  acc->async_accept(
-      [this, acceptor = std::move(acceptor), tls](const error_code& ec, tcp::socket socket) {
-        if (stopping_ || !acceptor->is_open()) return;  // closed (tls-port moved)
-        if (ec == asio::error::operation_aborted) return;
-        // The next accept is armed first: this connection may run a long
-        // command at once (its first read happens in start()), a script
-        // past busy-reply-threshold that serves new clients meanwhile.
-        accept(acceptor, tls);
-        if (!ec) {
-          if (state_.client_count() >= static_cast<size_t>(state_.settings().maxclients)) {
-            ++state_.stats().rejected_connections;
-            // As Redis: on a TLS connection nothing is written (no handshake
-            // was done), it is just closed.
-            static const char kMsg[] = "-ERR max number of clients reached\r\n";
-            error_code wec;
-            if (!tls) asio::write(socket, asio::buffer(kMsg, sizeof(kMsg) - 1), wec);
-            socket.close(wec);
-          } else {
-            const int fd = socket.native_handle();
-            auto stream =
-                tls ? tls_.accept(fd, state_.settings().tls_auth_clients) : make_plain_stream(fd);
-            if (stream) {
-              auto conn = std::make_shared<Connection>(std::move(socket), *this, std::move(stream));
-              connections_.emplace(conn.get(), conn);
-              conn->start();
-            }
-          }
-        } else {
-          spdlog::warn("Accepting client connection: {}", ec.message());
-        }
-      });
 }
 
 void Server::note_activity() {
@@ -523,9 +567,8 @@ void Server::stop() {
   if (stopping_) return;
   stopping_ = true;
   spdlog::warn("setd is now ready to exit, bye bye...");
-  error_code ec;
-  for (auto& acc : acceptors_) acc->close(ec);
-  for (auto& acc : tls_acceptors_) acc->close(ec);
+  for (auto& l : listeners_) l->close();
+  for (auto& l : tls_listeners_) l->close();
   metrics_.stop();
   cron_timer_.cancel();
   signals_.cancel();

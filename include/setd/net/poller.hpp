@@ -10,8 +10,8 @@
 // 4% of a master's CPU at redis-benchmark -c 50 -P 1). Here each socket is
 // registered once, edge-triggered for input and output, and a wait costs
 // nothing: the owner says it is waiting, and the next edge calls it back.
-// The server's loop (Server::run) blocks in wait() on this set, in which
-// Asio's own epoll descriptor is one more member (timers, acceptors,
+// The server's loop (Server::run) blocks in poll() on this set, in which
+// Asio's own epoll descriptor is one more member (timers, connects,
 // signals: rare events), instead of the other way round, which made every
 // client packet wake two epoll sets.
 //

@@ -1,4 +1,4 @@
-// The network layer: one Boost.Asio io_context, acceptors for the bound
+// The network layer: one Boost.Asio io_context, listeners for the bound
 // addresses (port, and tls-port for TLS), one Connection per client, the
 // cron timer and signal handling, the TLS context.
 //
@@ -7,12 +7,13 @@
 // Connection owns the socket, the stream over it (plain or TLS) and the byte
 // buffers; it hands bytes to the RESP parser and argument vectors to
 // the dispatcher, and writes whatever replies accumulated, once per batch.
-// The loop (run()) waits on the Poller (poller.hpp): client sockets, and
-// Asio's own epoll descriptor for the acceptors, the cron and other timers,
-// the signals and the metrics endpoint, whose handlers it then runs with a
-// non-blocking poll of the io_context where Asio's descriptor comes in the
-// batch. Each round: the events (client sockets, Asio), what they queued
-// (post()), the replies of the round (defer_flush()).
+// The loop (run()) waits on the Poller (poller.hpp): listening and client
+// sockets, and Asio's own epoll descriptor for the cron and other timers,
+// the signals, the replication link's connect and the metrics endpoint,
+// whose handlers it then runs with a non-blocking poll of the io_context
+// where Asio's descriptor comes in the batch. Each round: the events
+// (sockets, Asio), what they queued (post()), the replies of the round
+// (defer_flush()).
 #pragma once
 
 // clang-format off
@@ -98,11 +99,37 @@ class Server final : public server::EventLoop, public repl::Connector, private P
   void register_listener_appliers();
   std::string apply_port(const server::Settings& next);
   std::string apply_bind(const server::Settings& next);
-  // Starts accepting on `fresh` in place of `old`, whose accepts end.
-  void replace_acceptors(Acceptors& old, Acceptors fresh, bool tls);
+  // A listening socket (taken out of Asio's acceptor that bound it) on the
+  // Poller, level-triggered, so that a connection and the events of the
+  // clients already there come in one batch in the order they happened
+  // (a client that closed is gone before the next one is counted against
+  // maxclients). Each readiness accepts what is there, up to Redis's
+  // MAX_ACCEPTS_PER_CALL.
+  class Listener final : public Poller::Target, public std::enable_shared_from_this<Listener> {
+   public:
+    Listener(Server& server, int fd, int port, bool tls);
+    ~Listener();
+    Listener(const Listener&) = delete;
+    Listener& operator=(const Listener&) = delete;
+    int port() const { return port_; }
+    // Leaves the Poller and closes the socket (an accept loop under way
+    // ends).
+    void close();
+    void on_poll_event(uint32_t events) override;
+
+   private:
+    Server& server_;
+    int fd_;
+    int port_;
+    bool tls_;
+  };
+  using Listeners = std::vector<std::shared_ptr<Listener>>;
+  // Starts accepting on `fresh` in place of `old`, which close.
+  void replace_acceptors(Listeners& old, Acceptors fresh, bool tls);
+  // A connection accepted on a listener: served, or refused past maxclients.
+  void accepted(int fd, bool tls);
   // CONFIG SET metrics-port / metrics-bind: the endpoint's listeners move.
   std::string apply_metrics(const server::Settings& next);
-  void accept(std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor, bool tls);
   // CONFIG SET of tls-*: rebuild the TLS context, move the TLS listener, as
   // Redis's applyTlsCfg and applyTLSPort.
   void register_tls_appliers();
@@ -127,8 +154,8 @@ class Server final : public server::EventLoop, public repl::Connector, private P
   size_t asio_handlers_ = 0;                 // run by on_poll_event() this round
   server::ServerState& state_;
   cmd::Dispatcher& dispatcher_;
-  Acceptors acceptors_;          // port
-  Acceptors tls_acceptors_;      // tls-port
+  Listeners listeners_;          // port
+  Listeners tls_listeners_;      // tls-port
   MetricsHttp metrics_;          // metrics-port
   Acceptors metrics_acceptors_;  // bound by listen(), served from start()
   // What the endpoint listens on (one CONFIG SET may call both appliers).
