@@ -13,15 +13,16 @@ Poller::~Poller() {
 }
 
 int Poller::add(int fd, Target* target) {
-  epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-  ev.data.ptr = target;
-  return ::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : errno;
+  return add_with(fd, target, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
 }
 
-int Poller::add_level(int fd, Target* target) {
+int Poller::add_input(int fd, Target* target) { return add_with(fd, target, EPOLLIN | EPOLLET); }
+
+int Poller::add_level(int fd, Target* target) { return add_with(fd, target, EPOLLIN); }
+
+int Poller::add_with(int fd, Target* target, uint32_t events) {
   epoll_event ev{};
-  ev.events = EPOLLIN;
+  ev.events = events;
   ev.data.ptr = target;
   return ::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : errno;
 }

@@ -350,7 +350,7 @@ void Server::replace_acceptors(Listeners& old, Acceptors fresh, bool tls) {
       continue;
     }
     auto l = std::make_shared<Listener>(*this, fd, port, tls);
-    if (const int err = poller_.add_level(fd, l.get()); err != 0) {
+    if (const int err = poller_.add_input(fd, l.get()); err != 0) {
       spdlog::warn("Listening on port {}: {}", port, std::strerror(err));
       continue;
     }
@@ -370,16 +370,34 @@ void Server::Listener::close() {
   fd_ = -1;
 }
 
-void Server::Listener::on_poll_event(uint32_t) {
-  // As Redis's acceptTcpHandler: up to MAX_ACCEPTS_PER_CALL at a time.
+void Server::Listener::on_poll_event(uint32_t) { accept_all(); }
+
+void Server::Listener::accept_all() {
+  // Edge-triggered: what is waiting is taken now, as no new edge will say
+  // so again. Up to Redis's MAX_ACCEPTS_PER_CALL at a time, then the rest
+  // after the round's other events.
   constexpr int kMaxAcceptsPerCall = 1000;
   const auto self = shared_from_this();  // a new client's command may close it
-  for (int i = 0; i < kMaxAcceptsPerCall && fd_ >= 0; ++i) {
+  for (int i = 0; fd_ >= 0; ++i) {
+    if (i == kMaxAcceptsPerCall) {
+      server_.post([self] { self->accept_all(); });
+      return;
+    }
     const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK)
-        spdlog::warn("Accepting client connection: {}", std::strerror(errno));
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      spdlog::warn("Accepting client connection: {}", std::strerror(errno));
+      // Out of descriptors or memory: the connections waiting raise no new
+      // edge, so look again shortly (Redis, level-triggered, looks every
+      // round).
+      if (!retry_armed_) {
+        retry_armed_ = true;
+        server_.post_after(100'000, [self] {
+          self->retry_armed_ = false;
+          self->accept_all();
+        });
+      }
       return;
     }
     server_.accepted(fd, tls_);

@@ -53,9 +53,14 @@ class Poller {
 
   // False if the epoll set could not be made (errno says why).
   bool ok() const { return epfd_ >= 0; }
-  // Registers `fd` edge-triggered for input and output, or (level) for
-  // input only: 0 on success, else an errno.
+  // Registers `fd` edge-triggered for input and output (add), for input
+  // only (add_input), or level-triggered for input (add_level): 0 on
+  // success, else an errno. A level-triggered descriptor stays in the
+  // kernel's ready list after each report and comes first in the next
+  // batch whenever it is ready again, ahead of events that happened before
+  // its own; edge-triggered ones come in the order their events happened.
   int add(int fd, Target* target);
+  int add_input(int fd, Target* target);
   int add_level(int fd, Target* target);
   // Unregisters `fd` and forgets `target` in every batch being dispatched
   // (a target closed by an earlier event of the same batch gets no more).
@@ -68,6 +73,8 @@ class Poller {
 
  private:
   static constexpr int kBatch = 128;
+  int add_with(int fd, Target* target, uint32_t events);
+
   int epfd_ = -1;
   // The batches being dispatched (nested polls stack up), for remove().
   std::vector<epoll_event*> batches_;
