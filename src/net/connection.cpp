@@ -120,10 +120,10 @@ void Connection::start(bool outbound) {
     close();
     return;
   }
-  continue_handshake();
+  continue_handshake(true);
 }
 
-void Connection::continue_handshake() {
+void Connection::continue_handshake(bool starting) {
   if (closed_) return;
   switch (stream_->handshake()) {
     case Io::kOk:
@@ -140,7 +140,15 @@ void Connection::continue_handshake() {
         queue_flush();
         return;
       }
-      read_input();  // the client may have written before we got here
+      if (starting) {
+        // Input already there comes with the edge the registration raised,
+        // in the Poller's order: a connection accepted with others must not
+        // run its first command (a script that serves the others while it
+        // runs) before they are even registered.
+        wait_readable();
+        return;
+      }
+      read_input();  // the client may have written during the handshake
       return;
     case Io::kWantRead:
       wait_readable();

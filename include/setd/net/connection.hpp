@@ -79,9 +79,10 @@ class Connection : public std::enable_shared_from_this<Connection>,
   void unblock() override;
 
  private:
-  // Goes on with the stream's handshake; once done, reads. Closes the
-  // connection if it fails.
-  void continue_handshake();
+  // Goes on with the stream's handshake; once done, reads (`starting`:
+  // waits for the Poller to report input). Closes the connection if it
+  // fails.
+  void continue_handshake(bool starting = false);
   // One read of the stream, and runs what came. Then: waits for more input
   // if the socket is empty; posts itself if more may be there already (the
   // read filled the buffer, or the TLS stream holds more); does nothing if

@@ -67,8 +67,9 @@ class Poller {
   void remove(int fd, Target* target);
 
   // Waits up to `timeout_ms` (-1: no limit, 0: just look) and calls the
-  // targets whose descriptors are ready; returns how many events came.
-  // Reentrant: a target may call it again (nested polls).
+  // targets whose descriptors are ready; returns how many calls it made.
+  // Reentrant: a target may call it again (nested polls), which first
+  // calls the targets still waiting in the enclosing batches.
   int poll(int timeout_ms);
 
  private:
@@ -76,9 +77,16 @@ class Poller {
   int add_with(int fd, Target* target, uint32_t events);
 
   int epfd_ = -1;
-  // The batches being dispatched (nested polls stack up), for remove().
-  std::vector<epoll_event*> batches_;
-  std::vector<int> batch_sizes_;
+  // The batches being dispatched (nested polls stack up), for remove()
+  // and for nested polls.
+  struct Batch {
+    epoll_event* events;
+    int size;
+    int pos;  // the event being dispatched
+  };
+  // Calls the targets of batches_[b] after its pos; returns how many.
+  int drain(size_t b);
+  std::vector<Batch> batches_;
 };
 
 }  // namespace setd::net
