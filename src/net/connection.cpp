@@ -67,10 +67,11 @@ Connection::Connection(asio::ip::tcp::socket socket, Server& server, std::unique
     : socket_(std::move(socket)), stream_(std::move(stream)), server_(server) {}
 
 Connection::~Connection() {
-  if (fd_ >= 0) {  // never started, or not closed (the server going away)
-    server_.poller().remove(fd_, this);
-    ::close(fd_);
-  }
+  // Not closed: the server went away first (a handler still queued in Asio
+  // held us, as a close retried while a script ran into SHUTDOWN), so the
+  // Poller may be gone; closing the descriptor takes it out of the epoll
+  // set, and no batch is being dispatched any more.
+  if (fd_ >= 0) ::close(fd_);
 }
 
 void Connection::start(bool outbound) {

@@ -103,7 +103,7 @@ TEST(LazyFreeVsRedis, ServerDelAndExpireCountAsRedis) {
       {{}, {"CONFIG", "GET", "lazyfree-lazy-*"}},
   };
   for (const auto& [needs, step] : steps) {
-    SCOPED_TRACE(step[0] + " " + step[1]);
+    SCOPED_TRACE(step[0] + (step.size() > 1 ? " " + step[1] : std::string()));
     for (Client* c : {&s, &r})
       for (const auto& k : needs) {
         c->call({"DEL", k});
