@@ -40,32 +40,6 @@ int64_t now_ms() {
       .count();
 }
 
-// A fresh directory under /tmp, removed with everything in it at the end.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/setd_persist_it_XXXXXX";
-    if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-void write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
 // decode_rdb() over a file through FdSource, as a server would load it.
 persist::DecodeResult decode_file(const std::string& path, RdbRecorder& rec,
                                   persist::DecodeOptions opts) {
@@ -345,7 +319,7 @@ TEST(PersistCodecVsRedis, RedisLoadsWhatTheEncoderWrites) {
   TempDir dir;
   const int64_t expire_at = now_ms() + 3600 * 1000;
   const std::string path = dir.file("dump.rdb");
-  write_file(path, encoder_dump(expire_at));
+  put_file_bytes(path, encoder_dump(expire_at));
 
   if (!shell("command -v redis-check-rdb").empty()) {
     const int status = std::system(("redis-check-rdb " + path + " >/dev/null 2>&1").c_str());
@@ -421,7 +395,7 @@ TEST(PersistCodecVsRedis, RedisLoadsListpackSets) {
     }
     enc.eof();
     enc.u64_le(persist::crc64(0, out));
-    write_file(path, out);
+    put_file_bytes(path, out);
   }
   if (!shell("command -v redis-check-rdb").empty()) {
     const int status = std::system(("redis-check-rdb " + path + " >/dev/null 2>&1").c_str());
