@@ -34,65 +34,11 @@
       before change for setd's snapshot).
 """
 import signal
-import socket
 import sys
 import threading
 import time
 
-
-def encode(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
-
-class Conn:
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port))
-        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.s.recv(1 << 16)
-            if not chunk:
-                raise EOFError
-            self.buf += chunk
-        line, _, self.buf = self.buf.partition(b"\r\n")
-        return line
-
-    def reply(self):
-        line = self._line()
-        if line[:1] == b"$":
-            n = int(line[1:])
-            if n < 0:
-                return None
-            while len(self.buf) < n + 2:
-                chunk = self.s.recv(1 << 16)
-                if not chunk:
-                    raise EOFError
-                self.buf += chunk
-            data, self.buf = self.buf[:n], self.buf[n + 2:]
-            return data
-        if line[:1] == b"*":
-            return [self.reply() for _ in range(int(line[1:]))]
-        if line[:1] == b":":
-            return int(line[1:])
-        return line
-
-    def call(self, *args):
-        self.s.sendall(encode(*args))
-        return self.reply()
-
-    def info(self, section):
-        fields = {}
-        for line in self.call("INFO", section).decode().split("\r\n"):
-            k, sep, v = line.partition(":")
-            if sep:
-                fields[k] = v
-        return fields
+from resp import Conn, encode
 
 
 def gen(sets, members, strings, value_bytes):

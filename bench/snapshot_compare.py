@@ -33,6 +33,9 @@ import tempfile
 import threading
 import time
 
+import resp
+from resp import encode
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -44,47 +47,7 @@ def free_port():
     return port
 
 
-def encode(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
-
-class Conn:
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port))
-        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-
-    def read_line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.s.recv(1 << 16)
-            if not chunk:
-                raise EOFError
-            self.buf += chunk
-        line, _, self.buf = self.buf.partition(b"\r\n")
-        return line
-
-    def read_reply(self):
-        line = self.read_line()
-        if line[:1] == b"$":
-            n = int(line[1:])
-            if n < 0:
-                return None
-            while len(self.buf) < n + 2:
-                self.buf += self.s.recv(1 << 16)
-            data, self.buf = self.buf[:n], self.buf[n + 2:]
-            return data
-        if line[:1] == b"*":
-            return [self.read_reply() for _ in range(int(line[1:]))]
-        return line
-
-    def call(self, *args):
-        self.s.sendall(encode(*args))
-        return self.read_reply()
-
+class Conn(resp.Conn):
     def count_replies(self, n):
         # Fast path for n simple replies (":1\r\n"): count CRLFs.
         seen = 0
