@@ -1,5 +1,5 @@
 // The event loop as the server module sees it: a way to run work later on
-// the loop's thread. The network layer implements it over Asio; unit tests
+// the loop's thread. The network layer implements it (net::Server); unit tests
 // run without one (ServerState::loop == nullptr), and code that would
 // schedule work then does it at once or when the test drives it.
 //
