@@ -1,5 +1,6 @@
 #include "setd/net/connection.hpp"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <climits>
 #include <cstring>
@@ -53,18 +55,27 @@ void free_input(base::ByteBuffer& b) {
   b.release();
 }
 
-std::string endpoint_string(const asio::ip::tcp::endpoint& ep) {
+// A socket's own (local) or its peer's address as "ip:port", an IPv6
+// address in brackets ("[::1]:6379", as Redis's anetFormatAddr); "" if it
+// has none.
+std::string endpoint_string(int fd, bool local) {
+  asio::ip::tcp::endpoint ep;
+  socklen_t len = static_cast<socklen_t>(ep.capacity());
+  const int rc = local ? ::getsockname(fd, ep.data(), &len) : ::getpeername(fd, ep.data(), &len);
+  if (rc != 0) return "";
+  ep.resize(len);
   const auto addr = ep.address();
-  std::string ip = addr.is_v6() && addr.to_v6().is_v4_mapped()
-                       ? asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6()).to_string()
-                       : addr.to_string();
-  return ip + ":" + std::to_string(ep.port());
+  const std::string port = std::to_string(ep.port());
+  if (!addr.is_v6()) return addr.to_string() + ":" + port;
+  if (addr.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6()).to_string() + ":" + port;
+  return "[" + addr.to_string() + "]:" + port;
 }
 
 }  // namespace
 
-Connection::Connection(asio::ip::tcp::socket socket, Server& server, std::unique_ptr<Stream> stream)
-    : socket_(std::move(socket)), stream_(std::move(stream)), server_(server) {}
+Connection::Connection(int fd, Server& server, std::unique_ptr<Stream> stream)
+    : fd_(fd), stream_(std::move(stream)), server_(server) {}
 
 Connection::~Connection() {
   // Not closed: the server went away first (a handler still queued in Asio
@@ -79,15 +90,15 @@ void Connection::start(bool outbound) {
   outbound_ = outbound;
   client_ = &state.add_client();
   client_->transport = this;
-  error_code ec;
-  client_->addr = endpoint_string(socket_.remote_endpoint(ec));
-  client_->laddr = endpoint_string(socket_.local_endpoint(ec));
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  const int fd = fd_;
+  client_->addr = endpoint_string(fd, false);
+  client_->laddr = endpoint_string(fd, true);
+  const int on = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
   if (const long long interval = state.settings().tcp_keepalive; interval > 0) {
     // As Redis's anetKeepAlive: the first probe after `interval` seconds
     // of silence, then every interval / 3, and the peer is dead after 3.
-    socket_.set_option(asio::socket_base::keep_alive(true), ec);
-    const int fd = socket_.native_handle();
+    ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
     const int idle = static_cast<int>(std::min<long long>(interval, INT_MAX));
     const int probe_every = std::max(1, idle / 3);
     const int probes = 3;
@@ -100,22 +111,13 @@ void Connection::start(bool outbound) {
     spdlog::debug("Accepted {}", client_->addr);
   }
 
-  client_->fd = socket_.native_handle();
-  socket_.non_blocking(true, ec);
-  if (ec) {
-    spdlog::warn("Making client socket non-blocking: {}", ec.message());
+  client_->fd = fd;
+  if (const int flags = ::fcntl(fd, F_GETFL);
+      flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+    spdlog::warn("Making client socket non-blocking: {}", std::strerror(errno));
     close();
     return;
   }
-  // From here on the server's Poller reports its readiness (see the top of
-  // connection.hpp), not Asio's reactor.
-  const int fd = socket_.release(ec);
-  if (ec) {
-    spdlog::warn("Taking a client socket from Asio: {}", ec.message());
-    close();
-    return;
-  }
-  fd_ = fd;
   if (const int err = server_.poller().add(fd_, this); err != 0) {
     spdlog::warn("Watching a client socket: {}", std::strerror(err));
     close();
@@ -562,9 +564,6 @@ void Connection::close() {
     ::shutdown(fd_, SHUT_RDWR);
     ::close(fd_);
     fd_ = -1;
-  } else {
-    error_code ec;
-    socket_.close(ec);  // not started yet
   }
   if (client_) {
     client_->transport = nullptr;

@@ -99,8 +99,14 @@ void Server::connect(const std::string& host, int port, int64_t timeout_ms,
           return;
         }
         if (stopping_) return;
-        const int fd = socket->native_handle();
-        auto conn = std::make_shared<Connection>(std::move(*socket), *this, make_plain_stream(fd));
+        // The descriptor leaves Asio's reactor: the Poller watches it.
+        error_code rec;
+        const int fd = socket->release(rec);
+        if (rec) {
+          done(nullptr, rec.message());
+          return;
+        }
+        auto conn = std::make_shared<Connection>(fd, *this, make_plain_stream(fd));
         connections_.emplace(conn.get(), conn);
         conn->start(true);
         done(conn->client(), "");
@@ -418,20 +424,12 @@ void Server::accepted(int fd, bool tls) {
     ::close(fd);
     return;
   }
-  sockaddr_storage local{};
-  socklen_t len = sizeof(local);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
-  error_code ec;
-  tcp::socket socket(io_);
-  socket.assign(local.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
-  if (ec) {
-    spdlog::warn("Accepting client connection: {}", ec.message());
+  auto stream = tls ? tls_.accept(fd, state_.settings().tls_auth_clients) : make_plain_stream(fd);
+  if (!stream) {
     ::close(fd);
     return;
   }
-  auto stream = tls ? tls_.accept(fd, state_.settings().tls_auth_clients) : make_plain_stream(fd);
-  if (!stream) return;  // the socket closes it
-  auto conn = std::make_shared<Connection>(std::move(socket), *this, std::move(stream));
+  auto conn = std::make_shared<Connection>(fd, *this, std::move(stream));
   connections_.emplace(conn.get(), conn);
   conn->start();
 }

@@ -242,7 +242,7 @@ std::string Replication::replica_name(const server::Client& c) const {
   for (const auto& l : replicas_) {
     if (l->client != &c) continue;
     std::string ip = l->announced_ip;
-    if (ip.empty()) ip = c.addr.substr(0, c.addr.rfind(':'));
+    if (ip.empty()) ip = c.ip();
     if (l->listening_port) return ip + ":" + std::to_string(l->listening_port);
     break;
   }
@@ -848,7 +848,7 @@ void Replication::role_reply(proto::ReplyBuilder& rb) const {
     for (const auto& l : replicas_) {
       if (l->client->repl_role != server::ReplRole::kReplica) continue;
       std::string ip = l->announced_ip;
-      if (ip.empty()) ip = l->client->addr.substr(0, l->client->addr.rfind(':'));
+      if (ip.empty()) ip = l->client->ip();
       rb.array(3);
       rb.bulk(ip);
       rb.bulk(std::to_string(l->listening_port));
@@ -934,7 +934,7 @@ void Replication::info(std::string& o) const {
     }
     if (st[0] == '\0') continue;
     std::string ip = l->announced_ip;
-    if (ip.empty()) ip = l->client->addr.substr(0, l->client->addr.rfind(':'));
+    if (ip.empty()) ip = l->client->ip();
     const long long lag = l->state == ReplicaLink::State::kOnline ? now - l->ack_time_s : 0;
     o += "slave" + std::to_string(id++) + ":ip=" + ip +
          ",port=" + std::to_string(l->listening_port) + ",state=" + st +

@@ -1,6 +1,10 @@
 // setd core over real sockets: protocol, pipelining, connection and server
 // commands, configuration, shutdown.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -287,6 +291,38 @@ TEST(CoreStandalone, MaxClientsCountsAClientThatLeftBeforeTheNextCame) {
   for (int i = 0; i < 300; ++i) {
     Client c(s.port());
     ASSERT_EQ(c.call({"PING"}).str, "PONG") << "round " << i;
+  }
+}
+
+// Sends `request` to [::1]:port and returns what comes back (one read).
+std::string ask_over_ipv6(int port, const std::string& request) {
+  const int fd = ::socket(AF_INET6, SOCK_STREAM, 0);
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  a.sin6_port = htons(static_cast<uint16_t>(port));
+  ::inet_pton(AF_INET6, "::1", &a.sin6_addr);
+  std::string reply;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+      ::write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
+    char buf[4096];
+    const ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n > 0) reply.assign(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return reply;
+}
+
+TEST(CoreStandalone, Ipv6ClientAddressesAreBracketedAsRedis) {
+  // Redis's anetFormatAddr: "[::1]:port" in CLIENT LIST / INFO, and ::1 is
+  // local for protected mode.
+  for (const char* binary : {"redis-server", "setd"}) {
+    SCOPED_TRACE(binary);
+    ServerProcess s(binary == std::string("setd") ? setd_binary() : binary,
+                    {"--bind", "127.0.0.1", "::1"});
+    const std::string info = ask_over_ipv6(s.port(), "CLIENT INFO\r\n");
+    EXPECT_NE(info.find(" addr=[::1]:"), std::string::npos) << info;
+    EXPECT_NE(info.find(" laddr=[::1]:" + std::to_string(s.port()) + " "), std::string::npos)
+        << info;
   }
 }
 

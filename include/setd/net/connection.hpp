@@ -8,8 +8,7 @@
 // writable, a TLS write readable, and bytes OpenSSL already holds are read
 // without waiting (as after a receive that filled the buffer). A TLS
 // connection first completes its handshake (cut off after
-// tls-handshake-timeout). The socket is Asio's only until start(), which
-// takes its descriptor out of Asio's reactor.
+// tls-handshake-timeout).
 //
 // A plain request at pipeline depth 1 costs one recv and one send, as in
 // Redis. With Asio's waits it also cost the epoll_ctl(MOD) with which Asio
@@ -57,7 +56,8 @@ class Connection : public std::enable_shared_from_this<Connection>,
                    public server::ClientTransport,
                    private Poller::Target {
  public:
-  Connection(boost::asio::ip::tcp::socket socket, Server& server, std::unique_ptr<Stream> stream);
+  // `fd`: a connected TCP socket, which the connection owns from now on.
+  Connection(int fd, Server& server, std::unique_ptr<Stream> stream);
   ~Connection() override;
 
   // Registers the client, then handshakes (TLS) and starts reading. The
@@ -132,8 +132,7 @@ class Connection : public std::enable_shared_from_this<Connection>,
   // maxmemory-clients: its buffers moved (ServerState::note_client_memory).
   void note_memory();
 
-  boost::asio::ip::tcp::socket socket_;  // until start() takes fd_ from it
-  int fd_ = -1;                          // registered with the server's Poller
+  int fd_ = -1;  // registered with the server's Poller from start() until close()
   std::unique_ptr<Stream> stream_;
   Server& server_;
   server::Client* client_ = nullptr;

@@ -76,7 +76,14 @@ class Client final : public pubsub::Subscriber {
   uint64_t id() const { return id_; }
   // A connection from the loopback interface (Redis's islocalClient).
   bool is_local() const {
-    return addr.starts_with("127.0.0.1:") || addr.starts_with("::1:") || addr.empty();
+    return addr.starts_with("127.0.0.1:") || addr.starts_with("[::1]:") || addr.empty();
+  }
+  // The peer's address without the port (and without the brackets `addr`
+  // puts around an IPv6 address, as Redis's connPeerToString).
+  std::string ip() const {
+    std::string ip = addr.substr(0, addr.rfind(':'));
+    if (ip.size() >= 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
+    return ip;
   }
   int resp() const { return reply.resp(); }
   void set_resp(int v) { reply.set_resp(v); }
