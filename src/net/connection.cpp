@@ -193,7 +193,7 @@ bool Connection::wants_input() const {
 }
 
 void Connection::read_input() {
-  if (closed_ || handshaking_ || read_waiting_ || read_posted_ || read_wants_write_ ||
+  if (closed_ || handshaking_ || read_wait_.armed || read_posted_ || read_wants_write_ ||
       !wants_input())
     return;
   // With no partial request pending, read into the server's shared
@@ -201,7 +201,7 @@ void Connection::read_input() {
   // the tail of a request that did not arrive whole is copied into in_.
   // Otherwise append to in_, which grows with the bytes that arrive (at
   // most doubling per read), never with the size a request announces.
-  read_latched_ = false;  // this read sees what any edge so far announced
+  read_wait_.latched = false;  // this read sees what any edge so far announced
   const bool shared = in_.empty();
   char* dst;
   size_t room;
@@ -256,31 +256,25 @@ void Connection::read_input() {
   }
 }
 
-void Connection::wait_readable() {
-  if (read_waiting_ || closed_) return;
-  read_waiting_ = true;
-  // The next edge calls on_readable(). But an edge came while nothing
-  // waited, or the peer has closed (its end may sit behind the data a short
-  // read took, and raises no edge again): look now, after this round's
-  // other work (a look that finds nothing costs one system call).
-  if (!read_latched_ && !hangup_) return;
-  read_latched_ = false;
-  server_.post([self = shared_from_this()] {
-    if (!self->read_waiting_ || self->closed_) return;
-    self->read_waiting_ = false;
-    self->on_readable();
-  });
-}
+void Connection::wait_readable() { wait_for(&Connection::read_wait_, &Connection::on_readable); }
 
-void Connection::wait_writable() {
-  if (write_waiting_ || closed_) return;
-  write_waiting_ = true;
-  if (!write_latched_ && !hangup_) return;
-  write_latched_ = false;
-  server_.post([self = shared_from_this()] {
-    if (!self->write_waiting_ || self->closed_) return;
-    self->write_waiting_ = false;
-    self->on_writable();
+void Connection::wait_writable() { wait_for(&Connection::write_wait_, &Connection::on_writable); }
+
+void Connection::wait_for(Wait Connection::*wait, void (Connection::*then)()) {
+  Wait& w = this->*wait;
+  if (w.armed || closed_) return;
+  w.armed = true;
+  // The next edge calls `then`. But an edge came while nothing waited, or
+  // the peer has closed (its end may sit behind the data a short read
+  // took, and raises no edge again): look now, after this round's other
+  // work (a look that finds nothing costs one system call).
+  if (!w.latched && !hangup_) return;
+  w.latched = false;
+  server_.post([self = shared_from_this(), wait, then] {
+    Connection& c = *self;
+    if (!(c.*wait).armed || c.closed_) return;
+    (c.*wait).armed = false;
+    (c.*then)();
   });
 }
 
@@ -288,23 +282,21 @@ void Connection::on_poll_event(uint32_t events) {
   const auto self = shared_from_this();  // what runs may close us
   if (events & (EPOLLRDHUP | EPOLLERR | EPOLLHUP)) hangup_ = true;
   // Output first, as Asio's reactor ordered them.
-  if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
-    if (write_waiting_) {
-      write_waiting_ = false;
-      on_writable();
-    } else {
-      write_latched_ = true;
-    }
-  }
+  if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+    edge(&Connection::write_wait_, &Connection::on_writable);
   if (closed_) return;
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) {
-    if (read_waiting_) {
-      read_waiting_ = false;
-      on_readable();
-    } else {
-      read_latched_ = true;
-    }
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP))
+    edge(&Connection::read_wait_, &Connection::on_readable);
+}
+
+void Connection::edge(Wait Connection::*wait, void (Connection::*then)()) {
+  Wait& w = this->*wait;
+  if (!w.armed) {
+    w.latched = true;
+    return;
   }
+  w.armed = false;
+  (this->*then)();
 }
 
 void Connection::on_readable() {
@@ -493,7 +485,7 @@ void Connection::flush() {
   // with appendfsync always, on disk): one write (+ fsync) per batch.
   server_.state().persistence().flush_before_replies();
   Io wait = Io::kOk;
-  write_latched_ = false;  // these writes see what any edge so far announced
+  write_wait_.latched = false;  // these writes see what any edge so far announced
   for (;;) {
     if (woff_ == writing_buf_.size()) {
       woff_ = 0;

@@ -107,14 +107,21 @@ class Connection : public std::enable_shared_from_this<Connection>,
   // flush() once the requests ready now have run (Server::defer_flush).
   void queue_flush();
   void flush_and_resume();
-  // Waits (once: read_waiting_ / write_waiting_ say a wait is pending)
-  // until the socket is readable / writable, then calls on_readable() /
-  // on_writable(); nothing if the socket closes.
+  // One direction of the socket (input or output).
+  struct Wait {
+    bool armed = false;    // a wait is pending
+    bool latched = false;  // an edge came while none was
+  };
+  // Waits (once: Wait::armed says a wait is pending) until the socket is
+  // readable / writable, then calls on_readable() / on_writable(); nothing
+  // if the socket closes.
   void wait_readable();
   void wait_writable();
+  void wait_for(Wait Connection::*wait, void (Connection::*then)());
   // Poller::Target: an edge. Calls on_readable() / on_writable() if that
-  // wait is armed, else latches it for the next wait.
+  // wait is armed, else latches it for the next wait (edge()).
   void on_poll_event(uint32_t events) override;
+  void edge(Wait Connection::*wait, void (Connection::*then)());
   // Goes on with whatever waited for the socket: the handshake, a read, a
   // flush.
   void on_readable();
@@ -146,12 +153,10 @@ class Connection : public std::enable_shared_from_this<Connection>,
   std::unique_ptr<boost::asio::steady_timer> handshake_timer_;
 
   bool handshaking_ = true;         // the stream's handshake is not done
-  bool read_waiting_ = false;       // a wait for readability is armed
-  bool read_latched_ = false;       // an input edge came while none was
-  bool write_latched_ = false;      // an output edge came while none was
+  Wait read_wait_;                  // for readability
+  Wait write_wait_;                 // for writability
   bool hangup_ = false;             // the peer closed (or the socket failed)
   bool read_posted_ = false;        // a read_input() is queued
-  bool write_waiting_ = false;      // a wait for writability is armed
   bool flush_wants_write_ = false;  // flush() waits until writable
   bool flush_wants_read_ = false;   // flush() waits until readable (TLS)
   bool read_wants_write_ = false;   // read_input() waits until writable (TLS)
