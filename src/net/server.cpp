@@ -156,10 +156,9 @@ bool Server::run() {
 }
 
 void Server::on_poll_event(uint32_t) {
-  // Asio's epoll set has something ready: its handlers run now, in the
-  // order of the batch, as one epoll set would have them (a connection
-  // accepted before the command that a client sent after it, a client's
-  // end read before the next accept). Completions Asio queues without
+  // Asio's epoll set has something ready (a timer, a signal, the
+  // replication link's connect, the metrics endpoint): its handlers run
+  // now, at their place in the batch. Completions Asio queues without
   // readiness (a cancelled timer's, a connect that ended at once) run with
   // the next readiness, at the latest the cron's next tick.
   if (io_.stopped() && !stopping_) io_.restart();
@@ -238,8 +237,8 @@ std::string Server::listen() {
   if (s.tls_port != 0) {
     if (std::string err = bind_port(s.tls_port, s.bind, tls); !err.empty()) return err;
   }
-  replace_acceptors(listeners_, std::move(plain), false);
-  replace_acceptors(tls_listeners_, std::move(tls), true);
+  replace_listeners(listeners_, std::move(plain), false);
+  replace_listeners(tls_listeners_, std::move(tls), true);
   if (listeners_.empty() && tls_listeners_.empty())
     return "Configured to not listen anywhere, exiting.";
   if (s.metrics_port != 0) {
@@ -338,12 +337,12 @@ std::string Server::apply_tls_port(const server::Settings& next) {
       return "Unable to listen on this port. Check server logs.";
     }
   }
-  replace_acceptors(tls_listeners_, std::move(fresh), true);
+  replace_listeners(tls_listeners_, std::move(fresh), true);
   if (next.port == 0) state_.tcp_port = next.tls_port;
   return "";
 }
 
-void Server::replace_acceptors(Listeners& old, Acceptors fresh, bool tls) {
+void Server::replace_listeners(Listeners& old, Acceptors fresh, bool tls) {
   for (auto& l : old) l->close();
   old.clear();
   for (auto& acc : fresh) {
@@ -411,10 +410,8 @@ void Server::Listener::accept_all() {
 }
 
 void Server::accepted(int fd, bool tls) {
-  if (stopping_) {
-    ::close(fd);
-    return;
-  }
+  // (Never once stopping: stop() closes the listeners, which ends their
+  // accept loops.)
   if (state_.client_count() >= static_cast<size_t>(state_.settings().maxclients)) {
     ++state_.stats().rejected_connections;
     // As Redis: on a TLS connection nothing is written (no handshake was
@@ -459,7 +456,7 @@ std::string Server::apply_port(const server::Settings& next) {
       return "Unable to listen on this port. Check server logs.";
     }
   }
-  replace_acceptors(listeners_, std::move(fresh), false);
+  replace_listeners(listeners_, std::move(fresh), false);
   state_.tcp_port = next.port != 0 ? next.port : next.tls_port;
   return "";
 }
@@ -476,8 +473,8 @@ std::string Server::apply_bind(const server::Settings& next) {
     if (err.empty() && s.tls_port != 0) err = bind_port(s.tls_port, s.bind, tls, true);
     return err;
   };
-  replace_acceptors(listeners_, {}, false);
-  replace_acceptors(tls_listeners_, {}, true);
+  replace_listeners(listeners_, {}, false);
+  replace_listeners(tls_listeners_, {}, true);
   Acceptors plain, tls;
   std::string err = listen_at(next, plain, tls);
   if (!err.empty()) {
@@ -487,8 +484,8 @@ std::string Server::apply_bind(const server::Settings& next) {
     if (std::string again = listen_at(state_.settings(), plain, tls); !again.empty())
       spdlog::warn("Could not listen again at the previous addresses: {}", again);
   }
-  replace_acceptors(listeners_, std::move(plain), false);
-  replace_acceptors(tls_listeners_, std::move(tls), true);
+  replace_listeners(listeners_, std::move(plain), false);
+  replace_listeners(tls_listeners_, std::move(tls), true);
   return err.empty() ? "" : "Failed to bind to specified addresses.";
 }
 

@@ -129,7 +129,7 @@ class Server final : public server::EventLoop, public repl::Connector, private P
   };
   using Listeners = std::vector<std::shared_ptr<Listener>>;
   // Starts accepting on `fresh` in place of `old`, which close.
-  void replace_acceptors(Listeners& old, Acceptors fresh, bool tls);
+  void replace_listeners(Listeners& old, Acceptors fresh, bool tls);
   // A connection accepted on a listener: served, or refused past maxclients.
   void accepted(int fd, bool tls);
   // CONFIG SET metrics-port / metrics-bind: the endpoint's listeners move.
