@@ -50,9 +50,6 @@ TEST(ClientEvictionVsRedis, ConfigAndNoEvict) {
   }
 }
 
-// A partial big argument grows the query buffer: over the limit, its
-// client goes and small ones stay. A NO-EVICT client's buffer counts too
-// (as in Redis), but it is never the one to go: the others are.
 // Sends `bytes` to a client the server is about to evict: the server may
 // close it before everything is sent (the send then fails), which is the
 // outcome the caller checks with closed_by_peer().
@@ -62,6 +59,10 @@ void send_to_evicted(Client& c, const std::string& bytes) {
   } catch (const std::runtime_error&) {
   }
 }
+
+// A partial big argument grows the query buffer: over the limit, its
+// client goes and small ones stay. A NO-EVICT client's buffer counts too
+// (as in Redis), but it is never the one to go: the others are.
 
 void big_query_buffer(int port, const std::vector<std::string>& limit, const char* who) {
   SCOPED_TRACE(who);
